@@ -1,0 +1,91 @@
+"""The analyzer contract: a cheap ``wants``, a per-file ``analyze`` on the one parse, and an
+aggregator that folds per-path results into a section summary (the corpus hook).
+
+``analyze`` runs in worker processes on unique file contents and must not depend on the path;
+the engine attributes its result to every path that holds the same content. Aggregators run in
+the main process, receive one call per path (each copy ships) and keep only summaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from assay.ingest.interface import SourceFile
+from assay.model import JSONValue, RawFinding, Rule
+from assay.parse import ParsedFile
+
+
+class AnalyzerFailure(Exception):
+    """Raised by ``analyze`` when one file cannot be evaluated; becomes a ``Skipped`` record."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """What one analyzer found in one file content."""
+
+    findings: tuple[RawFinding, ...] = ()
+    """Path-free findings."""
+    data: Mapping[str, JSONValue] = field(default_factory=dict)
+    """Per-file facts for the aggregator (counts, definitions, includes)."""
+    rows: tuple[Mapping[str, JSONValue], ...] = ()
+    """Per-item records streamed to the store (e.g. one per function); each has a ``line``."""
+
+
+@dataclass(frozen=True, slots=True)
+class PathContext:
+    """Where one copy of a file content sits in the evaluated tree."""
+
+    path: str
+    """POSIX path relative to the evaluated root."""
+    directory: str
+    """Top-level directory below the release root (``.`` for files at the root)."""
+    component: str | None = None
+    """Third-party component the path belongs to (set once the inventory exists)."""
+
+
+class Aggregator(Protocol):
+    """Folds per-path results into one section; lives in the main process."""
+
+    def add(self, ctx: PathContext, result: FileResult) -> None:
+        """Count one path's result (called once per path, copies included)."""
+
+    def add_unique(self, result: FileResult) -> None:
+        """Count one unique content's result (called once per distinct content)."""
+
+    def finish(self) -> tuple[Mapping[str, JSONValue], Iterable[tuple[str, RawFinding]]]:
+        """The section summary and corpus-level findings as (path, finding) pairs."""
+        ...
+
+
+class FileAnalyzer(Protocol):
+    """A per-file analyzer. Instances are picklable and configured before the pool starts."""
+
+    id: str
+    """DESIGN.md category id; also the analyzer's section name in evaluation.json."""
+    version: str
+    """Bumped whenever results for the same input can change (part of cache keys)."""
+    rows_key: str | None
+    """Name under which ``FileResult.rows`` appear in the section, or ``None``."""
+
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule this analyzer can report."""
+        ...
+
+    def wants(self, file: SourceFile) -> bool:
+        """Cheap test on kind, name and size: does ``analyze`` apply to this file?"""
+        ...
+
+    def analyze(self, parsed: ParsedFile) -> FileResult:
+        """Analyze one parsed file. Pure: no paths, no I/O, no global state."""
+        ...
+
+    def aggregator(self) -> Aggregator:
+        """A fresh aggregator for one evaluation."""
+        ...

@@ -1,0 +1,98 @@
+"""One frozen ``Options`` for an evaluation, merged once: CLI flags > config file > defaults.
+
+The config file is TOML (``--config FILE``, else ``assay.toml`` in the current directory when it
+exists). Its ``[ingest]`` and ``[parse]`` tables set limits; every other table is handed, as is, to
+the analyzer whose id it names (e.g. ``[unsafe-calls]``), which validates its own settings.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from assay.errors import ConfigError
+from assay.ingest.interface import ArchiveLimits
+from assay.model import Severity
+from assay.parse import ParseLimits
+
+_L = TypeVar("_L", ArchiveLimits, ParseLimits)
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Everything that decides what one evaluation does."""
+
+    input: Path
+    """Directory or archive to evaluate."""
+    output_dir: Path
+    """Where evaluation.json, results.sarif and report.html are written."""
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """Worker processes for per-file analysis (1 runs in-process)."""
+    fail_on: Severity | None = None
+    """Exit 1 when a finding at or above this severity exists."""
+    archive: ArchiveLimits = ArchiveLimits()
+    """Caps against archive bombs."""
+    parse: ParseLimits = ParseLimits()
+    """Thresholds above which a source file is skipped."""
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Per-analyzer settings tables from the config file, keyed by analyzer id."""
+    keep_work: bool = False
+    """Keep the work area (extracted archives, finding store) after the run."""
+
+    @classmethod
+    def default(cls, input: Path, output_dir: Path) -> Options:
+        """Defaults for tests and library callers."""
+        return cls(input=input, output_dir=output_dir)
+
+    def effective(self) -> dict[str, Any]:
+        """The options that change results, as JSON (paths and jobs left out: they do not)."""
+        return {
+            "archive": _as_dict(self.archive),
+            "parse": _as_dict(self.parse),
+            "settings": {k: dict(v) for k, v in sorted(self.settings.items())},
+        }
+
+
+def _as_dict(value: ArchiveLimits | ParseLimits) -> dict[str, Any]:
+    return {f.name: getattr(value, f.name) for f in fields(value)}
+
+
+def _limits(base: _L, table: Mapping[str, Any], name: str) -> _L:
+    known = {f.name: f.type for f in fields(base)}
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise ConfigError(f"[{name}]: unknown keys {', '.join(unknown)}")
+    for key, value in table.items():
+        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"[{name}] {key}: expected a positive number, got {value!r}")
+    return replace(base, **table)
+
+
+def read_config(path: Path | None) -> dict[str, Any]:
+    """Read the TOML config file; ``None`` looks for ``assay.toml`` in the current directory."""
+    if path is None:
+        path = Path("assay.toml")
+        if not path.is_file():
+            return {}
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+
+
+def load(input: Path, output_dir: Path, config: Mapping[str, Any], **overrides: Any) -> Options:
+    """Merge a config table and CLI overrides (``None`` values are ignored) into ``Options``."""
+    table = dict(config)
+    archive = _limits(ArchiveLimits(), table.pop("ingest", {}), "ingest")
+    parse = _limits(ParseLimits(), table.pop("parse", {}), "parse")
+    for key, value in table.items():
+        if not isinstance(value, dict):
+            raise ConfigError(f"config: top-level key {key!r} must be a table")
+    opts = Options(input=input, output_dir=output_dir, archive=archive, parse=parse, settings=table)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return replace(opts, **given)

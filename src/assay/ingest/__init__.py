@@ -1,0 +1,5 @@
+"""Ingest stage: turn a directory or a (possibly hostile) archive into a safe file inventory."""
+
+from assay.ingest.interface import ArchiveLimits, IngestResult, SourceFile
+
+__all__ = ["ArchiveLimits", "IngestResult", "SourceFile"]

@@ -1,0 +1,56 @@
+"""Types of the ingest stage: the inventory every analyzer reads through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from assay.model import FileKind, InputInfo, Skipped
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One regular file of the evaluated tree, safe to read."""
+
+    path: str
+    """POSIX path relative to the evaluated root; archive members as ``a.tar.gz!/x/y.c``."""
+    disk_path: str
+    """Absolute path to read the bytes from (inside the input or the work area)."""
+    kind: FileKind
+    """Kind from name and content."""
+    size: int
+    """Size in bytes."""
+    sha256: str
+    """Hex sha256 of the content."""
+
+    def read_bytes(self) -> bytes:
+        """The file's content."""
+        return Path(self.disk_path).read_bytes()
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLimits:
+    """Caps that stop archive bombs. Every cap is checked before bytes are written."""
+
+    max_total_bytes: int = 8 * 1024**3
+    """Expanded bytes over all archives of one input."""
+    max_ratio: float = 200.0
+    """Expanded bytes of one archive divided by its compressed size."""
+    max_files: int = 1_000_000
+    """Members over all archives of one input."""
+    max_depth: int = 3
+    """Archives inside archives: 1 extracts only the input archive itself."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """The safe inventory of one input."""
+
+    input: InputInfo
+    """What was evaluated."""
+    files: tuple[SourceFile, ...]
+    """Every regular file, sorted by path (archives themselves included, kind ``archive``)."""
+    skipped: tuple[Skipped, ...]
+    """Entries refused or not read, with the reason."""
+    links: int = 0
+    """Symbolic links seen (never followed)."""

@@ -1,0 +1,200 @@
+"""Frozen result values shared by every pipeline stage.
+
+Nothing here imports from the rest of the package: ingest, analyzers, storage and
+reporters all speak in these types. Values are immutable so that they can cross
+process boundaries (pickled) and be shared without defensive copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any, NewType
+
+RuleId = NewType("RuleId", str)
+"""A stable rule identifier such as ``unsafe-calls/strcpy``."""
+
+JSONValue = Any
+"""A value that ``json.dumps`` accepts (kept loose on purpose: sections are free-form)."""
+
+
+class Severity(IntEnum):
+    """Finding severity, ordered so that ``>=`` compares with ``--fail-on``."""
+
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        """Lower-case name used in files and on the command line."""
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Read a severity from its lower-case label."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r}") from None
+
+
+class FileKind(StrEnum):
+    """What a file is, decided from its name and its first bytes."""
+
+    C = "c"
+    CPP = "cpp"
+    HEADER = "header"
+    ELF = "elf"
+    ARCHIVE = "archive"
+    TEXT = "text"
+    OTHER = "other"
+    SYMLINK = "symlink"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One documented rule; SARIF ``rules[]`` and the HTML help come from these rows."""
+
+    id: RuleId
+    """Stable identifier, e.g. ``unsafe-calls/strcpy``."""
+    name: str
+    """Kebab-case name, e.g. ``unbounded-strcpy``."""
+    category: str
+    """DESIGN.md category id, e.g. ``unsafe-calls``."""
+    severity: Severity
+    """Default severity of its findings."""
+    summary: str
+    """One sentence: what the rule finds."""
+    rationale: str = ""
+    """Why it matters."""
+    cwe: int | None = None
+    """CWE number, where one fits."""
+    example: str = ""
+    """A short code example that triggers the rule."""
+    alternative: str = ""
+    """What to use instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a finding is: a path relative to the evaluated root and a line span."""
+
+    path: str
+    """POSIX path relative to the evaluated root; archive members as ``a.tar.gz!/x/y.c``."""
+    start_line: int
+    """First line, 1-based."""
+    end_line: int
+    """Last line, 1-based, inclusive."""
+    component: str | None = None
+    """Component the file belongs to, or ``None`` for vendor code."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawFinding:
+    """A finding as an analyzer core produces it: no path, so identical files share it."""
+
+    rule_id: RuleId
+    """The rule that fired."""
+    start_line: int
+    """First line, 1-based."""
+    end_line: int
+    """Last line, 1-based, inclusive."""
+    message: str
+    """Short human-readable message."""
+    evidence: str
+    """The snippet that proves it (secrets already redacted)."""
+    severity: Severity | None = None
+    """Overrides the rule's default severity when set."""
+    properties: Mapping[str, JSONValue] = field(default_factory=dict)
+    """Extra facts (e.g. the metric value), copied into JSON and SARIF properties."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A finding attributed to one path, with its stable fingerprint."""
+
+    rule_id: RuleId
+    """The rule that fired."""
+    category: str
+    """DESIGN.md category id."""
+    severity: Severity
+    """Effective severity."""
+    location: Location
+    """Where it is."""
+    message: str
+    """Short human-readable message."""
+    evidence: str
+    """Snippet that proves it."""
+    fingerprint: str
+    """``sha256(rule:relpath:normalised evidence)`` plus ``:N`` for the N-th equal one in a file."""
+    properties: Mapping[str, JSONValue] = field(default_factory=dict)
+    """Extra facts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An input (or part of one) that could not be evaluated, and why."""
+
+    path: str
+    """Path relative to the evaluated root ('' for the input itself)."""
+    stage: str
+    """``ingest``, ``parse`` or an analyzer id."""
+    reason: str
+    """Short machine-friendly reason, e.g. ``archive-escape``, ``too-large``."""
+    detail: str = ""
+    """Human-readable detail (limit and measured value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class InputInfo:
+    """What was evaluated."""
+
+    name: str
+    """Base name of the input as given."""
+    kind: str
+    """``directory`` or ``archive``."""
+    sha256: str
+    """sha256 of the archive, or the tree hash of a directory (sorted path and content hashes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """The summaries of one evaluation; findings live in the on-disk store and stream out."""
+
+    schema_version: str
+    """Version of the evaluation.json schema."""
+    tool_version: str
+    """assay version."""
+    input: InputInfo
+    """What was evaluated."""
+    options: Mapping[str, JSONValue]
+    """Effective options that change results (thresholds, jobs excluded)."""
+    inventory: Mapping[str, JSONValue]
+    """Files by kind, counts, bytes, unique contents, labels."""
+    sections: Mapping[str, Mapping[str, JSONValue]]
+    """One summary per analyzer, keyed by category id."""
+    finding_counts: Mapping[str, Mapping[str, int]]
+    """Findings per category and severity label."""
+    skipped: tuple[Skipped, ...]
+    """Everything that was not evaluated, with the reason."""
+    rules: tuple[Rule, ...]
+    """Every rule that can produce a finding, sorted by id."""
+
+    @property
+    def total_findings(self) -> int:
+        """Number of findings over all categories."""
+        return sum(sum(by_sev.values()) for by_sev in self.finding_counts.values())
+
+    def max_severity(self) -> Severity | None:
+        """Highest severity among the findings, or ``None`` when there are none."""
+        present = [
+            Severity.parse(label)
+            for by_sev in self.finding_counts.values()
+            for label, count in by_sev.items()
+            if count
+        ]
+        return max(present) if present else None
