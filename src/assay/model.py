@@ -183,6 +183,8 @@ class Evaluation:
     """Everything that was not evaluated, with the reason."""
     rules: tuple[Rule, ...]
     """Every rule that can produce a finding, sorted by id."""
+    rows_keys: Mapping[str, str] = field(default_factory=dict)
+    """Sections that have per-item rows in the store, and the key they appear under."""
 
     @property
     def total_findings(self) -> int:

@@ -1,0 +1,100 @@
+"""Command line: parse arguments, build ``Options``, call the library, write files, exit code.
+
+Exit codes: 0 evaluated (no finding at or above ``--fail-on``), 1 a finding at or above
+``--fail-on`` exists, 2 usage error or an error that stopped the evaluation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from assay import __version__, engine, examples
+from assay.cli_progress import RichProgress
+from assay.config import Options, load, read_config
+from assay.errors import AssayError
+from assay.model import Evaluation, Severity
+from assay.reporters import write_all
+from assay.storage.findings import FindingStore
+
+log = logging.getLogger("assay")
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assay", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"assay {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser("evaluate", help="evaluate a source release (directory or archive)")
+    ev.add_argument("input", type=Path, help="directory or archive (.tar[.gz|.xz|.bz2], .zip)")
+    _common(ev)
+    ex = sub.add_parser("example", help="evaluate the built-in example release")
+    _common(ex)
+    return parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    p.add_argument("-j", "--jobs", type=int, help="worker processes (default: all cores)")
+    p.add_argument("--fail-on", choices=[s.label for s in Severity],
+                   help="exit 1 when a finding at or above this severity exists")  # fmt: skip
+    p.add_argument("--config", type=Path, help="TOML config file (default: ./assay.toml)")
+    p.add_argument("--keep-work", action="store_true", help="keep extracted archives")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="assay: %(message)s", stream=sys.stderr)
+    try:
+        if args.command == "example":
+            args.input = examples.materialise(args.output / "example-input")
+        options = _options(args)
+        evaluation = engine.evaluate(options, RichProgress(enabled=not args.quiet))
+        store = FindingStore(engine.store_path(options.output_dir))
+        try:
+            written = write_all(evaluation, store, options.output_dir)
+        finally:
+            store.close()
+    except AssayError as exc:
+        log.error("%s", exc)
+        return EXIT_ERROR
+    if not args.quiet:
+        _summary(evaluation, written)
+    return _exit_code(evaluation, options.fail_on)
+
+
+def _options(args: argparse.Namespace) -> Options:
+    if args.jobs is not None and args.jobs < 1:
+        raise AssayError("--jobs must be at least 1")
+    return load(
+        args.input, args.output, read_config(args.config), jobs=args.jobs,
+        fail_on=Severity.parse(args.fail_on) if args.fail_on else None, keep_work=args.keep_work,
+    )  # fmt: skip
+
+
+def _exit_code(evaluation: Evaluation, fail_on: Severity | None) -> int:
+    top = evaluation.max_severity()
+    if fail_on is not None and top is not None and top >= fail_on:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _summary(evaluation: Evaluation, written: list[Path]) -> None:
+    inv = evaluation.inventory
+    analyzed = inv["analyzed"]
+    print(f"assay {evaluation.tool_version}: {evaluation.input.name} ({evaluation.input.kind})")
+    print(f"  files {inv['files']}, C/C++ analysed {analyzed['paths']} paths "
+          f"({analyzed['unique_contents']} unique), {analyzed['lines']} lines "
+          f"({analyzed['unique_lines']} unique)")  # fmt: skip
+    for category, counts in evaluation.finding_counts.items():
+        detail = ", ".join(f"{n} {sev}" for sev, n in counts.items())
+        print(f"  {category}: {sum(counts.values())} findings ({detail})")
+    if evaluation.skipped:
+        print(f"  skipped: {len(evaluation.skipped)} (reasons in evaluation.json)")
+    for path in written:
+        print(f"  wrote {path}")

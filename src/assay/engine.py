@@ -1,0 +1,288 @@
+"""``evaluate(options) -> Evaluation``: ingest → parse+analyze (pool) → aggregate → store.
+
+The engine is the only place that knows about executors. Per-file work (``assay.worker``)
+runs once per unique content and kind; its result is attributed here to every path holding
+that content, so every figure counts each shipped copy while the work is done once.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from assay import __version__, analyzers
+from assay.analyzers.interface import Aggregator, FileAnalyzer, PathContext
+from assay.config import Options
+from assay.errors import AssayError
+from assay.ingest import SourceFile
+from assay.ingest.tree import ingest
+from assay.model import Evaluation, Rule, Skipped
+from assay.parse import GRAMMAR_VERSION
+from assay.progress import NullProgress, Progress
+from assay.storage.findings import FindingStore
+from assay.worker import Outcome, Task, init, run, run_batch
+
+SCHEMA_VERSION = "1.0"
+WORK_DIR = ".assay"
+STORE_NAME = "findings.sqlite"
+_BATCH_BYTES = 1 << 20
+_BATCH_FILES = 32
+
+
+@dataclass(slots=True)
+class _Unit:
+    """One unique (content, kind) and the paths that hold it."""
+
+    task: Task
+    size: int
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Run:
+    """Mutable state of one evaluation, private to the engine."""
+
+    options: Options
+    analyzers: tuple[FileAnalyzer, ...]
+    aggregators: list[Aggregator]
+    store: FindingStore
+    directories: dict[str, str]
+    skipped: list[Skipped] = field(default_factory=list)
+    lines: Counter[str] = field(default_factory=Counter)
+    labels: Counter[str] = field(default_factory=Counter)
+
+
+def store_path(output_dir: Path) -> Path:
+    """Where the finding store of an evaluation written to ``output_dir`` lives."""
+    return output_dir / WORK_DIR / STORE_NAME
+
+
+def evaluate(options: Options, progress: Progress | None = None) -> Evaluation:
+    """Evaluate ``options.input``; findings go to ``store_path(options.output_dir)``."""
+    progress = progress or NullProgress()
+    work = options.output_dir / WORK_DIR
+    extract = work / "extract"
+    shutil.rmtree(extract, ignore_errors=True)
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        return _evaluate(options, work, extract, progress)
+    finally:
+        if not options.keep_work:
+            shutil.rmtree(extract, ignore_errors=True)
+        progress.done()
+
+
+def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -> Evaluation:
+    ingested = ingest(options.input, extract, options.archive, progress)
+    chosen = analyzers.build(options.settings)
+    units, out_of_scope = _plan(ingested.files, chosen)
+    state = _Run(
+        options=options,
+        analyzers=chosen,
+        aggregators=[a.aggregator() for a in chosen],
+        store=FindingStore(work / STORE_NAME, create=True),
+        directories=_directories([f.path for f in ingested.files]),
+        skipped=list(ingested.skipped),
+    )
+    progress.stage("analyze", total=sum(len(u.paths) for u in units))
+    for outcome in _execute(units, chosen, options, state.skipped):
+        _attribute(state, units[outcome.key], outcome)
+        progress.advance(len(units[outcome.key].paths))
+    sections = _finish(state)
+    inventory = _inventory(ingested.files, units, out_of_scope, state, ingested.links)
+    return Evaluation(
+        schema_version=SCHEMA_VERSION,
+        tool_version=__version__,
+        input=ingested.input,
+        options={**options.effective(), "grammar": GRAMMAR_VERSION},
+        inventory=inventory,
+        sections=sections,
+        finding_counts=state.store.counts(),
+        skipped=tuple(sorted(state.skipped, key=lambda s: (s.path, s.stage, s.reason))),
+        rules=_rules(chosen),
+        rows_keys={a.id: a.rows_key for a in chosen if a.rows_key},
+    )
+
+
+def _plan(
+    files: Sequence[SourceFile], chosen: tuple[FileAnalyzer, ...]
+) -> tuple[list[_Unit], Counter[str]]:
+    """Group wanted files by (content, kind); count the files no analyzer wants by kind."""
+    by_key: dict[tuple[str, str], _Unit] = {}
+    out_of_scope: Counter[str] = Counter()
+    for file in files:
+        wanted = tuple(i for i, a in enumerate(chosen) if a.wants(file))
+        if not wanted:
+            out_of_scope[file.kind.value] += 1
+            continue
+        unit = by_key.get((file.sha256, file.kind.value))
+        if unit is None:
+            task = Task(len(by_key), file.disk_path, file.kind, wanted)
+            unit = by_key[(file.sha256, file.kind.value)] = _Unit(task, file.size)
+        unit.paths.append(file.path)
+    return list(by_key.values()), out_of_scope
+
+
+def _directories(paths: Sequence[str]) -> dict[str, str]:
+    """Top-level directory of each path below the release root (a lone top folder is skipped)."""
+    split = [p.split("/") for p in paths]
+    tops = {parts[0] for parts in split}
+    depth = 1 if len(tops) == 1 and all(len(parts) > 1 for parts in split) else 0
+    return {
+        path: parts[depth] if len(parts) > depth + 1 else "."
+        for path, parts in zip(paths, split, strict=True)
+    }
+
+
+def _batches(units: Sequence[_Unit]) -> Iterator[list[Task]]:
+    """Tasks in batches of about ``_BATCH_BYTES``, largest files first (better balance)."""
+    batch: list[Task] = []
+    size = 0
+    for unit in sorted(units, key=lambda u: (-u.size, u.task.key)):
+        batch.append(unit.task)
+        size += unit.size
+        if size >= _BATCH_BYTES or len(batch) >= _BATCH_FILES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _execute(
+    units: Sequence[_Unit],
+    chosen: tuple[FileAnalyzer, ...],
+    options: Options,
+    skipped: list[Skipped],
+) -> Iterator[Outcome]:
+    """Run every task, in-process for ``jobs == 1``, else on a process pool."""
+    if options.jobs <= 1 or len(units) < 2:
+        for unit in units:
+            yield run(unit.task, chosen, options.parse)
+        return
+    yield from _pooled(list(_batches(units)), chosen, options, skipped, units)
+
+
+def _pooled(
+    batches: list[list[Task]],
+    chosen: tuple[FileAnalyzer, ...],
+    options: Options,
+    skipped: list[Skipped],
+    units: Sequence[_Unit],
+) -> Iterator[Outcome]:
+    """Keep ``2 * jobs`` batches in flight on a process pool.
+
+    A worker that dies (e.g. a native crash on hostile input) breaks the pool: the batches in
+    flight are retried one task at a time on a fresh pool, and a task that breaks it again is
+    recorded as skipped. The run goes on.
+    """
+    pending = list(reversed(batches))
+    while pending:
+        broken: list[list[Task]] = []
+        with ProcessPoolExecutor(
+            options.jobs, get_context("forkserver"), initializer=init,
+            initargs=(chosen, options.parse),
+        ) as pool:  # fmt: skip
+            inflight: dict[Future[list[Outcome]], list[Task]] = {}
+            while (pending or inflight) and not broken:
+                while pending and len(inflight) < 2 * options.jobs:
+                    batch = pending.pop()
+                    inflight[pool.submit(run_batch, batch)] = batch
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    batch = inflight.pop(future)
+                    try:
+                        yield from future.result()
+                    except BrokenProcessPool:
+                        broken.append(batch)
+            broken.extend(inflight.values())
+        for batch in broken:
+            if len(batch) == 1:
+                _crashed(batch, units, skipped)
+            else:
+                pending.extend([task] for task in batch)
+
+
+def _crashed(batch: list[Task], units: Sequence[_Unit], skipped: list[Skipped]) -> None:
+    """Record every path of a batch whose worker process died."""
+    for task in batch:
+        for path in units[task.key].paths:
+            skipped.append(Skipped(path, "parse", "worker-crashed", "the worker process died"))
+
+
+def _attribute(state: _Run, unit: _Unit, outcome: Outcome) -> None:
+    """Attribute one content's results to every path that holds it."""
+    if outcome.skip is not None:
+        reason, detail = outcome.skip
+        state.skipped.extend(Skipped(p, "parse", reason, detail) for p in unit.paths)
+        return
+    state.labels.update({label: len(unit.paths) for label in outcome.labels})
+    state.lines["total"] += outcome.lines * len(unit.paths)
+    state.lines["unique"] += outcome.lines
+    for index, result in outcome.results.items():
+        analyzer, aggregator = state.analyzers[index], state.aggregators[index]
+        aggregator.add_unique(result)
+        default = {r.id: r.severity for r in analyzer.rules()}
+        for path in unit.paths:
+            aggregator.add(PathContext(path, state.directories[path]), result)
+            for raw in result.findings:
+                state.store.add(analyzer.id, default[raw.rule_id], path, raw)
+            if analyzer.rows_key and result.rows:
+                state.store.add_rows(analyzer.id, path, result.rows)
+    for index, (reason, detail) in outcome.failures.items():
+        stage = state.analyzers[index].id
+        state.skipped.extend(Skipped(p, stage, reason, detail) for p in unit.paths)
+
+
+def _finish(state: _Run) -> dict[str, dict[str, object]]:
+    """Close every aggregator: section summaries, plus corpus-level findings into the store."""
+    sections: dict[str, dict[str, object]] = {}
+    for analyzer, aggregator in zip(state.analyzers, state.aggregators, strict=True):
+        summary, findings = aggregator.finish()
+        default = {r.id: r.severity for r in analyzer.rules()}
+        for path, raw in findings:
+            state.store.add(analyzer.id, default[raw.rule_id], path, raw)
+        sections[analyzer.id] = dict(summary)
+    state.store.close_writing()
+    return sections
+
+
+def _inventory(
+    files: Sequence[SourceFile],
+    units: Sequence[_Unit],
+    out_of_scope: Counter[str],
+    state: _Run,
+    links: int,
+) -> dict[str, object]:
+    """Files by kind, bytes, lines (every path and unique content), labels."""
+    kinds = Counter(f.kind.value for f in files)
+    return {
+        "files": len(files),
+        "bytes": sum(f.size for f in files),
+        "unique_contents": len({f.sha256 for f in files}),
+        "by_kind": dict(sorted(kinds.items())),
+        "out_of_scope_by_kind": dict(sorted(out_of_scope.items())),
+        "analyzed": {
+            "paths": sum(len(u.paths) for u in units),
+            "unique_contents": len(units),
+            "lines": state.lines["total"],
+            "unique_lines": state.lines["unique"],
+        },
+        "labels": dict(sorted(state.labels.items())),
+        "symlinks": links,
+        "skipped": len(state.skipped),
+    }
+
+
+def _rules(chosen: tuple[FileAnalyzer, ...]) -> tuple[Rule, ...]:
+    """Every rule of every analyzer, sorted by id; duplicates are a programming error."""
+    rules = sorted((r for a in chosen for r in a.rules()), key=lambda r: r.id)
+    ids = [r.id for r in rules]
+    if len(ids) != len(set(ids)):
+        raise AssayError(f"duplicate rule ids: {sorted(i for i in ids if ids.count(i) > 1)}")
+    return tuple(rules)

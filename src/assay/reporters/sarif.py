@@ -1,0 +1,118 @@
+"""``results.sarif``: SARIF 2.1.0, one rule per rule row, stable ``partialFingerprints``.
+
+Results are streamed. Paths are relative URIs against ``%SRCROOT%`` (the evaluated root);
+archive members keep assay's ``archive!/member`` form, percent-encoded where needed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+from urllib.parse import quote
+
+from assay.model import Evaluation, Finding, Rule, Severity
+from assay.reporters.interface import Streams
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "assay/v1"
+_LEVEL = {
+    Severity.INFO: "note", Severity.LOW: "note", Severity.MEDIUM: "warning",
+    Severity.HIGH: "error", Severity.CRITICAL: "error",
+}  # fmt: skip
+
+
+def uri(path: str) -> str:
+    """A relative URI for an evaluated path."""
+    return quote(path, safe="/!-._~")
+
+
+def rule_descriptor(rule: Rule) -> dict[str, Any]:
+    """A SARIF reportingDescriptor built from a rule row."""
+    help_text = "\n\n".join(
+        part for part in (
+            rule.summary,
+            f"Why: {rule.rationale}" if rule.rationale else "",
+            f"Example: {rule.example}" if rule.example else "",
+            f"Use instead: {rule.alternative}" if rule.alternative else "",
+        ) if part
+    )  # fmt: skip
+    props: dict[str, Any] = {"category": rule.category, "severity": rule.severity.label}
+    if rule.cwe is not None:
+        props["tags"] = [f"CWE-{rule.cwe}"]
+        props["cwe"] = f"CWE-{rule.cwe}"
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.rationale or rule.summary},
+        "help": {"text": help_text},
+        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
+        "properties": props,
+    }
+
+
+def result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+    """A SARIF result for one finding."""
+    loc = finding.location
+    region: dict[str, Any] = {"startLine": loc.start_line, "endLine": loc.end_line}
+    if finding.evidence:
+        region["snippet"] = {"text": finding.evidence}
+    props: dict[str, Any] = {"category": finding.category, "severity": finding.severity.label}
+    props.update(finding.properties)
+    if loc.component:
+        props["component"] = loc.component
+    out: dict[str, Any] = {
+        "ruleId": finding.rule_id,
+        "level": _LEVEL[finding.severity],
+        "message": {"text": finding.message},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": uri(loc.path), "uriBaseId": "SRCROOT"},
+            "region": region,
+        }}],
+        "partialFingerprints": {FINGERPRINT_KEY: finding.fingerprint},
+        "properties": props,
+    }  # fmt: skip
+    if finding.rule_id in rule_index:
+        out["ruleIndex"] = rule_index[finding.rule_id]
+    return out
+
+
+def _notifications(evaluation: Evaluation) -> list[dict[str, Any]]:
+    return [
+        {
+            "level": "note",
+            "message": {"text": f"skipped ({s.stage}): {s.reason}"
+                        + (f": {s.detail}" if s.detail else "")},
+            "locations": [{"physicalLocation": {"artifactLocation": {
+                "uri": uri(s.path) if s.path else ".", "uriBaseId": "SRCROOT"}}}],
+            "descriptor": {"id": f"skipped/{s.reason}"},
+        }
+        for s in evaluation.skipped
+    ]  # fmt: skip
+
+
+def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
+    """Write results.sarif, streaming the results."""
+    rules = [rule_descriptor(r) for r in evaluation.rules]
+    rule_index = {r.id: i for i, r in enumerate(evaluation.rules)}
+    run_head = {
+        "tool": {"driver": {
+            "name": "assay", "version": evaluation.tool_version,
+            "semanticVersion": evaluation.tool_version,
+            "rules": rules,
+        }},
+        "originalUriBaseIds": {"SRCROOT": {"description": {
+            "text": f"root of the evaluated input {evaluation.input.name}"}}},
+        "invocations": [{"executionSuccessful": True,
+                         "toolExecutionNotifications": _notifications(evaluation)}],
+        "properties": {"input": {"name": evaluation.input.name,
+                                 "sha256": evaluation.input.sha256}},
+    }  # fmt: skip
+    head = json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0"}, sort_keys=True)[:-1]
+    out.write(head + ', "runs": [\n')
+    out.write(json.dumps(run_head, sort_keys=True)[:-1] + ', "results": [')
+    sep = "\n"
+    for finding in streams.findings():
+        out.write(sep + json.dumps(result(finding, rule_index), sort_keys=True))
+        sep = ",\n"
+    out.write("\n]}\n]}\n")

@@ -1,0 +1,1 @@
+"""Storage stage: the on-disk finding store of one evaluation (history comes later)."""

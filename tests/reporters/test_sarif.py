@@ -1,0 +1,56 @@
+"""results.sarif validates against the official SARIF 2.1.0 schema and carries what DESIGN asks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import jsonschema
+import pytest
+from conftest import DATA, Run, write_tree
+
+SCHEMA = json.loads((DATA / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def example_run(example_tree: Path, evaluate: Callable[..., Run]) -> Run:
+    return evaluate(example_tree)
+
+
+def test_sarif_validates_against_the_schema(example_run: Run) -> None:
+    sarif = example_run.sarif()
+    jsonschema.validate(sarif, SCHEMA, cls=jsonschema.Draft7Validator)
+    assert sarif["runs"][0]["results"], "the example has findings"
+
+
+def test_one_rule_per_rule_row_with_help_and_cwe(example_run: Run) -> None:
+    driver = example_run.sarif()["runs"][0]["tool"]["driver"]
+    ids = [r["id"] for r in driver["rules"]]
+    assert ids == [r.id for r in example_run.evaluation.rules]
+    assert len(ids) == len(set(ids))
+    strcpy = next(r for r in driver["rules"] if r["id"] == "unsafe-calls/strcpy")
+    assert strcpy["properties"]["cwe"].startswith("CWE-")
+    assert strcpy["help"]["text"]
+
+
+def test_results_carry_category_fingerprint_and_rule_index(example_run: Run) -> None:
+    run = example_run.sarif()["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    categories = {r["properties"]["category"] for r in run["results"]}
+    assert {"unsafe-calls", "safe-defeated", "complexity"} <= categories
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert not uri.startswith("/") and ".." not in uri
+    prints = [r["partialFingerprints"]["assay/v1"] for r in run["results"]]
+    json_prints = [f["fingerprint"] for f in example_run.findings()]
+    assert prints == json_prints
+
+
+def test_skipped_files_are_tool_notifications(tmp_path: Path, evaluate: Callable[..., Run]) -> None:
+    tree = write_tree(tmp_path / "t", {"bad.c": b"\0" * 100, "ok.c": "int x;\n"})
+    sarif = evaluate(tree).sarif()
+    jsonschema.validate(sarif, SCHEMA, cls=jsonschema.Draft7Validator)
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["descriptor"]["id"] for n in notes] == ["skipped/binary"]

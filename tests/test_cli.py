@@ -1,0 +1,55 @@
+"""The command line in-process: outputs, summary, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assay.cli import main
+
+
+def test_example_writes_the_contracted_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["example", "-o", str(tmp_path / "out"), "-j", "1"]) == 0
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"evaluation.json", "results.sarif", "report.html"} <= names
+    text = capsys.readouterr().out
+    assert "unsafe-calls:" in text and "safe-defeated:" in text
+
+
+def test_fail_on_sets_exit_code_one(tmp_path: Path) -> None:
+    out = str(tmp_path / "out")
+    assert main(["example", "-o", out, "-j", "1", "-q", "--fail-on", "high"]) == 1
+    assert main(["example", "-o", out, "-j", "1", "-q", "--fail-on", "critical"]) == 0
+
+
+def test_missing_input_is_an_error_with_exit_two(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert main(["evaluate", str(tmp_path / "nope"), "-o", str(tmp_path / "o")]) == 2
+    assert "nope" in caplog.text
+
+
+def test_usage_errors_exit_two(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", str(tmp_path), "-o", str(tmp_path / "o"), "--fail-on", "bogus"])
+    assert exc.value.code == 2
+    assert main(["evaluate", str(tmp_path), "-o", str(tmp_path / "o"), "-j", "0"]) == 2
+
+
+def test_config_file_adds_a_wrapper(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "w.c").write_text("void f(char *d, char *s) { VOS_StrCpy(d, s); }\n", encoding="utf-8")
+    config = tmp_path / "assay.toml"
+    config.write_text(
+        '[unsafe-calls]\nfunctions = [{name = "VOS_StrCpy", family = "strcpy-like", '
+        "bounded = false}]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert main(["evaluate", str(src), "-o", str(out), "-j", "1", "-q", "--config", str(config)]) == 0
+    text = (out / "evaluation.json").read_text(encoding="utf-8")
+    assert "unsafe-calls/VOS_StrCpy" in text
