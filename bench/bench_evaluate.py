@@ -29,13 +29,14 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,12 @@ class Measurement:
     samples: int
     stderr_tail: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    accepted_returncodes: tuple[int, ...] = (0,)
 
     @property
     def ok(self) -> bool:
-        """True when the tool exited with status 0."""
-        return self.returncode == 0
+        """True when the tool exited with a status meaning it analysed the tree."""
+        return self.returncode in self.accepted_returncodes
 
 
 # --- measuring a process tree ---------------------------------------------------------------
@@ -111,14 +113,26 @@ def _tail(text: str, lines: int = 5) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def run_measured(tool: str, command: list[str], capture_stdout: bool = False) -> Measurement:
-    """Run a command, measuring wall time and peak summed RSS of its process tree."""
+StdoutDigest = Callable[[str], dict[str, Any]]
+"""Turns a tool's captured stdout into result details."""
+
+
+def run_measured(
+    tool: str,
+    command: list[str],
+    digest: StdoutDigest | None = None,
+    accepted: tuple[int, ...] = (0,),
+) -> Measurement:
+    """Run a command, measuring wall time and peak summed RSS of its process tree.
+
+    stdout is discarded unless ``digest`` is given, which then turns it into details.
+    """
     with tempfile.TemporaryFile("w+") as stderr, tempfile.TemporaryFile("w+") as stdout:
         start = time.perf_counter()
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
-            stdout=stdout if capture_stdout else subprocess.DEVNULL,
+            stdout=stdout if digest else subprocess.DEVNULL,
             stderr=stderr,
         )
         sampler = _Sampler(process.pid)
@@ -132,8 +146,9 @@ def run_measured(tool: str, command: list[str], capture_stdout: bool = False) ->
         measurement = Measurement(
             tool, command, wall, sampler.peak, returncode, sampler.samples, _tail(stderr.read())
         )
-        if capture_stdout and returncode == 0:
-            measurement.details = _json_or_empty(stdout.read())
+        measurement.accepted_returncodes = accepted
+        if digest and measurement.ok:
+            measurement.details = digest(stdout.read())
     return measurement
 
 
@@ -190,7 +205,7 @@ def bare_parse(tree: Path) -> dict[str, Any]:
         parser = c_parser if path.suffix.lower() in C_SUFFIXES else cpp_parser
         parsed = parser.parse(data)
         counts["unique_files"] += 1
-        counts["unique_lines"] += data.count(b"\n")
+        counts["unique_lines"] += data.count(b"\n") + int(bool(data) and data[-1:] != b"\n")
         counts["unique_bytes"] += len(data)
         counts["files_with_errors"] += int(parsed.root_node.has_error)
     return {**counts, "in_process_s": round(time.perf_counter() - start, 3)}
@@ -222,16 +237,29 @@ def measure_lizard(tree: Path, jobs: int) -> Measurement:
 def measure_parse(tree: Path) -> Measurement:
     """Measure the bare tree-sitter parse in a child process."""
     command = [sys.executable, str(Path(__file__).resolve()), "--bare-parse", str(tree)]
-    return run_measured("parse", command, capture_stdout=True)
+    return run_measured("parse", command, digest=_json_or_empty)
+
+
+def _flawfinder_digest(text: str) -> dict[str, Any]:
+    """Hits and files skipped for their encoding, from flawfinder's report."""
+    hits = re.search(r"^Hits = (\d+)", text, re.MULTILINE)
+    analysed = re.search(r"^Lines analyzed = (\d+)", text, re.MULTILINE)
+    return {
+        "hits": int(hits.group(1)) if hits else None,
+        "lines_analyzed": int(analysed.group(1)) if analysed else None,
+        "files_skipped_for_encoding": len(
+            re.findall(r"^Warning: encoding error in ", text, re.MULTILINE)
+        ),
+    }
 
 
 def measure_flawfinder(tree: Path) -> Measurement:
-    """Measure flawfinder over the tree."""
+    """Measure flawfinder over the tree (status 15 means it skipped undecodable files)."""
     exe = _venv_tool("flawfinder")
     command = [exe or "flawfinder", "--quiet", str(tree)]
     if not exe:
         return _failed("flawfinder", command, "not found")
-    return run_measured("flawfinder", command)
+    return run_measured("flawfinder", command, digest=_flawfinder_digest, accepted=(0, 15))
 
 
 def warm_cache(tree: Path) -> int:
@@ -310,11 +338,12 @@ def print_report(facts: dict[str, Any], results: dict[str, Measurement]) -> None
         if not measurement.ok and measurement.stderr_tail:
             for line in measurement.stderr_tail.splitlines():
                 print(f"    {line}")
-    parse = results.get("parse")
-    if parse and parse.details:
-        print(f"bare parse: {json.dumps(parse.details)}")
+    for measurement in results.values():
+        if measurement.details:
+            print(f"{measurement.tool}: {json.dumps(measurement.details)}")
     for name, value in ratios(results).items():
-        print(f"{name:<24}{'n/a (assay did not run or failed)' if value is None else f'{value:.2f}'}")
+        shown = "n/a (assay did not run or failed)" if value is None else f"{value:.2f}"
+        print(f"{name:<24}{shown}")
 
 
 def write_results(

@@ -53,3 +53,11 @@ def test_config_file_adds_a_wrapper(tmp_path: Path) -> None:
     assert main(["evaluate", str(src), "-o", str(out), "-j", "1", "-q", "--config", str(config)]) == 0
     text = (out / "evaluation.json").read_text(encoding="utf-8")
     assert "unsafe-calls/VOS_StrCpy" in text
+
+
+def test_rules_doc_is_generated_from_the_rule_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    generated = capsys.readouterr().out
+    assert "### `unsafe-calls/strcpy`" in generated
+    doc = Path(__file__).parents[1] / "docs" / "rules.md"
+    assert doc.read_text(encoding="utf-8") == generated, "regenerate: assay rules > docs/rules.md"

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Run, write_tree
+from support import Run, write_tree
 
 STRCPY_TWICE = "void f(char *a, const char *b)\n{\n    strcpy(a, b);\n    strcpy(a, b);\n}\n"
 

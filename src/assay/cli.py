@@ -12,12 +12,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from assay import __version__, engine, examples
+from assay import __version__, analyzers, engine, examples
 from assay.cli_progress import RichProgress
 from assay.config import Options, load, read_config
 from assay.errors import AssayError
 from assay.model import Evaluation, Severity
-from assay.reporters import write_all
+from assay.reporters import rules_md, write_all
 from assay.storage.findings import FindingStore
 
 log = logging.getLogger("assay")
@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     _common(ev)
     ex = sub.add_parser("example", help="evaluate the built-in example release")
     _common(ex)
+    rl = sub.add_parser("rules", help="print the rule reference (Markdown)")
+    rl.add_argument("--config", type=Path, help="TOML config file (user wrappers add rules)")
     return parser
 
 
@@ -51,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="assay: %(message)s", stream=sys.stderr)
     try:
+        if args.command == "rules":
+            return _rules(args)
         if args.command == "example":
             args.input = examples.materialise(args.output / "example-input")
         options = _options(args)
@@ -66,6 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         _summary(evaluation, written)
     return _exit_code(evaluation, options.fail_on)
+
+
+def _rules(args: argparse.Namespace) -> int:
+    settings = load(Path("."), Path("."), read_config(args.config)).settings
+    print(rules_md.render(r for a in analyzers.build(settings) for r in a.rules()), end="")
+    return EXIT_OK
 
 
 def _options(args: argparse.Namespace) -> Options:

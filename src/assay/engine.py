@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -33,6 +33,10 @@ WORK_DIR = ".assay"
 STORE_NAME = "findings.sqlite"
 _BATCH_BYTES = 1 << 20
 _BATCH_FILES = 32
+HUGE_BYTES = 4 << 20
+"""A file this large gets a batch of its own, and only one such batch runs at a time: its
+parse tree alone can take 300 MiB (OpenSSL's 8 MB ``drbg_cavs_data.c``), and two at once on
+two workers would crowd the memory budget."""
 
 
 @dataclass(slots=True)
@@ -79,7 +83,9 @@ def evaluate(options: Options, progress: Progress | None = None) -> Evaluation:
 
 
 def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -> Evaluation:
-    ingested = ingest(options.input, extract, options.archive, progress)
+    ingested = ingest(
+        options.input, extract, options.archive, progress, exclude=[options.output_dir]
+    )
     chosen = analyzers.build(options.settings)
     units, out_of_scope = _plan(ingested.files, chosen)
     state = _Run(
@@ -145,6 +151,9 @@ def _batches(units: Sequence[_Unit]) -> Iterator[list[Task]]:
     batch: list[Task] = []
     size = 0
     for unit in sorted(units, key=lambda u: (-u.size, u.task.key)):
+        if batch and unit.size >= HUGE_BYTES:
+            yield batch
+            batch, size = [], 0
         batch.append(unit.task)
         size += unit.size
         if size >= _BATCH_BYTES or len(batch) >= _BATCH_FILES:
@@ -191,7 +200,9 @@ def _pooled(
             inflight: dict[Future[list[Outcome]], list[Task]] = {}
             while (pending or inflight) and not broken:
                 while pending and len(inflight) < 2 * options.jobs:
-                    batch = pending.pop()
+                    batch = _next_batch(pending, inflight.values(), units)
+                    if batch is None:
+                        break
                     inflight[pool.submit(run_batch, batch)] = batch
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -206,6 +217,22 @@ def _pooled(
                 _crashed(batch, units, skipped)
             else:
                 pending.extend([task] for task in batch)
+
+
+def _huge(batch: list[Task], units: Sequence[_Unit]) -> bool:
+    return any(units[t.key].size >= HUGE_BYTES for t in batch)
+
+
+def _next_batch(
+    pending: list[list[Task]], inflight: Iterable[list[Task]], units: Sequence[_Unit]
+) -> list[Task] | None:
+    """Pop the next batch to submit, holding a huge one back while another huge one runs."""
+    if not any(_huge(b, units) for b in inflight):
+        return pending.pop()
+    for index in range(len(pending) - 1, -1, -1):
+        if not _huge(pending[index], units):
+            return pending.pop(index)
+    return None
 
 
 def _crashed(batch: list[Task], units: Sequence[_Unit], skipped: list[Skipped]) -> None:

@@ -8,7 +8,8 @@ from importlib import resources
 from pathlib import Path
 
 import jsonschema
-from conftest import Run
+
+from support import Run
 
 SCHEMA = json.loads(
     (resources.files("assay") / "schemas" / "evaluation.schema.json").read_text(encoding="utf-8")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import DATA, Run, write_tree
+
+from support import DATA, Run, write_tree
 
 SCHEMA = json.loads((DATA / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 

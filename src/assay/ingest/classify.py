@@ -1,15 +1,21 @@
-"""File kind from a file's name and its first bytes.
+"""What a file is: its kind from its name and first bytes, its digest, a printable name.
 
 Magic numbers win over names for the kinds that decide what the tool does with a file (ELF
 binaries and archives); names decide the source kinds, so that a binary file named ``x.c``
 stays a C file and the parse stage reports it as wanted but skipped. Everything else is text
-or other, by the absence of NUL bytes in the head.
+or other, by the absence of NUL bytes in the head. The digest (size, sha256 and head) is
+taken in one bounded-memory pass, so that classifying costs no second read.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import os
 import posixpath
 import re
+import stat
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
@@ -17,6 +23,12 @@ from assay.model import FileKind
 
 HEAD_SIZE: Final = 8192
 """Bytes of a file's start that classification looks at."""
+
+CHUNK: Final = 1 << 20
+"""Bytes read (and hashed) at a time: memory stays bounded whatever the file size."""
+
+_FIRST_READ: Final = 64 * 1024
+"""Size of the first read: most source files fit, and it stays below malloc's mmap threshold."""
 
 
 class ArchiveFormat(StrEnum):
@@ -52,6 +64,32 @@ _SOURCE_SUFFIXES: Final = {
 _BZIP2: Final = re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)")
 _TAR_MAGIC_AT: Final = slice(257, 262)
 _TAR_CHECKSUM_AT: Final = slice(148, 156)
+
+_OPEN_FLAGS: Final = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+_SPECIAL_NAMES: Final = (
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+    (stat.S_ISSOCK, "socket"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """Size, hash and first bytes of a content, taken in one pass."""
+
+    size: int
+    """Bytes read."""
+    sha256: str
+    """Hex sha256 of the content."""
+    head: bytes
+    """The first ``HEAD_SIZE`` bytes, for classification."""
 
 
 def source_kind(path: str) -> FileKind | None:
@@ -103,3 +141,41 @@ def classify(path: str, head: bytes) -> FileKind:
     if kind is not None:
         return kind
     return FileKind.OTHER if b"\0" in head[:HEAD_SIZE] else FileKind.TEXT
+
+
+def printable(name: str) -> str:
+    """``name`` as valid UTF-8 text: bytes that are not UTF-8 are shown as ``\\xNN``."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        pass
+    try:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def special_name(mode: int) -> str:
+    """A readable name for the file type in a ``st_mode``: ``fifo``, ``socket``..."""
+    for test, name in _SPECIAL_NAMES:
+        if test(mode):
+            return name
+    return f"file type {stat.S_IFMT(mode):o}"
+
+
+def digest_file(disk_path: str) -> Digest:
+    """Size, sha256 and head of a regular file; ``OSError`` if it is not one or is unreadable."""
+    fd = os.open(disk_path, _OPEN_FLAGS)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        first = os.read(fd, _FIRST_READ)
+        digest = hashlib.sha256(first)
+        size = len(first)
+        while chunk := os.read(fd, CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    finally:
+        os.close(fd)
+    return Digest(size, digest.hexdigest(), first[:HEAD_SIZE])

@@ -6,8 +6,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import assert_never
 
-from assay.reporters import html, json, sarif
 from assay.model import Evaluation
+from assay.reporters import html, json, sarif
 from assay.reporters.interface import Streams, Writer
 
 

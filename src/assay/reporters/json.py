@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from assay.model import Evaluation, Finding, Rule, Skipped
 from assay.reporters.interface import Streams
 
+
 def _dump(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 

@@ -1,0 +1,118 @@
+"""``safe-defeated``: "safe" functions redefined by macros or wrappers into unsafe ones.
+
+Per file, :func:`scan` records the definitions that defeat a bounded-like name (see
+``_defeats``), the file's includes and its call counts of bounded-like names. The aggregator
+(:class:`DefeatIndex`) then reports each definition, with the call sites it affects: for a macro,
+the calls in the defining file and in every file that includes it (transitively); for a
+function definition, or a header no evaluated file includes, every call in the tree (marked
+``tree-approximate``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from assay.analyzers._callsites import Matcher, SiteKind, sites
+from assay.analyzers._calltable import CallTable, load_table
+from assay.analyzers._defeat_index import DefeatIndex
+from assay.analyzers._defeats import Defeat, defeat_of
+from assay.analyzers._includes import includes_of
+from assay.analyzers.interface import FileResult
+from assay.ingest.interface import SourceFile
+from assay.model import FileKind, Rule, RuleId, Severity
+from assay.parse import ParsedFile
+
+ID = "safe-defeated"
+"""Analyzer and category id."""
+VERSION = "1"
+"""Bumped whenever results for the same input can change."""
+SUFFIX = "_s"
+"""Names ending in this are bounded-like even when no row names them (C11 Annex K, secure C)."""
+
+_KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
+_CALLS = frozenset({SiteKind.CALL, SiteKind.MACRO_CALL})
+
+
+@cache
+def _matcher(table: CallTable) -> Matcher:
+    return Matcher(table.bounded, SUFFIX)
+
+
+def scan(parsed: ParsedFile, table: CallTable) -> FileResult:
+    """Defeating definitions, includes and bounded-like call counts of one file."""
+    calls: dict[str, int] = {}
+    defeats: list[Defeat] = []
+    for site in sites(parsed, _matcher(table)):
+        if site.name in table.unbounded:
+            continue
+        if site.kind in _CALLS:
+            calls[site.name] = calls.get(site.name, 0) + 1
+        elif (found := defeat_of(site, parsed.source, table)) is not None:
+            defeats.append(found)
+    data = {
+        "calls": {name: calls[name] for name in sorted(calls)},
+        "defeats": [d.as_data() for d in defeats],
+        "includes": includes_of(parsed.source),
+    }
+    return FileResult(data=data)
+
+
+@cache
+def rules() -> tuple[Rule, ...]:
+    """The documented rules, one per way of defeating a bound."""
+    text = (resources.files("assay") / "rules" / "safe_defeated.toml").read_text("utf-8")
+    return tuple(_rule(row) for row in tomllib.loads(text)["rules"])
+
+
+def _rule(row: Mapping[str, Any]) -> Rule:
+    return Rule(
+        id=RuleId(f"{ID}/{row['reason']}"),
+        name=row["name"],
+        category=ID,
+        severity=Severity.parse(row["severity"]),
+        summary=row["summary"],
+        rationale=row["rationale"],
+        cwe=row.get("cwe"),
+        example=row["example"],
+        alternative=row["alternative"],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SafeDefeated:
+    """The ``safe-defeated`` analyzer: a picklable adapter over :func:`scan`."""
+
+    table: CallTable
+    """Built-in rows merged with the user's wrappers (bounded rows name the protected functions)."""
+    id: str = ID
+    """Category id."""
+    version: str = VERSION
+    """Result version."""
+    rows_key: str | None = None
+    """No per-item rows."""
+
+    def rules(self) -> tuple[Rule, ...]:
+        """The four ways of defeating a bound."""
+        return rules()
+
+    def wants(self, file: SourceFile) -> bool:
+        """C, C++ and header files."""
+        return file.kind in _KINDS
+
+    def analyze(self, parsed: ParsedFile) -> FileResult:
+        """Definitions, includes and calls of one file."""
+        return scan(parsed, self.table)
+
+    def aggregator(self) -> DefeatIndex:
+        """A fresh cross-file index that emits the findings."""
+        return DefeatIndex(ID)
+
+
+def configure(settings: Mapping[str, Any]) -> SafeDefeated:
+    """The analyzer; ``functions`` rows (the same as ``unsafe-calls``) add wrappers."""
+    return SafeDefeated(load_table(settings))

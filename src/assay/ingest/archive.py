@@ -1,0 +1,379 @@
+"""Safe extraction of tar and zip archives, member by member, into the work area only.
+
+No member name ever reaches the file system: each file is written under a numbered name in a
+fresh directory of the work area, and its name in the archive survives only as its inventory
+path. Names that would escape the root (``..``, absolute paths) are refused all the same,
+because a release that holds them says something about its maker. Links are never created;
+device files and FIFOs are refused. The caps on expanded bytes, expansion ratio and member
+count are enforced while the bytes stream, so a header that lies about a size changes nothing.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import io
+import lzma
+import re
+import stat
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from functools import partial
+from pathlib import Path
+from typing import IO, Final
+
+from assay.ingest.classify import (
+    CHUNK,
+    HEAD_SIZE,
+    ArchiveFormat,
+    Digest,
+    classify,
+    printable,
+    special_name,
+)
+from assay.ingest.interface import ArchiveLimits, SourceFile
+from assay.model import Skipped
+
+RATIO_FLOOR: Final = 1 << 20
+"""Expanded bytes below which no archive counts as a ratio bomb (small archives compress well)."""
+
+READ_ERRORS: Final = (
+    tarfile.TarError,
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    ValueError,
+)
+"""What reading a damaged archive raises (``OSError`` covers bad gzip and bzip2 data)."""
+
+_ZIP_METHODS: Final = frozenset(
+    {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+)
+_TAR_SPECIAL: Final = {
+    tarfile.CHRTYPE: "character device",
+    tarfile.BLKTYPE: "block device",
+    tarfile.FIFOTYPE: "fifo",
+}
+_SINGLE_STREAM: Final = frozenset({ArchiveFormat.GZIP, ArchiveFormat.XZ, ArchiveFormat.BZIP2})
+_SEPARATORS: Final = re.compile(r"[/\\]")
+_DRIVE: Final = re.compile(r"[A-Za-z]:")
+
+
+class ArchiveUnreadable(Exception):
+    """The archive cannot be opened at all; ``reason`` is the ``Skipped`` reason to record."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class Budget:
+    """The caps shared by every archive of one input, and what has been spent of them."""
+
+    __slots__ = ("limits", "members", "total_bytes")
+
+    def __init__(self, limits: ArchiveLimits) -> None:
+        self.limits = limits
+        self.total_bytes = 0
+        self.members = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """What one archive yielded."""
+
+    files: tuple[SourceFile, ...]
+    """Extracted regular files, in archive order; paths carry the archive's prefix."""
+    skipped: tuple[Skipped, ...]
+    """Members refused, and the reason extraction stopped early if it did."""
+    links: int
+    """Symbolic and hard links seen (never created)."""
+
+
+class _Type(Enum):
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+    HARDLINK = "hard link"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """One archive entry, the same for tar and zip."""
+
+    name: str
+    type: _Type
+    detail: str = ""
+    """Link target, or what a refused member is."""
+    reason: str = ""
+    """Why a refused member is refused."""
+    passed: int = 0
+    """Bytes the reader decompresses to step over the member without writing them."""
+
+
+_Opener = Callable[[], IO[bytes]]
+_Entries = Iterator[tuple[_Member, _Opener | None]]
+
+
+class _Stop(Exception):
+    """A cap was hit: the archive stops here."""
+
+    def __init__(self, record: Skipped) -> None:
+        super().__init__(record.detail)
+        self.record = record
+
+
+def is_absolute(name: str) -> bool:
+    """Absolute on any system: ``/x``, ``\\x`` or ``C:x``."""
+    return name.startswith(("/", "\\")) or _DRIVE.match(name) is not None
+
+
+def member_path(name: str) -> tuple[str, str | None]:
+    """The inventory path of a member name, and the reason to refuse it or ``None``.
+
+    ``..`` is looked for between ``\\`` as well as ``/``: such a name escapes on Windows.
+    """
+    if is_absolute(name):
+        return name, "absolute-path"
+    if ".." in _SEPARATORS.split(name):
+        return name, "archive-escape"
+    return "/".join(part for part in name.split("/") if part not in ("", ".")), None
+
+
+def link_stays_inside(path: str, target: str, *, hard: bool) -> bool:
+    """Whether a link at ``path`` resolves inside the archive root (hard links from the root)."""
+    if is_absolute(target):
+        return False
+    parts = [] if hard else path.split("/")[:-1]
+    for part in _SEPARATORS.split(target):
+        if part == "..":
+            if not parts:
+                return False
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return True
+
+
+def extract(
+    source: Path, fmt: ArchiveFormat, dest: Path, archive_path: str, budget: Budget
+) -> Extracted:
+    """Extract the archive ``source`` into the empty directory ``dest``, within ``budget``.
+
+    ``archive_path`` is the archive's inventory path ('' for the input itself, whose members
+    become the root). Raises ``ArchiveUnreadable`` when the archive cannot be opened at all.
+    """
+    run = _Run(dest, archive_path, budget, source.stat().st_size)
+    reader = _open(source, fmt)
+    with reader:
+        entries = (
+            _zip_entries(reader) if isinstance(reader, zipfile.ZipFile) else _tar_entries(reader)
+        )
+        try:
+            for member, opener in entries:
+                run.take(member, opener)
+        except _Stop as stop:
+            run.skipped.append(stop.record)
+        except READ_ERRORS as exc:
+            run.skipped.append(run.record("corrupt-archive", f"{run.where()}: {exc}"))
+    return Extracted(tuple(run.files), tuple(run.skipped), run.links)
+
+
+def _open(source: Path, fmt: ArchiveFormat) -> tarfile.TarFile | zipfile.ZipFile:
+    try:
+        if fmt is ArchiveFormat.ZIP:
+            return zipfile.ZipFile(source)
+        # NOTE: stream mode reads once, front to back: no seeking a hostile file around.
+        return tarfile.open(source, mode="r|*")
+    except READ_ERRORS as exc:
+        if fmt in _SINGLE_STREAM and _decompresses(source, fmt):
+            detail = f"a single {fmt}-compressed file, not a tar archive; not decompressed"
+            raise ArchiveUnreadable("compressed-file", detail) from exc
+        raise ArchiveUnreadable("corrupt-archive", f"cannot open {fmt} archive: {exc}") from exc
+
+
+def _decompresses(source: Path, fmt: ArchiveFormat) -> bool:
+    """Whether the first MiB of ``source`` decompresses cleanly (a sound non-tar stream)."""
+    try:
+        with _decompressor(source, fmt) as stream:
+            stream.read(RATIO_FLOOR)
+    except READ_ERRORS:
+        return False
+    return True
+
+
+def _decompressor(source: Path, fmt: ArchiveFormat) -> io.BufferedIOBase:
+    if fmt is ArchiveFormat.GZIP:
+        return gzip.GzipFile(source, "rb")
+    if fmt is ArchiveFormat.XZ:
+        return lzma.LZMAFile(source, "rb")
+    return bz2.BZ2File(source, "rb")
+
+
+def _tar_entries(tar: tarfile.TarFile) -> _Entries:
+    info = tar.next()
+    while info is not None:
+        if info.isreg():
+            yield _Member(info.name, _Type.FILE), partial(_tar_stream, tar, info)
+        else:
+            yield _tar_member(info), None
+        # NOTE: TarFile keeps every header it reads in ``members`` (not in the stubs); dropping
+        # them keeps memory flat on a million-member archive. Stream mode never looks back.
+        tar.members.clear()  # type: ignore[attr-defined]
+        info = tar.next()
+
+
+def _tar_stream(tar: tarfile.TarFile, info: tarfile.TarInfo) -> IO[bytes]:
+    stream = tar.extractfile(info)
+    if stream is None:
+        raise tarfile.ReadError(f"no data for {info.name!r}")
+    return stream
+
+
+def _tar_member(info: tarfile.TarInfo) -> _Member:
+    if info.isdir():
+        return _Member(info.name, _Type.DIR)
+    if info.issym():
+        return _Member(info.name, _Type.SYMLINK, info.linkname)
+    if info.islnk():
+        return _Member(info.name, _Type.HARDLINK, info.linkname)
+    what = _TAR_SPECIAL.get(info.type, f"tar member type {info.type!r}")
+    passed = 0 if info.type in tarfile.SUPPORTED_TYPES else info.size
+    return _Member(info.name, _Type.REFUSED, what, "special-file", passed)
+
+
+def _zip_entries(archive: zipfile.ZipFile) -> _Entries:
+    for info in archive.infolist():
+        member = _zip_member(archive, info)
+        opener = partial(archive.open, info) if member.type is _Type.FILE else None
+        yield member, opener
+
+
+def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Member:
+    mode = info.external_attr >> 16
+    if info.is_dir():
+        return _Member(info.filename, _Type.DIR)
+    if info.flag_bits & 0x1:
+        return _Member(info.filename, _Type.REFUSED, "password-protected", "encrypted")
+    if info.compress_type not in _ZIP_METHODS:
+        detail = f"compression method {info.compress_type}"
+        return _Member(info.filename, _Type.REFUSED, detail, "unsupported-compression")
+    if stat.S_ISLNK(mode):
+        with archive.open(info) as stream:
+            target = stream.read(4096).decode("utf-8", "surrogateescape")
+        return _Member(info.filename, _Type.SYMLINK, target)
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+        return _Member(info.filename, _Type.REFUSED, special_name(mode), "special-file")
+    return _Member(info.filename, _Type.FILE)
+
+
+class _Run:
+    """The mutable state of one archive's extraction."""
+
+    def __init__(self, dest: Path, archive_path: str, budget: Budget, compressed: int) -> None:
+        self.dest = dest
+        self.archive_path = archive_path
+        self.prefix = f"{archive_path}!/" if archive_path else ""
+        self.budget = budget
+        self.compressed = compressed
+        self.expanded = 0
+        self.current = ""
+        self.files: list[SourceFile] = []
+        self.skipped: list[Skipped] = []
+        self.links = 0
+
+    def record(self, reason: str, detail: str) -> Skipped:
+        """A ``Skipped`` record for the archive as a whole."""
+        return Skipped(self.archive_path, "ingest", reason, detail)
+
+    def where(self) -> str:
+        """Where extraction is, for messages."""
+        return f"at member {self.current!r}" if self.current else "before the first member"
+
+    def take(self, member: _Member, opener: _Opener | None) -> None:
+        """Account for one member and extract, refuse or record it."""
+        name = printable(member.name)
+        self.current = name
+        self._count_member()
+        self._charge(member.passed)
+        path, problem = member_path(name)
+        if problem is not None:
+            self._skip(name, problem, f"{member.type.value} name refused")
+        elif member.type is _Type.DIR:
+            return
+        elif not path:
+            self._skip(name, "bad-name", "empty member name")
+        elif member.type in (_Type.SYMLINK, _Type.HARDLINK):
+            self._link(path, member)
+        elif member.type is _Type.REFUSED or opener is None:
+            self._skip(path, member.reason, member.detail)
+        else:
+            self._write(path, opener)
+
+    def _skip(self, path: str, reason: str, detail: str) -> None:
+        self.skipped.append(Skipped(self.prefix + path, "ingest", reason, detail))
+
+    def _link(self, path: str, member: _Member) -> None:
+        self.links += 1
+        hard = member.type is _Type.HARDLINK
+        inside = link_stays_inside(path, member.detail, hard=hard)
+        target = printable(member.detail)
+        self._skip(path, "link" if inside else "link-outside", f"{member.type.value} -> {target}")
+
+    def _write(self, path: str, opener: _Opener) -> None:
+        disk = self.dest / str(self.budget.members)
+        try:
+            digest = self._copy(opener, disk)
+        except BaseException:
+            disk.unlink(missing_ok=True)
+            raise
+        kind = classify(path, digest.head)
+        self.files.append(
+            SourceFile(self.prefix + path, str(disk), kind, digest.size, digest.sha256)
+        )
+
+    def _copy(self, opener: _Opener, disk: Path) -> Digest:
+        digest = hashlib.sha256()
+        head = bytearray()
+        size = 0
+        with opener() as stream, disk.open("xb") as out:
+            while chunk := stream.read(CHUNK):
+                self._charge(len(chunk))
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+                if len(head) < HEAD_SIZE:
+                    head += chunk[: HEAD_SIZE - len(head)]
+        return Digest(size, digest.hexdigest(), bytes(head))
+
+    def _count_member(self) -> None:
+        budget = self.budget
+        budget.members += 1
+        if budget.members > budget.limits.max_files:
+            detail = f"member {budget.members} of the input > cap {budget.limits.max_files}"
+            raise _Stop(self.record("bomb-file-count", f"{detail}, {self.where()}"))
+
+    def _charge(self, size: int) -> None:
+        if not size:
+            return
+        budget, limits = self.budget, self.budget.limits
+        budget.total_bytes += size
+        self.expanded += size
+        if budget.total_bytes > limits.max_total_bytes:
+            detail = f"{budget.total_bytes} bytes expanded > cap {limits.max_total_bytes}"
+            raise _Stop(self.record("bomb-total-size", f"{detail}, {self.where()}"))
+        if self.expanded > max(RATIO_FLOOR, limits.max_ratio * self.compressed):
+            ratio = self.expanded / max(self.compressed, 1)
+            detail = f"{self.expanded} bytes from {self.compressed}: ratio {ratio:.0f}"
+            raise _Stop(
+                self.record("bomb-ratio", f"{detail} > cap {limits.max_ratio:g}, {self.where()}")
+            )

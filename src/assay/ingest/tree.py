@@ -1,0 +1,271 @@
+"""The evaluated tree: walk a directory or unpack an archive into the safe inventory.
+
+``ingest`` walks a directory or extracts the input archive as the root, then extracts the
+archives it finds inside, level by level, up to ``ArchiveLimits.max_depth`` (the input archive
+is level 1, and so are the archives of a directory input). Extracted bytes land only in a fresh
+``extract-*`` directory of the work area; everything refused becomes a ``Skipped`` record.
+
+The directory walk is iterative, so a deep tree cannot overflow the stack, and uses
+``os.scandir`` so that most entries are typed by the listing itself. A symbolic link is counted
+and recorded with its target, never followed, which also makes link loops harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from assay.errors import IngestError
+from assay.ingest import archive
+from assay.ingest.classify import (
+    HEAD_SIZE,
+    ArchiveFormat,
+    archive_format,
+    classify,
+    digest_file,
+    printable,
+    special_name,
+)
+from assay.ingest.interface import ArchiveLimits, IngestResult, SourceFile
+from assay.model import FileKind, InputInfo, Skipped
+from assay.progress import NullProgress, Progress
+
+_FORMATS = "a directory or an archive (tar, tar.gz, tar.xz, tar.bz2, zip)"
+
+
+def ingest(
+    input: Path,
+    work_dir: Path,
+    limits: ArchiveLimits,
+    progress: Progress | None = None,
+    exclude: Sequence[Path] = (),
+) -> IngestResult:
+    """The safe inventory of ``input``, a directory or an archive; extracts only into ``work_dir``.
+
+    Directories in ``exclude`` (e.g. the output directory inside the input) are not walked.
+
+    Raises ``IngestError`` when the input is missing, is neither a directory nor a supported
+    archive, or cannot be read at all. Everything smaller becomes a ``Skipped`` record.
+    """
+    observer = progress if progress is not None else NullProgress()
+    observer.stage("ingest")
+    inventory = _Inventory(work_dir, limits, observer, exclude)
+    if input.is_dir():
+        info = inventory.directory(input)
+    elif input.is_file():
+        info = inventory.archive(input)
+    elif os.path.lexists(input):
+        raise IngestError(f"{input}: not {_FORMATS}")
+    else:
+        raise IngestError(f"{input}: no such file or directory")
+    return inventory.result(info)
+
+
+def _input_name(input: Path) -> str:
+    return os.path.basename(os.path.normpath(os.path.abspath(input)))
+
+
+def _read_head(path: str) -> bytes:
+    with open(path, "rb") as stream:
+        return stream.read(HEAD_SIZE)
+
+
+class _Inventory:
+    """Files, records and budget of one ingest, and the work directories it has made."""
+
+    def __init__(
+        self, work_dir: Path, limits: ArchiveLimits, progress: Progress, exclude: Sequence[Path]
+    ) -> None:
+        self.work_dir = work_dir
+        self.exclude = frozenset(os.path.realpath(p) for p in exclude)
+        self.budget = archive.Budget(limits)
+        self.progress = progress
+        self.files: list[SourceFile] = []
+        self.skipped: list[Skipped] = []
+        self.links = 0
+        self._root: Path | None = None
+        self._made = 0
+
+    def directory(self, input: Path) -> InputInfo:
+        """Walk the directory ``input``, then expand the archives in it."""
+        found = walk(input, self.progress, self.exclude)
+        self.skipped.extend(found.skipped)
+        self.links += found.links
+        self._expand(found.files, level=1)
+        return InputInfo(_input_name(input), "directory", tree_hash(found.files))
+
+    def archive(self, input: Path) -> InputInfo:
+        """Extract the archive ``input`` as the root, then expand the archives in it."""
+        source = Path(os.path.realpath(input))
+        try:
+            digest = digest_file(str(source))
+        except OSError as exc:
+            raise IngestError(f"cannot read {input}: {exc.strerror}") from exc
+        fmt = archive_format(digest.head)
+        if fmt is None:
+            raise IngestError(f"{input}: not {_FORMATS}")
+        try:
+            members = self._extract(source, fmt, "")
+        except archive.ArchiveUnreadable as exc:
+            raise IngestError(f"cannot read archive {input}: {exc.detail}") from exc
+        self._expand(members, level=2)
+        return InputInfo(_input_name(input), "archive", digest.sha256)
+
+    def result(self, info: InputInfo) -> IngestResult:
+        """The inventory, one file per path (the last copy wins), everything sorted."""
+        unique: dict[str, SourceFile] = {}
+        for file in self.files:
+            if file.path in unique:
+                detail = "an archive holds this path more than once; the last copy is kept"
+                self.skipped.append(Skipped(file.path, "ingest", "duplicate-path", detail))
+            unique[file.path] = file
+        files = tuple(sorted(unique.values(), key=lambda file: file.path))
+        skipped = tuple(sorted(self.skipped, key=skip_key))
+        return IngestResult(info, files, skipped, self.links)
+
+    def _expand(self, found: Sequence[SourceFile], level: int) -> None:
+        while found:
+            self.files.extend(found)
+            archives = sorted(
+                (file for file in found if file.kind is FileKind.ARCHIVE), key=lambda f: f.path
+            )
+            found = [member for file in archives for member in self._nested(file, level)]
+            level += 1
+
+    def _nested(self, file: SourceFile, level: int) -> tuple[SourceFile, ...]:
+        max_depth = self.budget.limits.max_depth
+        if level > max_depth:
+            detail = f"archive at depth {level} > max_depth {max_depth}; not extracted"
+            self.skipped.append(Skipped(file.path, "ingest", "nesting-depth", detail))
+            return ()
+        try:
+            fmt = archive_format(_read_head(file.disk_path))
+            if fmt is None:
+                raise archive.ArchiveUnreadable("unreadable", "archive magic no longer present")
+            return self._extract(Path(file.disk_path), fmt, file.path)
+        except OSError as exc:
+            self.skipped.append(Skipped(file.path, "ingest", "unreadable", str(exc)))
+        except archive.ArchiveUnreadable as exc:
+            self.skipped.append(Skipped(file.path, "ingest", exc.reason, exc.detail))
+        return ()
+
+    def _extract(self, source: Path, fmt: ArchiveFormat, path: str) -> tuple[SourceFile, ...]:
+        out = archive.extract(source, fmt, self._new_dest(), path, self.budget)
+        self.skipped.extend(out.skipped)
+        self.links += out.links
+        self.progress.advance(len(out.files))
+        return out.files
+
+    def _new_dest(self) -> Path:
+        if self._root is None:
+            try:
+                self.work_dir.mkdir(parents=True, exist_ok=True)
+                made = tempfile.mkdtemp(prefix="extract-", dir=os.path.abspath(self.work_dir))
+            except OSError as exc:
+                raise IngestError(f"cannot create work area in {self.work_dir}: {exc}") from exc
+            self._root = Path(made)
+        dest = self._root / str(self._made)
+        dest.mkdir()
+        self._made += 1
+        return dest
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """What a directory walk found."""
+
+    files: tuple[SourceFile, ...]
+    """Every regular file, sorted by path."""
+    skipped: tuple[Skipped, ...]
+    """Links, special files and unreadable entries, sorted by path."""
+    links: int
+    """Symbolic links seen (never followed)."""
+
+
+def tree_hash(files: Iterable[SourceFile]) -> str:
+    """sha256 over the sorted lines ``path\\0sha256\\n``: equal trees, equal hashes."""
+    digest = hashlib.sha256()
+    for line in sorted(f"{file.path}\0{file.sha256}\n" for file in files):
+        digest.update(line.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def walk(root: Path, progress: Progress, exclude: frozenset[str] = frozenset()) -> Walk:
+    """Inventory the directory ``root``; ``IngestError`` if the root itself cannot be listed.
+
+    ``exclude`` holds real paths of directories that are recorded as skipped, not walked.
+    """
+    return _Walker(progress, exclude).run(os.path.abspath(root))
+
+
+def skip_key(record: Skipped) -> tuple[str, str, str, str]:
+    """Sort key of ``Skipped`` records: by path, then stage, reason and detail."""
+    return (record.path, record.stage, record.reason, record.detail)
+
+
+class _Walker:
+    """The mutable state of one walk: a stack of directories still to list, and the results."""
+
+    def __init__(self, progress: Progress, exclude: frozenset[str]) -> None:
+        self.progress = progress
+        self.exclude = exclude
+        self.files: list[SourceFile] = []
+        self.skipped: list[Skipped] = []
+        self.links = 0
+        self.pending: list[tuple[str, str]] = []
+
+    def run(self, root: str) -> Walk:
+        self.pending.append((root, ""))
+        while self.pending:
+            self._scan(*self.pending.pop())
+        self.files.sort(key=lambda file: file.path)
+        self.skipped.sort(key=skip_key)
+        return Walk(tuple(self.files), tuple(self.skipped), self.links)
+
+    def _scan(self, disk_dir: str, rel_dir: str) -> None:
+        try:
+            with os.scandir(disk_dir) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            if not rel_dir:
+                raise IngestError(f"cannot list directory {disk_dir}: {exc.strerror}") from exc
+            self._skip(rel_dir.rstrip("/"), "unreadable", exc)
+            return
+        for entry in entries:
+            self._visit(entry, rel_dir + printable(entry.name))
+
+    def _visit(self, entry: os.DirEntry[str], rel: str) -> None:
+        try:
+            if entry.is_symlink():
+                self._link(entry.path, rel)
+            elif entry.is_dir(follow_symlinks=False):
+                if self.exclude and os.path.realpath(entry.path) in self.exclude:
+                    detail = "assay's own output directory is not evaluated"
+                    self.skipped.append(Skipped(rel, "ingest", "output-directory", detail))
+                else:
+                    self.pending.append((entry.path, rel + "/"))
+            elif entry.is_file(follow_symlinks=False):
+                self._file(entry.path, rel)
+            else:
+                mode = entry.stat(follow_symlinks=False).st_mode
+                self.skipped.append(Skipped(rel, "ingest", "special-file", special_name(mode)))
+        except OSError as exc:
+            self._skip(rel, "unreadable", exc)
+
+    def _link(self, disk_path: str, rel: str) -> None:
+        self.links += 1
+        target = printable(os.readlink(disk_path))
+        self.skipped.append(Skipped(rel, "ingest", "symlink", f"-> {target}"))
+
+    def _file(self, disk_path: str, rel: str) -> None:
+        digest = digest_file(disk_path)
+        kind = classify(rel, digest.head)
+        self.files.append(SourceFile(rel, disk_path, kind, digest.size, digest.sha256))
+        self.progress.advance()
+
+    def _skip(self, rel: str, reason: str, exc: OSError) -> None:
+        self.skipped.append(Skipped(rel, "ingest", reason, exc.strerror or str(exc)))

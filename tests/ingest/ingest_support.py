@@ -1,0 +1,125 @@
+"""Helpers for the ingest tests: a sandbox that proves nothing is written outside the work area,
+and builders for hand-made (often hostile) tar and zip archives.
+
+Not a ``conftest.py``: ``tests/conftest.py`` is imported by name from other test modules, and a
+second module called ``conftest`` would shadow it.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import os
+import tarfile
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from assay.ingest import ArchiveLimits, IngestResult, ingest
+from assay.model import Skipped
+
+SMALL = ArchiveLimits(max_total_bytes=4 << 20, max_ratio=50.0, max_files=100, max_depth=3)
+"""Limits small enough to keep every test fast."""
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """``root`` holds the inputs (``inputs``) and the work area (``work``), nothing else."""
+
+    root: Path
+    inputs: Path
+    work: Path
+
+    def ingest(self, input: Path, limits: ArchiveLimits = SMALL) -> IngestResult:
+        """Ingest ``input`` and fail if anything outside ``work`` changed."""
+        before = self.outside()
+        result = ingest(input, self.work, limits)
+        assert self.outside() == before, "ingest wrote outside its work directory"
+        return result
+
+    def outside(self) -> dict[str, tuple[int, int, int]]:
+        """Every path below ``root`` but outside ``work``, with its mode, size and mtime."""
+        found: dict[str, tuple[int, int, int]] = {}
+        pending = [str(self.root)]
+        while pending:  # by hand: os.walk recurses on Python 3.11, and some trees are deep
+            with os.scandir(pending.pop()) as listing:
+                for entry in listing:
+                    if entry.path == str(self.work):
+                        continue
+                    info = entry.stat(follow_symlinks=False)
+                    found[entry.path] = (info.st_mode, info.st_size, info.st_mtime_ns)
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+        return found
+
+    def work_files(self) -> list[Path]:
+        """Every regular file the ingest wrote."""
+        return [p for p in self.work.rglob("*") if p.is_file()]
+
+
+def sandbox(tmp_path: Path) -> Sandbox:
+    """A fresh sandbox below ``tmp_path``."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    return Sandbox(tmp_path, inputs, tmp_path / "work")
+
+
+def member(
+    name: str, data: bytes = b"", type: bytes = tarfile.REGTYPE, linkname: str = ""
+) -> tuple[tarfile.TarInfo, bytes]:
+    """A tar member exactly as given: no name is cleaned on the way in."""
+    info = tarfile.TarInfo(name)
+    info.type = type
+    info.linkname = linkname
+    info.size = len(data) if type == tarfile.REGTYPE else 0
+    return info, data
+
+
+COMPRESS: dict[str, Callable[[bytes], bytes]] = {
+    "": bytes,
+    "gz": gzip.compress,
+    "bz2": bz2.compress,
+    "xz": lzma.compress,
+}
+"""Compressors by the suffix they give a tar."""
+
+
+def tar_bytes(members: Iterable[tuple[tarfile.TarInfo, bytes]], compress: str = "") -> bytes:
+    """The bytes of a (GNU) tar of ``members``, compressed with ``COMPRESS[compress]``."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if info.isreg() else None)
+    return COMPRESS[compress](buffer.getvalue())
+
+
+def write_tar(
+    path: Path, members: Iterable[tuple[tarfile.TarInfo, bytes]], compress: str = ""
+) -> Path:
+    """Write a tar of ``members`` to ``path``."""
+    path.write_bytes(tar_bytes(members, compress))
+    return path
+
+
+def zip_bytes(members: Iterable[tuple[str | zipfile.ZipInfo, bytes]]) -> bytes:
+    """The bytes of a zip of ``members`` (names kept exactly as given)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def reasons(result: IngestResult) -> list[tuple[str, str]]:
+    """(path, reason) of every skipped record, in order."""
+    return [(s.path, s.reason) for s in result.skipped]
+
+
+def only(result: IngestResult, reason: str) -> Skipped:
+    """The one skipped record with ``reason``."""
+    found = [s for s in result.skipped if s.reason == reason]
+    assert len(found) == 1, result.skipped
+    return found[0]

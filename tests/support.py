@@ -1,0 +1,65 @@
+"""Shared test helpers: evaluate a tree in-process and read back what was written.
+
+Kept out of ``conftest.py`` so that test modules can import them by name (``from support
+import ...``) without clashing with the ``conftest`` modules of subfolders.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from assay import engine
+from assay.config import Options
+from assay.model import Evaluation
+from assay.reporters import write_all
+from assay.storage.findings import FindingStore
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass
+class Run:
+    """One evaluation and its written outputs."""
+
+    evaluation: Evaluation
+    out: Path
+
+    def json(self) -> dict[str, Any]:
+        """evaluation.json, parsed."""
+        return json.loads((self.out / "evaluation.json").read_text(encoding="utf-8"))
+
+    def sarif(self) -> dict[str, Any]:
+        """results.sarif, parsed."""
+        return json.loads((self.out / "results.sarif").read_text(encoding="utf-8"))
+
+    def findings(self, category: str | None = None) -> list[dict[str, Any]]:
+        """Findings from evaluation.json, optionally of one category."""
+        found = self.json()["findings"]
+        return [f for f in found if category is None or f["category"] == category]
+
+
+def run_evaluation(input: Path, out: Path, **overrides: Any) -> Run:
+    """Evaluate ``input`` into ``out`` (jobs=1 unless given) and write every report."""
+    opts = replace(Options.default(input, out), **{"jobs": 1, **overrides})
+    evaluation = engine.evaluate(opts)
+    store = FindingStore(engine.store_path(out))
+    try:
+        write_all(evaluation, store, out)
+    finally:
+        store.close()
+    return Run(evaluation, out)
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Create ``files`` (relative path -> content) below ``root``."""
+    for rel, content in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8")
+    return root
