@@ -50,7 +50,9 @@ def test_config_file_adds_a_wrapper(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    assert main(["evaluate", str(src), "-o", str(out), "-j", "1", "-q", "--config", str(config)]) == 0
+    assert (
+        main(["evaluate", str(src), "-o", str(out), "-j", "1", "-q", "--config", str(config)]) == 0
+    )
     text = (out / "evaluation.json").read_text(encoding="utf-8")
     assert "unsafe-calls/VOS_StrCpy" in text
 

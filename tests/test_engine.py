@@ -86,7 +86,7 @@ def test_hostile_files_become_skipped_records_and_the_run_goes_on(
             "garbage.c": bytes(range(256)) * 64,
             "minified.c": "int a;" * 20000,
             "deep.c": "void f(void) " + "{" * 50_000 + "}" * 50_000 + "\n",
-            "latin1.c": b"/* caf\xe9 */\nvoid g(char *a) { strcpy(a, \"x\"); }\n",
+            "latin1.c": b'/* caf\xe9 */\nvoid g(char *a) { strcpy(a, "x"); }\n',
             "ok.c": STRCPY_TWICE,
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -18,10 +19,8 @@ FILES, CALLS = 200, 1000
 def _tree_rss(proc: psutil.Process) -> int:
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
-        try:
+        with contextlib.suppress(psutil.Error):
             total += p.memory_info().rss
-        except psutil.Error:
-            pass
     return total
 
 
@@ -30,10 +29,8 @@ def _run_sampled(cmd: list[str]) -> tuple[int, int]:
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     proc, peak = psutil.Process(child.pid), 0
     while child.poll() is None:
-        try:
+        with contextlib.suppress(psutil.Error):
             peak = max(peak, _tree_rss(proc))
-        except psutil.Error:
-            pass
         time.sleep(0.02)
     return child.returncode, peak
 

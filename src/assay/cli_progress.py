@@ -6,7 +6,14 @@ import sys
 import time
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 DELAY_SECONDS = 2.0
 """A run shorter than this shows no bar at all."""
@@ -19,7 +26,7 @@ class RichProgress:
         self._enabled = enabled and sys.stderr.isatty()
         self._start = time.monotonic()
         self._bar: Progress | None = None
-        self._task: int | None = None
+        self._task: TaskID | None = None
         self._name = ""
         self._total: int | None = None
         self._done = 0
@@ -28,7 +35,7 @@ class RichProgress:
         """Switch to a new stage."""
         self._name, self._total, self._done = name, total, 0
         if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, description=name, total=total, completed=0)  # type: ignore[arg-type]
+            self._bar.update(self._task, description=name, total=total, completed=0)
 
     def advance(self, units: int = 1) -> None:
         """Count finished work; start the bar once the run has lasted long enough."""

@@ -34,9 +34,9 @@ class Options:
     """Worker processes for per-file analysis (1 runs in-process)."""
     fail_on: Severity | None = None
     """Exit 1 when a finding at or above this severity exists."""
-    archive: ArchiveLimits = ArchiveLimits()
+    archive: ArchiveLimits = field(default_factory=ArchiveLimits)
     """Caps against archive bombs."""
-    parse: ParseLimits = ParseLimits()
+    parse: ParseLimits = field(default_factory=ParseLimits)
     """Thresholds above which a source file is skipped."""
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Per-analyzer settings tables from the config file, keyed by analyzer id."""

@@ -9,11 +9,19 @@ from assay.analyzers.interface import FileAnalyzer
 
 
 def build(settings: Mapping[str, Mapping[str, Any]]) -> tuple[FileAnalyzer, ...]:
-    """Configure every built-in analyzer from its ``[analyzer-id]`` settings table."""
+    """Configure every built-in analyzer from its ``[analyzer-id]`` settings table.
+
+    The user's wrapper rows are declared once, under ``[unsafe-calls] functions``, and also
+    tell ``safe-defeated`` which names are bounded.
+    """
     from assay.analyzers import complexity, safe_defeated, unsafe_calls
 
+    census = settings.get(unsafe_calls.ID, {})
+    defeated = {**settings.get(safe_defeated.ID, {})}
+    if "functions" in census:
+        defeated["functions"] = [*census["functions"], *defeated.get("functions", [])]
     return (
-        unsafe_calls.configure(settings.get(unsafe_calls.ID, {})),
-        safe_defeated.configure(settings.get(safe_defeated.ID, {})),
+        unsafe_calls.configure(census),
+        safe_defeated.configure(defeated),
         complexity.configure(settings.get(complexity.ID, {})),
     )

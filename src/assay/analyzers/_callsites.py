@@ -1,10 +1,10 @@
 """Find where named functions are called, defined or redefined, on the one tree-sitter parse.
 
-The core is targeted, not a walk: a handful of substring searches (C speed) find every whole
-identifier that is one of the wanted names, and only those few positions are looked up in the
-tree (``descendant_for_byte_range``), which says what the name is there: a call, a function
-definition, a macro name, or anything else (a comment, a string, a member, a function pointer,
-a declaration), which is dropped.
+The core is targeted, not a walk: a handful of substring searches (``_lexical.occurrences``)
+find every whole identifier that is one of the wanted names, and only those few positions are
+looked up in the tree (``descendant_for_byte_range``), which says what the name is there: a
+call, a function definition, a macro name, or anything else (a comment, a string, a member, a
+function pointer, a declaration), which is dropped.
 
 Macro bodies are not parsed by tree-sitter (a ``preproc_arg`` is one token). A name inside the
 body of ``#define`` is read lexically: it is a call (``MACRO_CALL``) when it is outside the body's
@@ -14,29 +14,15 @@ counted, as flawfinder counts them, because every use of the macro makes the cal
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
 
 import tree_sitter
 
+from assay.analyzers._lexical import Matcher, code_only, occurrences
 from assay.parse import ParsedFile
 
-_WORD = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
-_WORD_END = re.compile(rb"[A-Za-z0-9_$]*")
-_LITERAL = re.compile(
-    rb'/\*.*?(?:\*/|\Z)|//[^\n]*|"(?:\\.|[^"\\\n])*"?|\'(?:\\.|[^\'\\\n])*\'?', re.S
-)
-_SHARED_ANCHORS = (
-    *(b"cpy", b"Cpy", b"cat", b"Cat", b"rintf", b"scanf", b"gets", b"getws", b"getts"),
-    *(b"mem", b"Memory", b"String", b"tok", b"tmp", b"temp", b"wd"),
-)
-"""Substrings that several names share: one search finds them all. They decide speed, never
-coverage (a name containing none is searched for itself). A search costs about as much as 270
-hits per MB; on curl and OpenSSL the most frequent anchors, cat, tmp, mem and rintf, hit 210-300
-times per MB (cat in "allocate"), the others under 100."""
 _MACRO_DEFS = frozenset({"preproc_def", "preproc_function_def"})
 _DECLARATOR_WRAPPERS = frozenset(
     {
@@ -73,60 +59,6 @@ class Site:
     """CALL: the call_expression; MACRO_CALL: the preproc_arg; *_DEF: the definition node."""
 
 
-@dataclass(frozen=True, slots=True)
-class Matcher:
-    """Which identifiers are wanted: exact names, plus any name ending with ``suffix``."""
-
-    names: frozenset[str]
-    """Exact names."""
-    suffix: str = ""
-    """A suffix such as ``_s``; empty for none."""
-
-
-@cache
-def _anchors(names: frozenset[str]) -> tuple[bytes, ...]:
-    """Few substrings such that every name contains at least one of them."""
-    chosen: list[bytes] = []
-    for name in sorted((n.encode() for n in names), key=len):
-        if any(anchor in name for anchor in chosen):
-            continue
-        shared = [a for a in _SHARED_ANCHORS if a in name]
-        chosen.append(shared[0] if shared else name)
-    return tuple(chosen)
-
-
-@cache
-def _suffix_pattern(suffix: str) -> re.Pattern[bytes]:
-    return re.compile(re.escape(suffix.encode()) + rb"(?![A-Za-z0-9_$])")
-
-
-def _word_around(source: bytes, pos: int) -> tuple[int, int]:
-    start = pos
-    while start and source[start - 1] in _WORD:
-        start -= 1
-    match = _WORD_END.match(source, pos)
-    return start, match.end() if match else pos
-
-
-def occurrences(source: bytes, matcher: Matcher) -> list[tuple[int, str]]:
-    """(offset, name) of every whole identifier the matcher wants, in source order."""
-    found: dict[int, str] = {}
-    for anchor in _anchors(matcher.names):
-        pos = source.find(anchor)
-        while pos >= 0:
-            start, end = _word_around(source, pos)
-            word = source[start:end].decode("ascii", "replace")
-            if word in matcher.names and not source[start : start + 1].isdigit():
-                found[start] = word
-            pos = source.find(anchor, end)
-    if matcher.suffix:
-        for match in _suffix_pattern(matcher.suffix).finditer(source):
-            start, end = _word_around(source, match.start())
-            if start < match.start() and not source[start : start + 1].isdigit():
-                found[start] = source[start:end].decode("ascii", "replace")
-    return sorted(found.items())
-
-
 def sites(parsed: ParsedFile, matcher: Matcher) -> Iterator[Site]:
     """Every call, macro-body call, macro definition and function definition of wanted names."""
     root = parsed.tree.root_node
@@ -143,9 +75,8 @@ def sites(parsed: ParsedFile, matcher: Matcher) -> Iterator[Site]:
 
 
 def _tree_site(ident: tree_sitter.Node, name: str) -> Site | None:
-    offset = ident.start_byte
     """Classify an identifier node by its parents."""
-    line = ident.start_point.row + 1
+    offset, line = ident.start_byte, ident.start_point.row + 1
     parent = ident.parent
     if parent is None:
         return None
@@ -180,7 +111,6 @@ def _declarator_site(
     declarator: tree_sitter.Node, ident: tree_sitter.Node, name: str
 ) -> Site | None:
     """A definition; or, inside a block, a call the parser took for a declaration."""
-    offset, line = ident.start_byte, ident.start_point.row + 1
     if not _is_field(declarator, "declarator", ident):
         return None
     outer = declarator.parent
@@ -188,16 +118,23 @@ def _declarator_site(
         outer = outer.parent
     if outer is None:
         return None
+    offset, line = ident.start_byte, ident.start_point.row + 1
     if outer.type == "function_definition":
         return Site(name, offset, line, SiteKind.FUNCTION_DEF, outer)
-    # NOTE: `MACRO memcpy(a, b, n);` in a function body parses as a local prototype, and macros
-    # the parser cannot see through turn whole functions into one broken declaration. Real C
-    # almost never declares a library function inside a block or in a broken declaration.
-    block = outer.parent
-    in_block = block is not None and block.type == "compound_statement"
-    if outer.type == "declaration" and (in_block or outer.has_error):
+    if outer.type == "declaration" and _misparsed_call(outer):
         return Site(name, offset, line, SiteKind.CALL, outer)
     return None
+
+
+def _misparsed_call(declaration: tree_sitter.Node) -> bool:
+    """Whether a declaration of a function is really a call the parser could not see.
+
+    ``MACRO memcpy(a, b, n);`` in a function body parses as a local prototype, and macros the
+    parser cannot see through turn whole functions into one broken declaration; real C almost
+    never declares a library function inside a block or in a broken declaration.
+    """
+    block = declaration.parent
+    return declaration.has_error or (block is not None and block.type == "compound_statement")
 
 
 def _is_field(parent: tree_sitter.Node, field: str, child: tree_sitter.Node) -> bool:
@@ -231,17 +168,3 @@ def _macro_body_site(source: bytes, arg: tree_sitter.Node, offset: int, name: st
         return None
     line = arg.start_point.row + 1 + source.count(b"\n", arg.start_byte, offset)
     return Site(name, offset, line, SiteKind.MACRO_CALL, arg)
-
-
-def code_only(text: bytes) -> bytes:
-    """``text`` with comments and string/char literals blanked (same length, same offsets)."""
-    if b"/" not in text and b'"' not in text and b"'" not in text:
-        return text
-    return _LITERAL.sub(lambda m: b" " * len(m.group()), text)
-
-
-def line_text(source: bytes, line_start_offset: int) -> str:
-    """The physical line containing ``line_start_offset``, stripped (evidence)."""
-    start = source.rfind(b"\n", 0, line_start_offset) + 1
-    end = source.find(b"\n", line_start_offset)
-    return source[start : end if end >= 0 else len(source)].decode("utf-8", "replace").strip()

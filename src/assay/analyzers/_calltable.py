@@ -98,28 +98,36 @@ def load_table(settings: Mapping[str, Any]) -> CallTable:
 
 
 def _checked(raw: object) -> Mapping[str, Any]:
-    """Validate one user row; raise ``ConfigError`` naming the bad key."""
+    """Validate one user row; raise ``ConfigError`` naming the row and the bad key."""
     if not isinstance(raw, Mapping):
         raise ConfigError(f"functions: expected a table, got {raw!r}")
     where = f"functions[{raw.get('name', '?')!s}]"
     unknown = sorted(set(raw) - _ROW_KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown keys {', '.join(unknown)}")
+    problem = _problem(raw)
+    if problem:
+        raise ConfigError(f"{where}: {problem}")
+    _severity(raw.get("severity", "medium"), where)
+    return raw
+
+
+def _problem(raw: Mapping[str, Any]) -> str:
+    """What is wrong with the values of a row with known keys, or ''."""
     if not isinstance(raw.get("name"), str) or not _IDENT.match(raw["name"]):
-        raise ConfigError(f"{where}: name must be a C identifier")
+        return "name must be a C identifier"
     if not isinstance(raw.get("bounded"), bool):
-        raise ConfigError(f"{where}: bounded must be true or false")
+        return "bounded must be true or false"
+    if not raw.get("family"):
+        return "family is required"
     for key in _TEXT_KEYS:
         if key in raw and not isinstance(raw[key], str):
-            raise ConfigError(f"{where}: {key} must be a string")
-    if not raw.get("family"):
-        raise ConfigError(f"{where}: family is required")
+            return f"{key} must be a string"
     for key in (*_INDEX_KEYS, "cwe"):
         value = raw.get(key, 0)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ConfigError(f"{where}: {key} must be a non-negative integer")
-    _severity(raw.get("severity", "medium"), where)
-    return raw
+            return f"{key} must be a non-negative integer"
+    return ""
 
 
 def _severity(text: object, where: str) -> Severity:

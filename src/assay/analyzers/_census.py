@@ -49,6 +49,7 @@ class _Tally:
         self.files_unbounded = 0
 
     def add(self, calls: Mapping[str, Mapping[str, int]]) -> None:
+        """Count one file's per-function calls."""
         self.files += 1
         self.files_unbounded += any(c.get("unbounded", 0) for c in calls.values())
         for name, counts in calls.items():
@@ -57,6 +58,7 @@ class _Tally:
                 slot[i] += counts.get(key, 0)
 
     def summary(self, families: Mapping[str, str]) -> dict[str, JSONValue]:
+        """Per-family figures, totals and file counts of this scope."""
         by_family: dict[str, dict[str, list[int]]] = defaultdict(dict)
         for name, counts in self.calls.items():
             by_family[families.get(name, "other")][name] = counts

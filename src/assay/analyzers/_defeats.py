@@ -9,7 +9,8 @@ not an unbounded row). Its definition defeats the bound when:
   (``#define memcpy_s(d, dm, s, n) memcpy(d, s, n)``);
 - ``macro-calls-unbounded``: a function-like macro calls an unbounded function and compares
   nothing (no ``<``, ``>``, ``?`` or ``if``), so it cannot be enforcing the bound;
-- ``body-ignores-bound``: a function definition never reads its bound parameter.
+- ``body-ignores-bound``: a function definition never reads its bound parameter but reads
+  another one (a stub that reads no parameter at all copies nothing).
 
 The bound parameter is the row's ``bound_arg``; for other ``_s`` names it is the first
 parameter named like a size (``destMax``, ``dmax``, ``size``, ``len``, ``count``, ``n`` ...,
@@ -26,8 +27,9 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from assay.analyzers._callsites import Site, SiteKind, code_only, line_text
+from assay.analyzers._callsites import Site, SiteKind
 from assay.analyzers._calltable import CallTable
+from assay.analyzers._lexical import code_only, line_text
 
 _SIZE_NAME = re.compile(
     r"(?i)(?:n|sz|num|nmax|max|size|count|cnt|len|length|maxlen)\Z|.+(?:max|size|len|length|count|cnt)\Z"
@@ -47,7 +49,7 @@ class Defeat:
     line: int
     """Line of the name in the definition."""
     reason: str
-    """``alias-to-unbounded``, ``macro-drops-bound``, ``macro-calls-unbounded`` or ``body-ignores-bound``."""
+    """How: the rule id's last part (``macro-drops-bound``, ...)."""
     target: str
     """The unbounded function it calls, or ''."""
     bound: str
@@ -110,10 +112,13 @@ def _function(node: tree_sitter.Node, name: str, table: CallTable) -> tuple[str,
     body = node.child_by_field_name("body")
     if declarator is None or body is None:
         return None
-    bound = bound_param(name, list(_param_names(declarator)), table)
+    params = list(_param_names(declarator))
+    bound = bound_param(name, params, table)
     code = code_only(body.text or b"")
     if not bound or uses(code, bound):
         return None
+    if not any(uses(code, p) for p in params if p and p not in (bound, "...")):
+        return None  # a stub that reads no parameter (e.g. returns an error) copies nothing
     called = [n for n in _called(code) if n in table.unbounded]
     return "body-ignores-bound", called[0] if called else "", bound
 
@@ -135,9 +140,10 @@ def _param_names(declarator: tree_sitter.Node) -> Iterator[str]:
 
 
 def _declared_name(node: tree_sitter.Node | None) -> str:
+    """The name a (possibly nested) declarator declares, or ''."""
     while node is not None and node.type not in ("identifier", "field_identifier"):
         inner = node.child_by_field_name("declarator")
-        node = inner if inner is not None else (node.named_children or [None])[0]
+        node = inner if inner is not None else node.named_child(0)
     return node.text.decode() if node is not None and node.text else ""
 
 

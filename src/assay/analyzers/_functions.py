@@ -1,42 +1,47 @@
 """Per-function metrics of one parsed C/C++ file: CCN, NLOC, parameters and nesting.
 
-Pure core of the ``complexity`` analyzer. One tree-sitter query (compiled once per process)
-captures function definitions, decision tokens, control statements and comments in a single
-pass in C; Python never walks the tree. Captures are assigned to functions by byte ranges with
-``bisect`` over sorted start offsets, so the Python cost grows with the number of functions, not
-of nodes. Comments and preprocessor directive lines are blanked in a copy of the source, and a
-prefix sum over its non-blank lines gives every function's NLOC by one subtraction.
+Pure core of the ``complexity`` analyzer. Function definitions are found by a targeted descent
+that opens only containers (the file, conditional groups, ``extern "C"``, C++ namespaces and
+classes) and subtrees holding a syntax error, never a body. Each definition is then measured by
+one tree-sitter query (compiled once per process) run on it in C: decision tokens, control
+statements, comments. Python never walks the tree, so its cost follows the number of functions.
 
-The counting rules follow lizard 1.24 (its C/C++ reader) so that figures compare with reports
-vendors already produce; ``rules/complexity.toml`` documents each rule and the few deliberate
-differences.
+The counting rules follow lizard 1.24's C/C++ reader, so that figures compare with the reports
+vendors already produce; ``rules/complexity.toml`` states each rule and the deliberate
+differences. Partial trees: a definition inside an ERROR region counts when tree-sitter still
+recognises it; code it cannot recognise as a definition is not measured, and the lines under
+ERROR nodes are counted (``FileMeasure.error_lines``) so that reports can say so.
 """
 
 from __future__ import annotations
 
-import re
-from bisect import bisect_left
-from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import chain
 
 from tree_sitter import Node, Query, QueryCursor
 
+from assay.analyzers import _function_parts as parts
 from assay.parse import Lang, ParsedFile, query
 
 _C_QUERY = """
+(function_definition) @function
 ["case" "?" "&&" "||"] @decision
 (ERROR ["if" "for" "while"] @decision)
+((function_declarator declarator: (identifier) @decision) (#any-of? @decision "if" "for" "while"))
 [(if_statement) (for_statement) (while_statement) (do_statement)] @branch
 [(switch_statement) (seh_try_statement)] @control
 (else_clause (if_statement) @elseif)
 (comment) @comment
 (ERROR) @error
 """
-"""Decision points, control statements and comments inside one function definition."""
+"""What one C function body holds; ``if (c)`` misread as a declarator after a directive counts.
+
+Run on the body only: patterns rooted at the definition itself would stay in progress over
+its whole subtree and cost a fifth more."""
 _CPP_QUERY = """
+(function_definition) @function
 ["case" "?" "&&" "||" "and" "or" "catch"] @decision
 (ERROR ["if" "for" "while"] @decision)
+((function_declarator declarator: (identifier) @decision) (#any-of? @decision "if" "for" "while"))
 [(if_statement) (for_statement) (for_range_loop) (while_statement) (do_statement)] @branch
 [(switch_statement) (try_statement) (seh_try_statement)] @control
 (else_clause (if_statement) @elseif)
@@ -44,31 +49,65 @@ _CPP_QUERY = """
 (comment) @comment
 (ERROR) @error
 """
-_C_CONTAINERS = frozenset({
-    "translation_unit", "preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif",
-    "preproc_elifdef", "linkage_specification", "declaration_list", "ERROR",
-})
-"""Nodes whose children may be function definitions (and ``has_error`` nodes, always)."""
-_CPP_SCOPES = frozenset({"namespace_definition", "class_specifier", "struct_specifier",
-                         "union_specifier"})
-_CPP_CONTAINERS = _C_CONTAINERS | _CPP_SCOPES | frozenset({
-    "template_declaration", "field_declaration_list", "declaration", "field_declaration",
-    "type_definition", "friend_declaration", "export_declaration",
-})
-_DIRECTIVE = re.compile(rb"\n[ \t]*#[ \t]*(\w*)(?:\\\r?\n|[^\n])*")
-"""A preprocessor directive line with its continuations (never the region's first line)."""
-_CONDITIONAL = frozenset({b"if", b"ifdef", b"elif"})
-"""Directives lizard counts as decisions (``#ifndef`` and ``#elifdef`` are not)."""
-_SPACES = b" \t\r\f\v"
-_BLANK = bytes(b if b == 0x0A else 0x20 for b in range(256))
-"""``bytes.translate`` table: every byte but the newline becomes a space."""
-_DECLARATOR_WRAPPERS = frozenset({"function_declarator", "pointer_declarator",
-                                  "reference_declarator", "parenthesized_declarator",
-                                  "attributed_declarator"})
-_PARAMETERS = frozenset({"parameter_declaration", "optional_parameter_declaration",
-                         "variadic_parameter_declaration", "identifier"})
-_SPACE_RUN = re.compile(r"\s+")
-_SPACE_BY_PUNCTUATION = re.compile(r"(?<=\W) | (?=\W)")
+"""The C patterns plus C++ ones; the ``&&`` of an rvalue reference (``T&& x``) is no decision."""
+_MAX_DEPTH = 10_000
+"""Deepest node a query examines. Real code stays below 200; past 65,535 levels tree-sitter's
+query cursor slows down quadratically, so pathological nesting is measured down to here only."""
+_C_CONTAINERS = frozenset(
+    {
+        "translation_unit",
+        "preproc_if",
+        "preproc_ifdef",
+        "preproc_else",
+        "preproc_elif",
+        "preproc_elifdef",
+        "linkage_specification",
+        "declaration_list",
+        "ERROR",
+    }
+)
+"""Nodes whose children may be definitions; subtrees with a syntax error are opened too."""
+_CPP_SCOPES = frozenset(
+    {"namespace_definition", "class_specifier", "struct_specifier", "union_specifier"}
+)
+_CPP_CONTAINERS = (
+    _C_CONTAINERS
+    | _CPP_SCOPES
+    | frozenset(
+        {
+            "template_declaration",
+            "field_declaration_list",
+            "declaration",
+            "field_declaration",
+            "type_definition",
+            "friend_declaration",
+            "export_declaration",
+        }
+    )
+)
+_MEMBER_PARENTS = frozenset(
+    {"field_declaration_list", "template_declaration", "friend_declaration"}
+)
+"""Parents that make a C++ definition nested in a function a method of a local class."""
+_KEYWORDS = frozenset(
+    {
+        "if",
+        "else",
+        "for",
+        "while",
+        "do",
+        "switch",
+        "case",
+        "return",
+        "sizeof",
+        "typedef",
+        "goto",
+        "struct",
+        "union",
+        "enum",
+    }
+)
+"""Names that only a misparse gives a definition (``else if (c) {`` read as one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,44 +135,57 @@ class FileMeasure:
     """Everything measured in one file."""
 
     functions: tuple[FunctionMetrics, ...]
-    """One entry per recognised function definition, in file order."""
+    """One entry per recognised function definition, by position."""
     error_lines: int
     """Physical lines touched by ERROR nodes: where a function may be missed or mis-measured."""
+
+
+def function_metrics(parsed: ParsedFile) -> list[FunctionMetrics]:
+    """The metrics of every function definition in ``parsed``, by position."""
+    return list(measure(parsed).functions)
 
 
 def measure(parsed: ParsedFile) -> FileMeasure:
     """Measure every function definition tree-sitter recognises in ``parsed``.
 
-    Functions nested in another function's body (methods of local classes, GNU nested
-    functions) belong to the outer function, as in lizard. Definitions inside ERROR regions
-    count when tree-sitter still recognises them as definitions.
+    Methods of a class local to a function belong to that function, as in lizard. A definition
+    that starts a line inside another's body, where C and C++ allow none, is a parser recovery
+    that swallowed the functions after an unbalanced conditional group: each swallowed one is
+    measured on its own, and the swallowing function ends at its last ``}`` before them.
     """
-    functions, errors = _discover(parsed.tree.root_node, parsed.lang is Lang.CPP)
-    cursor = QueryCursor(_query(parsed.lang))
-    metrics = []
-    for fn, prefix in functions:
+    cpp = parsed.lang is Lang.CPP
+    pending, errors = _discover(parsed.tree.root_node, cpp, parsed.source)
+    cursor = _cursor(parsed.lang)
+    found: list[FunctionMetrics] = []
+    while pending:
+        fn, prefix = pending.pop()
         captures = cursor.captures(fn)
         errors.extend(captures.get("error", ()))
-        metrics.append(_measure(fn, prefix, captures, parsed.source))
-    return FileMeasure(tuple(metrics), _merged_rows(errors))
+        nested = captures["function"]
+        swallowed = _swallowed(fn, nested, cpp) if len(nested) > 1 else []
+        pending.extend((node, prefix) for node in swallowed)
+        if swallowed:
+            metrics = _measure_until(fn, prefix, swallowed[0].start_byte, parsed)
+        else:
+            metrics = _measure(fn, prefix, captures, parsed.source, fn.end_byte, fn.end_point.row)
+        if metrics is not None:
+            found.append(metrics)
+    found.sort(key=lambda item: (item.start_line, item.end_line))
+    return FileMeasure(tuple(found), _merged_rows(errors))
 
 
-def function_metrics(parsed: ParsedFile) -> list[FunctionMetrics]:
-    """The metrics of every function definition in ``parsed``, in file order."""
-    return list(measure(parsed).functions)
+def _cursor(lang: Lang) -> QueryCursor:
+    cursor = QueryCursor(_query(lang))
+    cursor.set_max_start_depth(_MAX_DEPTH)
+    return cursor
 
 
 def _query(lang: Lang) -> Query:
     return query(lang, _CPP_QUERY if lang is Lang.CPP else _C_QUERY)
 
 
-def _discover(root: Node, cpp: bool) -> tuple[list[tuple[Node, str]], list[Node]]:
-    """Outermost function definitions with their ``ns::Class::`` prefix, and ERROR nodes.
-
-    A targeted descent: only containers (files, conditional groups, ``extern "C"``, C++
-    namespaces and classes) and subtrees holding a syntax error are opened, and never a
-    function body, so the cost follows the number of top-level items, not of nodes.
-    """
+def _discover(root: Node, cpp: bool, source: bytes) -> tuple[list[tuple[Node, str]], list[Node]]:
+    """Outermost definitions with their ``ns::Class::`` prefix, and the ERROR nodes met."""
     containers = _CPP_CONTAINERS if cpp else _C_CONTAINERS
     functions: list[tuple[Node, str]] = []
     errors: list[Node] = []
@@ -148,146 +200,78 @@ def _discover(root: Node, cpp: bool) -> tuple[list[tuple[Node, str]], list[Node]
                 if kind == "ERROR":
                     errors.append(child)
                 scoped = cpp and kind in _CPP_SCOPES
-                pending.append((child, prefix + _scope_name(child) if scoped else prefix))
-    functions.sort(key=lambda item: item[0].start_byte)
+                pending.append((child, prefix + _scope_name(child, source) if scoped else prefix))
     return functions, errors
 
 
-def _scope_name(scope: Node) -> str:
+def _scope_name(scope: Node, source: bytes) -> str:
     """``Name::`` of a namespace or class (template arguments dropped), or ``""``."""
     name = scope.child_by_field_name("name")
     if name is not None and name.type == "template_type":
         name = name.child_by_field_name("name")
-    if name is None or name.text is None:
+    if name is None:
         return ""
-    return "".join(name.text.decode("utf-8", "replace").split()) + "::"
-
-
-def _measure(fn: Node, prefix: str, captures: dict[str, list[Node]], source: bytes) -> FunctionMetrics:
-    body = fn.child_by_field_name("body")
-    body_start = body.start_byte if body is not None else fn.start_byte
-    name_node, declarator = _declarator(fn)
-    first_node = name_node or fn
-    line_start = first_node.start_byte - first_node.start_point.column
-    region = _Region.build(source, line_start, fn.end_byte, captures.get("comment", ()))
-    return FunctionMetrics(
-        name=prefix + _name(name_node, source),
-        start_line=first_node.start_point.row + 1,
-        end_line=fn.end_point.row + 1,
-        ccn=1 + _decisions(captures, body_start, region),
-        nloc=region.code_lines,
-        params=_parameter_count(declarator, source),
-        max_nesting=_max_nesting(captures, body_start),
+    return (
+        "".join(source[name.start_byte : name.end_byte].decode("utf-8", "replace").split()) + "::"
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Region:
-    """The text of a function from its name's line to its closing brace."""
+def _swallowed(fn: Node, nested: list[Node], cpp: bool) -> list[Node]:
+    """Outermost definitions in ``fn`` that start a line, like top-level code, outside a class.
 
-    directives: tuple[tuple[int, int, bool], ...]
-    """(start, end, is a counted conditional) of its preprocessor directives, as file offsets."""
-    code_lines: int
-    """Lines holding something other than blanks, comments and directives."""
-
-    @classmethod
-    def build(cls, source: bytes, start: int, end: int, comments: Iterable[Node]) -> _Region:
-        """Blank the comments and directives of ``source[start:end]`` and count what is left."""
-        spans = [(max(c.start_byte, start) - start, c.end_byte - start)
-                 for c in comments if c.end_byte > start]
-        text = _blank(source[start:end], spans)
-        directives: tuple[tuple[int, int, bool], ...] = ()
-        if b"#" in text:
-            directives = tuple(
-                (start + match.start() + 1, start + match.end(), match[1] in _CONDITIONAL)
-                for match in _DIRECTIVE.finditer(text)
-            )
-            text = _blank(text, [(d_start - start, d_end - start) for d_start, d_end, _ in directives])
-        lines = text.translate(None, _SPACES).split(b"\n")
-        return cls(directives, len(lines) - lines.count(b""))
-
-
-def _blank(text: bytes, spans: list[tuple[int, int]]) -> bytes:
-    """``text`` with every byte of the sorted ``spans`` but newlines turned into spaces."""
-    if not spans:
-        return text
-    parts: list[bytes] = []
-    pos = 0
-    for start, end in spans:
-        start = max(start, pos)
-        parts.append(text[pos:start])
-        parts.append(text[start:end].translate(_BLANK))
-        pos = max(pos, end)
-    parts.append(text[pos:])
-    return b"".join(parts)
-
-
-def _decisions(captures: dict[str, list[Node]], body_start: int, region: _Region) -> int:
-    """Decision points in the body: tokens outside directives, plus ``#if`` lines."""
-    nodes = chain(captures.get("decision", ()), captures.get("branch", ()))
-    points = [start for node in nodes if (start := node.start_byte) >= body_start]
-    refs = captures.get("ref")
-    if refs:
-        ref_starts = {node.start_byte for node in refs}
-        points = [point for point in points if point not in ref_starts]
-    count = len(points)
-    if region.directives:
-        points.sort()
-        for start, end, conditional in region.directives:
-            if start >= body_start:
-                count += conditional - (bisect_left(points, end) - bisect_left(points, start))
-    return count
-
-
-def _max_nesting(captures: dict[str, list[Node]], body_start: int) -> int:
-    """Deepest stack of control statements in the body; ``else if`` adds no level."""
-    nodes = list(chain(captures.get("branch", ()), captures.get("control", ())))
-    if not nodes:
-        return 0
-    else_ifs = {node.start_byte for node in captures.get("elseif", ())}
-    open_ends: list[tuple[int, int]] = []
-    deepest = 0
-    for start, end in sorted((node.start_byte, node.end_byte) for node in nodes):
-        if start < body_start:
+    Indented ones are macro blocks (``FOREACH(x) { ... }`` reads as a definition) and stay
+    part of ``fn``, as do methods of a class local to it.
+    """
+    inner = sorted(
+        (node for node in nested if node.start_byte > fn.start_byte),
+        key=lambda node: node.start_byte,
+    )
+    outermost: list[Node] = []
+    for node in inner:
+        if outermost and node.start_byte < outermost[-1].end_byte:
             continue
-        while open_ends and open_ends[-1][0] <= start:
-            open_ends.pop()
-        depth = (open_ends[-1][1] if open_ends else 0) + (start not in else_ifs)
-        open_ends.append((end, depth))
-        deepest = max(deepest, depth)
-    return deepest
+        parent = node.parent
+        member = cpp and parent is not None and parent.type in _MEMBER_PARENTS
+        if node.start_point.column == 0 and not member:
+            outermost.append(node)
+    return outermost
 
 
-def _declarator(fn: Node) -> tuple[Node | None, Node | None]:
-    """(name node, innermost function declarator) of a definition, either possibly missing."""
-    node = fn.child_by_field_name("declarator")
-    function = None
-    while node is not None and node.type in _DECLARATOR_WRAPPERS:
-        if node.type == "function_declarator":
-            function = node
-        node = node.child_by_field_name("declarator") or node.named_child(0)
-    return node, function
+def _measure_until(fn: Node, prefix: str, limit: int, parsed: ParsedFile) -> FunctionMetrics | None:
+    """Measure ``fn`` up to its last ``}`` before ``limit``; ``None`` when its body starts later."""
+    body = fn.child_by_field_name("body")
+    end = parsed.source.rfind(b"}", fn.start_byte, limit) + 1
+    if body is None or end <= body.start_byte:
+        return None
+    cursor = _cursor(parsed.lang)
+    cursor.set_byte_range(fn.start_byte, end)
+    end_row = fn.start_point.row + parsed.source.count(b"\n", fn.start_byte, end)
+    return _measure(fn, prefix, cursor.captures(fn), parsed.source, end, end_row)
 
 
-def _name(node: Node | None, source: bytes) -> str:
-    """The name as written, with whitespace kept only between two word characters."""
-    if node is None:
-        return "(anonymous)"
-    text = source[node.start_byte : node.end_byte].decode("utf-8", "replace")
-    if node.type == "identifier":
-        return text
-    return _SPACE_BY_PUNCTUATION.sub("", _SPACE_RUN.sub(" ", text))
-
-
-def _parameter_count(declarator: Node | None, source: bytes) -> int:
-    """Declared parameters; a lone ``void`` and the ``...`` of variadic functions count none."""
-    params = declarator.child_by_field_name("parameters") if declarator else None
-    if params is None:
-        return 0
-    items = [child for child in params.named_children if child.type in _PARAMETERS]
-    if len(items) == 1 and source[items[0].start_byte : items[0].end_byte].strip() == b"void":
-        return 0
-    return len(items)
+def _measure(
+    fn: Node, prefix: str, captures: parts.Captures, source: bytes, end: int, end_row: int
+) -> FunctionMetrics | None:
+    """Metrics of ``fn`` up to byte ``end``; ``None`` when its name shows a misparse."""
+    body = fn.child_by_field_name("body")
+    body_start = body.start_byte if body is not None else fn.start_byte
+    name_node, params = parts.signature(fn, captures, body_start)
+    name = parts.name_text(name_node, source)
+    if name in _KEYWORDS:
+        return None
+    first = name_node or fn
+    point = first.start_point
+    line_start = first.start_byte - point.column
+    nloc, directives = parts.code_lines(source, line_start, end, captures.get("comment"))
+    return FunctionMetrics(
+        prefix + name,
+        point.row + 1,
+        end_row + 1,
+        1 + parts.decisions(captures, body_start, directives),
+        nloc,
+        parts.parameter_count(params, source),
+        parts.max_nesting(captures),
+    )
 
 
 def _merged_rows(nodes: list[Node]) -> int:

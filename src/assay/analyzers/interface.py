@@ -67,12 +67,20 @@ class Aggregator(Protocol):
 class FileAnalyzer(Protocol):
     """A per-file analyzer. Instances are picklable and configured before the pool starts."""
 
-    id: str
-    """DESIGN.md category id; also the analyzer's section name in evaluation.json."""
-    version: str
-    """Bumped whenever results for the same input can change (part of cache keys)."""
-    rows_key: str | None
-    """Name under which ``FileResult.rows`` appear in the section, or ``None``."""
+    @property
+    def id(self) -> str:
+        """DESIGN.md category id; also the analyzer's section name in evaluation.json."""
+        ...
+
+    @property
+    def version(self) -> str:
+        """Bumped whenever results for the same input can change (part of cache keys)."""
+        ...
+
+    @property
+    def rows_key(self) -> str | None:
+        """Name under which ``FileResult.rows`` appear in the section, or ``None``."""
+        ...
 
     def rules(self) -> tuple[Rule, ...]:
         """Every rule this analyzer can report."""

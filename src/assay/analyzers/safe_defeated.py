@@ -17,11 +17,12 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from assay.analyzers._callsites import Matcher, SiteKind, sites
+from assay.analyzers._callsites import SiteKind, sites
 from assay.analyzers._calltable import CallTable, load_table
 from assay.analyzers._defeat_index import DefeatIndex
 from assay.analyzers._defeats import Defeat, defeat_of
 from assay.analyzers._includes import includes_of
+from assay.analyzers._lexical import Matcher
 from assay.analyzers.interface import FileResult
 from assay.ingest.interface import SourceFile
 from assay.model import FileKind, Rule, RuleId, Severity
@@ -38,16 +39,11 @@ _KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
 _CALLS = frozenset({SiteKind.CALL, SiteKind.MACRO_CALL})
 
 
-@cache
-def _matcher(table: CallTable) -> Matcher:
-    return Matcher(table.bounded, SUFFIX)
-
-
 def scan(parsed: ParsedFile, table: CallTable) -> FileResult:
     """Defeating definitions, includes and bounded-like call counts of one file."""
     calls: dict[str, int] = {}
     defeats: list[Defeat] = []
-    for site in sites(parsed, _matcher(table)):
+    for site in sites(parsed, Matcher(table.bounded, SUFFIX)):
         if site.name in table.unbounded:
             continue
         if site.kind in _CALLS:

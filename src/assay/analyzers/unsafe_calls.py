@@ -10,13 +10,15 @@ top-level directory, per component and over unique contents.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from assay.analyzers._callsites import Matcher, Site, SiteKind, line_text, sites
+from assay.analyzers._callsites import Site, SiteKind, sites
 from assay.analyzers._calltable import CallRow, CallTable, load_table
 from assay.analyzers._census import Census, FileCalls
+from assay.analyzers._lexical import Matcher, line_text
 from assay.analyzers.interface import FileResult
 from assay.ingest.interface import SourceFile
 from assay.model import FileKind, RawFinding, Rule, RuleId
@@ -29,6 +31,7 @@ VERSION = "1"
 
 _KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
 _CALLS = frozenset({SiteKind.CALL, SiteKind.MACRO_CALL})
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NULLS = frozenset({b"NULL", b"nullptr", b"0", b"(void*)0", b"((void*)0)"})
 
 
@@ -64,7 +67,8 @@ def _finding(row: CallRow, site: Site, source: bytes) -> RawFinding:
         rule_id=RuleId(f"{ID}/{row.name}"),
         start_line=site.line,
         end_line=site.line,
-        message=f"{row.name} is an unbounded {row.family} function; use {row.alternative}",
+        message=f"{row.name} is an unbounded {row.family} function"
+        + (f"; use {row.alternative}" if row.alternative else ""),
         evidence=line_text(source, site.offset),
         properties={
             "function": row.name,
@@ -76,7 +80,11 @@ def _finding(row: CallRow, site: Site, source: bytes) -> RawFinding:
 
 def rule_for(row: CallRow) -> Rule:
     """The documented rule of one unbounded row."""
-    kebab = row.name.strip("_").replace("_", "-").lower()
+    # NOTE: a leading underscore marks a name reserved to the implementation (C11 7.1.3), e.g.
+    # Microsoft's _mktemp beside POSIX mktemp; kept as "reserved-" so that names stay unique.
+    bare = row.name.lstrip("_")
+    prefix = "reserved-" if bare != row.name else ""
+    kebab = prefix + _CAMEL_HUMP.sub("-", bare).replace("_", "-").lower()
     return Rule(
         id=RuleId(f"{ID}/{row.name}"),
         name=f"unbounded-{kebab}",

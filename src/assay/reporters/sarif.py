@@ -94,7 +94,7 @@ def _notifications(evaluation: Evaluation) -> list[dict[str, Any]]:
 def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
     """Write results.sarif, streaming the results."""
     rules = [rule_descriptor(r) for r in evaluation.rules]
-    rule_index = {r.id: i for i, r in enumerate(evaluation.rules)}
+    rule_index: dict[str, int] = {r.id: i for i, r in enumerate(evaluation.rules)}
     run_head = {
         "tool": {"driver": {
             "name": "assay", "version": evaluation.tool_version,

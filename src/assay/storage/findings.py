@@ -26,7 +26,9 @@ CREATE TABLE findings (
     component TEXT, message TEXT NOT NULL, evidence TEXT NOT NULL,
     base_fp TEXT NOT NULL, properties TEXT NOT NULL
 );
-CREATE TABLE rows (section TEXT NOT NULL, path TEXT NOT NULL, line INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE rows (
+    section TEXT NOT NULL, path TEXT NOT NULL, line INTEGER NOT NULL, body TEXT NOT NULL
+);
 """
 _WS = re.compile(r"\s+")
 
@@ -82,7 +84,9 @@ class FindingStore:
 
     def close_writing(self) -> None:
         """Commit and index; call once when the producers are done."""
-        self._db.execute("CREATE INDEX IF NOT EXISTS f_order ON findings(path, start_line, rule_id)")
+        self._db.execute(
+            "CREATE INDEX IF NOT EXISTS f_order ON findings(path, start_line, rule_id)"
+        )
         self._db.execute("CREATE INDEX IF NOT EXISTS r_order ON rows(section, path, line)")
         self._db.commit()
 
