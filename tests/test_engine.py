@@ -62,7 +62,7 @@ def test_directories_are_grouped_below_a_lone_release_folder(
         {"rel-1.0/src/a.c": STRCPY_TWICE, "rel-1.0/lib/b.c": STRCPY_TWICE, "rel-1.0/c.c": ""},
     )
     section = evaluate(tree).json()["unsafe-calls"]
-    assert set(section["directories"]) == {"src", "lib"}
+    assert set(section["directories"]) == {".", "src", "lib"}
 
 
 def test_files_out_of_scope_are_counted_by_kind(
@@ -85,7 +85,7 @@ def test_hostile_files_become_skipped_records_and_the_run_goes_on(
         {
             "garbage.c": bytes(range(256)) * 64,
             "minified.c": "int a;" * 20000,
-            "deep.c": "void f(void) " + "{" * 50_000 + "}" * 50_000 + "\n",
+            "deep.c": "void f(void)\n" + "{\n" * 50_000 + "}\n" * 50_000,
             "latin1.c": b'/* caf\xe9 */\nvoid g(char *a) { strcpy(a, "x"); }\n',
             "ok.c": STRCPY_TWICE,
         },
@@ -97,3 +97,5 @@ def test_hostile_files_become_skipped_records_and_the_run_goes_on(
     assert Counter(f["path"] for f in run.findings("unsafe-calls")) == {"ok.c": 2, "latin1.c": 1}
     assert run.evaluation.inventory["labels"]["non-utf8"] == 1
     assert "deep.c" not in {s.path for s in run.evaluation.skipped}
+    deep = [f for f in run.json()["complexity"]["functions"] if f["path"] == "deep.c"]
+    assert [(f["name"], f["line"]) for f in deep] == [("f", 1)]

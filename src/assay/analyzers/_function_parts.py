@@ -84,19 +84,19 @@ def _blank(text: bytes, spans: list[tuple[int, int]]) -> bytes:
 
 
 def decisions(captures: Captures, body_start: int, directives: list[Directive]) -> int:
-    """Decision points in the body: tokens and branches outside directives, plus ``#if`` lines.
+    """Decision points of a body: tokens and branches outside directives, plus ``#if`` lines.
 
     The tokens of a directive's own condition (``#if A && B``) are not decisions, as in lizard.
     """
-    nodes = chain(captures.get("decision", ()), captures.get("branch", ()))
-    points = [start for node in nodes if (start := node.start_byte) >= body_start]
+    found = captures.get("decision", [])
+    branches = captures.get("branch", [])
     refs = captures.get("ref")
-    if refs:
-        ref_starts = {node.start_byte for node in refs}
-        points = [point for point in points if point not in ref_starts]
-    if not directives:
-        return len(points)
-    points.sort()
+    if not (directives or refs):
+        return len(found) + len(branches)
+    ref_starts = {node.start_byte for node in refs or ()}
+    points = sorted(
+        start for node in chain(found, branches) if (start := node.start_byte) not in ref_starts
+    )
     count = len(points)
     for start, end, conditional in directives:
         if start >= body_start:
@@ -121,43 +121,51 @@ def max_nesting(captures: Captures) -> int:
     return deepest
 
 
-def signature(fn: Node, captures: Captures, body_start: int) -> tuple[Node | None, Node | None]:
-    """(name node, parameter list) of a definition, from the captures when they matched it.
+def declarator(fn: Node) -> tuple[Node | None, Node | None]:
+    """(name node, parameter list) of a definition: the innermost function declarator's.
 
-    The definition's own name and parameter list are the only captures before its body
-    (those of nested definitions are inside it); otherwise the declarators are descended.
+    ``void (*signal(int, void (*)(int)))(int)`` defines ``signal`` with two parameters. Either
+    part may be absent when a macro stands where the parser expected a declarator. A C++
+    conversion operator (``A::operator bool() const``) carries its parameters inside the name.
     """
-    names = captures.get("name", [])
-    if len(names) > 1:
-        names = [node for node in names if node.start_byte < body_start]
-    if len(names) == 1 and names[0].start_byte < body_start and names[0].type not in _WRAPPERS:
-        params = captures["params"]
-        if len(params) > 1:
-            params = [node for node in params if node.start_byte < body_start]
-        if len(params) == 1:
-            return names[0], params[0]
-    return _declarator(fn)
-
-
-def _declarator(fn: Node) -> tuple[Node | None, Node | None]:
-    """(name node, parameter list of the innermost function declarator), either may be absent."""
     node = fn.child_by_field_name("declarator")
     function = None
     while node is not None and node.type in _WRAPPERS:
         if node.type == "function_declarator":
             function = node
         node = node.child_by_field_name("declarator") or node.named_child(0)
+    if function is None and node is not None:
+        cast = _conversion(node)
+        function = cast.child_by_field_name("declarator") if cast else None
     return node, function.child_by_field_name("parameters") if function else None
 
 
+def _conversion(node: Node) -> Node | None:
+    """The ``operator_cast`` a (qualified) name ends with, if any."""
+    while node.type == "qualified_identifier":
+        name = node.child_by_field_name("name")
+        if name is None:
+            return None
+        node = name
+    return node if node.type == "operator_cast" else None
+
+
 def name_text(node: Node | None, source: bytes) -> str:
-    """The name as written, whitespace kept only between two word characters (``A<T,U>::f``)."""
+    """The name as written, whitespace kept only between two word characters (``A<T,U>::f``).
+
+    A conversion operator's name stops before its parameter list (``S::operator bool``).
+    """
     if node is None:
         return "(anonymous)"
-    text = source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+    end = node.end_byte
     if node.type == "identifier":
-        return text
-    return _SPACE_BY_PUNCTUATION.sub("", _SPACE_RUN.sub(" ", text))
+        return source[node.start_byte : end].decode("utf-8", "replace")
+    cast = _conversion(node)
+    inner = cast.child_by_field_name("declarator") if cast else None
+    if inner is not None:
+        end = inner.start_byte
+    text = source[node.start_byte : end].decode("utf-8", "replace")
+    return _SPACE_BY_PUNCTUATION.sub("", _SPACE_RUN.sub(" ", text).strip())
 
 
 def parameter_count(params: Node | None, source: bytes) -> int:

@@ -50,7 +50,7 @@ _CPP_QUERY = """
 (ERROR) @error
 """
 """The C patterns plus C++ ones; the ``&&`` of an rvalue reference (``T&& x``) is no decision."""
-_MAX_DEPTH = 10_000
+_MAX_DEPTH = 60_000
 """Deepest node a query examines. Real code stays below 200; past 65,535 levels tree-sitter's
 query cursor slows down quadratically, so pathological nesting is measured down to here only."""
 _C_CONTAINERS = frozenset(
@@ -159,15 +159,20 @@ def measure(parsed: ParsedFile) -> FileMeasure:
     found: list[FunctionMetrics] = []
     while pending:
         fn, prefix = pending.pop()
-        captures = cursor.captures(fn)
-        errors.extend(captures.get("error", ()))
-        nested = captures["function"]
-        swallowed = _swallowed(fn, nested, cpp) if len(nested) > 1 else []
-        pending.extend((node, prefix) for node in swallowed)
+        body = fn.child_by_field_name("body")
+        if body is None:  # C++ "= default" and "= delete": no code to measure
+            continue
+        captures = cursor.captures(body)
+        if fn.has_error:
+            errors += captures.get("error", ())
+            errors += (child for child in fn.children if child.type == "ERROR")
+        nested = captures.get("function")
+        swallowed = _swallowed(nested, cpp) if nested else None
         if swallowed:
-            metrics = _measure_until(fn, prefix, swallowed[0].start_byte, parsed)
+            pending += ((node, prefix) for node in swallowed)
+            metrics = _measure_until(fn, body, prefix, swallowed[0].start_byte, parsed)
         else:
-            metrics = _measure(fn, prefix, captures, parsed.source, fn.end_byte, fn.end_point.row)
+            metrics = _measure(fn, body, prefix, captures, parsed, body.end_byte, fn.end_point.row)
         if metrics is not None:
             found.append(metrics)
     found.sort(key=lambda item: (item.start_line, item.end_line))
@@ -192,11 +197,12 @@ def _discover(root: Node, cpp: bool, source: bytes) -> tuple[list[tuple[Node, st
     pending = [(root, "")]
     while pending:
         node, prefix = pending.pop()
+        broken = node.has_error
         for child in node.children:
             kind = child.type
             if kind == "function_definition":
                 functions.append((child, prefix))
-            elif kind in containers or child.has_error:
+            elif kind in containers or (broken and child.has_error):
                 if kind == "ERROR":
                     errors.append(child)
                 scoped = cpp and kind in _CPP_SCOPES
@@ -216,18 +222,14 @@ def _scope_name(scope: Node, source: bytes) -> str:
     )
 
 
-def _swallowed(fn: Node, nested: list[Node], cpp: bool) -> list[Node]:
-    """Outermost definitions in ``fn`` that start a line, like top-level code, outside a class.
+def _swallowed(nested: list[Node], cpp: bool) -> list[Node]:
+    """Outermost definitions nested in a body that start a line, outside any local class.
 
     Indented ones are macro blocks (``FOREACH(x) { ... }`` reads as a definition) and stay
-    part of ``fn``, as do methods of a class local to it.
+    part of the body, as do methods of a class local to it.
     """
-    inner = sorted(
-        (node for node in nested if node.start_byte > fn.start_byte),
-        key=lambda node: node.start_byte,
-    )
     outermost: list[Node] = []
-    for node in inner:
+    for node in sorted(nested, key=lambda node: node.start_byte):
         if outermost and node.start_byte < outermost[-1].end_byte:
             continue
         parent = node.parent
@@ -237,32 +239,43 @@ def _swallowed(fn: Node, nested: list[Node], cpp: bool) -> list[Node]:
     return outermost
 
 
-def _measure_until(fn: Node, prefix: str, limit: int, parsed: ParsedFile) -> FunctionMetrics | None:
-    """Measure ``fn`` up to its last ``}`` before ``limit``; ``None`` when its body starts later."""
-    body = fn.child_by_field_name("body")
-    end = parsed.source.rfind(b"}", fn.start_byte, limit) + 1
-    if body is None or end <= body.start_byte:
+def _measure_until(
+    fn: Node, body: Node, prefix: str, limit: int, parsed: ParsedFile
+) -> FunctionMetrics | None:
+    """Measure ``fn`` up to its last ``}`` before ``limit``; ``None`` when there is none."""
+    end = parsed.source.rfind(b"}", body.start_byte, limit) + 1
+    if end <= body.start_byte:
         return None
     cursor = _cursor(parsed.lang)
-    cursor.set_byte_range(fn.start_byte, end)
-    end_row = fn.start_point.row + parsed.source.count(b"\n", fn.start_byte, end)
-    return _measure(fn, prefix, cursor.captures(fn), parsed.source, end, end_row)
+    cursor.set_byte_range(body.start_byte, end)
+    end_row = body.start_point.row + parsed.source.count(b"\n", body.start_byte, end)
+    return _measure(fn, body, prefix, cursor.captures(body), parsed, end, end_row)
 
 
 def _measure(
-    fn: Node, prefix: str, captures: parts.Captures, source: bytes, end: int, end_row: int
+    fn: Node,
+    body: Node,
+    prefix: str,
+    captures: parts.Captures,
+    parsed: ParsedFile,
+    end: int,
+    end_row: int,
 ) -> FunctionMetrics | None:
-    """Metrics of ``fn`` up to byte ``end``; ``None`` when its name shows a misparse."""
-    body = fn.child_by_field_name("body")
-    body_start = body.start_byte if body is not None else fn.start_byte
-    name_node, params = parts.signature(fn, captures, body_start)
+    """Metrics of ``fn`` up to byte ``end`` (on row ``end_row``); ``None`` for a misparse."""
+    source = parsed.source
+    name_node, params = parts.declarator(fn)
     name = parts.name_text(name_node, source)
     if name in _KEYWORDS:
         return None
     first = name_node or fn
     point = first.start_point
     line_start = first.start_byte - point.column
-    nloc, directives = parts.code_lines(source, line_start, end, captures.get("comment"))
+    body_start = body.start_byte
+    comments = captures.get("comment")
+    head = source[line_start:body_start]
+    if b"/*" in head or b"//" in head:
+        comments = (comments or []) + _comments_before(body, first, parsed.lang)
+    nloc, directives = parts.code_lines(source, line_start, end, comments)
     return FunctionMetrics(
         prefix + name,
         point.row + 1,
@@ -272,6 +285,16 @@ def _measure(
         parts.parameter_count(params, source),
         parts.max_nesting(captures),
     )
+
+
+def _comments_before(body: Node, first: Node, lang: Lang) -> list[Node]:
+    """Comments between a definition's name and its body (e.g. inside the parameter list)."""
+    parent = body.parent
+    if parent is None:
+        return []
+    cursor = QueryCursor(query(lang, "(comment) @comment"))
+    cursor.set_byte_range(first.start_byte, body.start_byte)
+    return cursor.captures(parent).get("comment", [])
 
 
 def _merged_rows(nodes: list[Node]) -> int:

@@ -1,0 +1,187 @@
+"""``complexity``: per-function cyclomatic complexity, length, parameters and nesting.
+
+A thin, picklable adapter over :func:`assay.analyzers._functions.measure`: every function of a
+file becomes a row (``functions`` in the section), and every metric above its threshold a
+finding (``complexity/ccn``, ``complexity/nloc``, ``complexity/params``,
+``complexity/nesting``). Rules and default thresholds are rows of ``rules/complexity.toml``;
+``[complexity]`` settings override the thresholds. The aggregator sums the per-file figures
+over every path, per top-level directory and over unique contents.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from assay.analyzers._complexity_summary import Summary, file_figures
+from assay.analyzers._functions import FunctionMetrics, measure
+from assay.analyzers.interface import FileResult
+from assay.errors import AnalyzerError, ConfigError
+from assay.ingest.interface import SourceFile
+from assay.model import FileKind, RawFinding, Rule, RuleId, Severity
+from assay.parse import ParsedFile
+
+ID = "complexity"
+"""Analyzer and category id."""
+VERSION = "1"
+"""Bumped whenever results for the same input can change."""
+
+METRICS = ("ccn", "nloc", "params", "nesting")
+"""The measured metrics, each with one rule and one threshold."""
+_KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
+_LABELS = {
+    "ccn": "cyclomatic complexity",
+    "nloc": "lines of code",
+    "params": "parameters",
+    "nesting": "nesting depth",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """One rule with the metric it watches and its threshold."""
+
+    metric: str
+    """``ccn``, ``nloc``, ``params`` or ``nesting``."""
+    threshold: int
+    """A function whose value is above this gets a finding."""
+    rule: Rule
+    """The documented rule."""
+
+
+def value_of(function: FunctionMetrics, metric: str) -> int:
+    """The value of ``metric`` for ``function``."""
+    return function.max_nesting if metric == "nesting" else int(getattr(function, metric))
+
+
+@cache
+def default_limits() -> tuple[Limit, ...]:
+    """The rules of ``rules/complexity.toml`` with their default thresholds, in METRICS order."""
+    text = (resources.files("assay") / "rules" / "complexity.toml").read_text("utf-8")
+    try:
+        limits = {row["metric"]: _limit(row) for row in tomllib.loads(text)["rules"]}
+        return tuple(limits[metric] for metric in METRICS)
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise AnalyzerError(f"rules/complexity.toml: invalid rule rows: {exc}") from exc
+
+
+def _limit(row: Mapping[str, Any]) -> Limit:
+    rule = Rule(
+        id=RuleId(f"{ID}/{row['metric']}"),
+        name=row["name"],
+        category=ID,
+        severity=Severity.parse(row["severity"]),
+        summary=row["summary"],
+        rationale=row["rationale"],
+        cwe=row.get("cwe"),
+        example=row["example"],
+        alternative=row["alternative"],
+    )
+    return Limit(metric=row["metric"], threshold=int(row["threshold"]), rule=rule)
+
+
+@dataclass(frozen=True, slots=True)
+class ComplexityAnalyzer:
+    """The ``complexity`` analyzer: metrics rows and threshold findings for every function."""
+
+    limits: tuple[Limit, ...] = field(default_factory=default_limits)
+    """One per metric, with the effective threshold."""
+    id: str = ID
+    """Category id."""
+    version: str = VERSION
+    """Result version."""
+    rows_key: str | None = "functions"
+    """Per-function rows appear under ``functions`` in the section."""
+
+    def rules(self) -> tuple[Rule, ...]:
+        """One rule per metric."""
+        return tuple(limit.rule for limit in self.limits)
+
+    def wants(self, file: SourceFile) -> bool:
+        """C, C++ and header files."""
+        return file.kind in _KINDS
+
+    def analyze(self, parsed: ParsedFile) -> FileResult:
+        """Rows, findings and summary figures of one file's functions."""
+        measured = measure(parsed)
+        functions = measured.functions
+        ccn, nloc, params, nesting = (limit.threshold for limit in self.limits)
+        flagged = [
+            f
+            for f in functions
+            if f.ccn > ccn or f.nloc > nloc or f.params > params or f.max_nesting > nesting
+        ]
+        findings = _findings(flagged, self.limits, parsed.source) if flagged else ()
+        over = dict.fromkeys(METRICS, 0)
+        for finding in findings:
+            over[finding.properties["metric"]] += 1
+        return FileResult(
+            findings=findings,
+            data=file_figures(functions, over, measured.error_lines),
+            rows=tuple(
+                {
+                    "line": f.start_line,
+                    "end_line": f.end_line,
+                    "name": f.name,
+                    "ccn": f.ccn,
+                    "nloc": f.nloc,
+                    "params": f.params,
+                    "max_nesting": f.max_nesting,
+                }
+                for f in functions
+            ),
+        )
+
+    def aggregator(self) -> Summary:
+        """A fresh summary over paths, directories and unique contents."""
+        return Summary({limit.metric: limit.threshold for limit in self.limits})
+
+
+def configure(settings: Mapping[str, Any]) -> ComplexityAnalyzer:
+    """The analyzer with ``settings`` (metric -> positive integer) overriding the thresholds."""
+    unknown = sorted(set(settings) - set(METRICS))
+    if unknown:
+        raise ConfigError(f"[{ID}]: unknown keys {', '.join(unknown)}; known: {', '.join(METRICS)}")
+    for metric, value in settings.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"[{ID}] {metric}: expected a non-negative integer, got {value!r}")
+    limits = tuple(
+        Limit(limit.metric, settings.get(limit.metric, limit.threshold), limit.rule)
+        for limit in default_limits()
+    )
+    return ComplexityAnalyzer(limits=limits)
+
+
+def _findings(
+    functions: list[FunctionMetrics], limits: tuple[Limit, ...], source: bytes
+) -> tuple[RawFinding, ...]:
+    """One finding per function and metric above its threshold, evidence its name's line."""
+    lines = source.split(b"\n")
+    return tuple(
+        _finding(function, limit, value, lines)
+        for function in functions
+        for limit in limits
+        if (value := value_of(function, limit.metric)) > limit.threshold
+    )
+
+
+def _finding(function: FunctionMetrics, limit: Limit, value: int, lines: list[bytes]) -> RawFinding:
+    evidence = lines[function.start_line - 1].decode("utf-8", "replace").strip()
+    label = _LABELS[limit.metric]
+    return RawFinding(
+        rule_id=limit.rule.id,
+        start_line=function.start_line,
+        end_line=function.end_line,
+        message=f"{function.name}: {label} {value} is above {limit.threshold}",
+        evidence=evidence,
+        properties={
+            "function": function.name,
+            "metric": limit.metric,
+            "value": value,
+            "threshold": limit.threshold,
+        },
+    )
