@@ -193,30 +193,63 @@ def _pooled(
     pending = list(reversed(batches))
     while pending:
         broken: list[list[Task]] = []
+        completed = 0
         with ProcessPoolExecutor(
             options.jobs, get_context("forkserver"), initializer=init,
             initargs=(chosen, options.parse),
         ) as pool:  # fmt: skip
             inflight: dict[Future[list[Outcome]], list[Task]] = {}
             while (pending or inflight) and not broken:
-                while pending and len(inflight) < 2 * options.jobs:
-                    batch = _next_batch(pending, inflight.values(), units)
-                    if batch is None:
-                        break
-                    inflight[pool.submit(run_batch, batch)] = batch
+                if not _fill(pool, pending, inflight, units, 2 * options.jobs) or not inflight:
+                    break
                 done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                 for future in done:
                     batch = inflight.pop(future)
                     try:
-                        yield from future.result()
+                        outcomes = future.result()
                     except BrokenProcessPool:
                         broken.append(batch)
+                        continue
+                    completed += 1
+                    yield from outcomes
             broken.extend(inflight.values())
-        for batch in broken:
-            if len(batch) == 1:
-                _crashed(batch, units, skipped)
-            else:
-                pending.extend([task] for task in batch)
+        if (broken or pending) and not completed and all(len(b) > 1 for b in broken):
+            raise AssayError("worker processes could not start (run assay from a script file)")
+        _retry_alone(broken, pending, units, skipped)
+
+
+def _fill(
+    pool: ProcessPoolExecutor,
+    pending: list[list[Task]],
+    inflight: dict[Future[list[Outcome]], list[Task]],
+    units: Sequence[_Unit],
+    limit: int,
+) -> bool:
+    """Submit batches until ``limit`` are in flight; ``False`` when the pool is broken."""
+    while pending and len(inflight) < limit:
+        batch = _next_batch(pending, inflight.values(), units)
+        if batch is None:
+            return True
+        try:
+            inflight[pool.submit(run_batch, batch)] = batch
+        except BrokenProcessPool:
+            pending.append(batch)
+            return False
+    return True
+
+
+def _retry_alone(
+    broken: list[list[Task]],
+    pending: list[list[Task]],
+    units: Sequence[_Unit],
+    skipped: list[Skipped],
+) -> None:
+    """Requeue the batches of a broken pool one task each; a lone task that broke it is skipped."""
+    for batch in broken:
+        if len(batch) == 1:
+            _crashed(batch, units, skipped)
+        else:
+            pending.extend([task] for task in batch)
 
 
 def _huge(batch: list[Task], units: Sequence[_Unit]) -> bool:

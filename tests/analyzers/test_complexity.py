@@ -347,6 +347,62 @@ def test_macro_block_inside_body_stays_in_function() -> None:
     assert [(f.name, f.ccn) for f in functions(code)] == [("f", 2)]
 
 
+MACRO_IDIOMS = [
+    (
+        "DEFINE_RUN_ONCE_STATIC_ALT(init_no_atexit,\n    init_atexit)\n{\n"
+        "  if (x) return 1;\n  return 0;\n}\n",
+        [("DEFINE_RUN_ONCE_STATIC_ALT", 1, 6, 2, 0)],
+    ),
+    (
+        "#ifdef _UNICODE\nint wmain(int argc, wchar_t *argv[])\n#else\n"
+        "int main(int argc, char *argv[])\n#endif\n{\n  if (a) return 1;\n  return 0;\n}\n",
+        [("main", 4, 9, 2, 2)],
+    ),
+    (
+        "IMPLEMENT_ASN1_FUNCTIONS(TS_STATUS_INFO)\nIMPLEMENT_ASN1_DUP_FUNCTION(TS_STATUS_INFO)\n\n"
+        "static int set_tst_info(TS_RESP *a)\n{\n  if (a) return 1;\n  return 0;\n}\n",
+        [("set_tst_info", 4, 8, 2, 1)],
+    ),
+    (
+        "ASN1_SEQUENCE(X509_SIG) = {\n  ASN1_SIMPLE(X509_SIG, algor, X509_ALGOR),\n"
+        "} ASN1_SEQUENCE_END(X509_SIG)\n\nIMPLEMENT_ASN1_FUNCTIONS(X509_SIG)\n\n"
+        "void get0(const X509_SIG *sig, const X509_ALGOR **palg)\n{\n  if (palg) *palg = 0;\n}\n"
+        "\nvoid getm(X509_SIG *sig, X509_ALGOR **palg)\n{\n  if (palg) *palg = 0;\n}\n",
+        [("getm", 12, 15, 2, 2)],
+    ),
+    (
+        "DECLARE_ASN1_FUNCTIONS(REQ)\nDECLARE_ASN1_DUP_FUNCTION(REQ)\n\n"
+        "struct req_st {\n  int *type;\n  union {\n    int a;\n  } value;\n};\n",
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    MACRO_IDIOMS,
+    ids=[
+        "macro-header",
+        "conditional-headers",
+        "macro-lines-then-definition",
+        "macro-lines-read-as-k-and-r",
+        "macro-lines-then-struct",
+    ],
+)
+def test_macro_idioms(code: str, expected: list[tuple[str, int, int, int, int]]) -> None:
+    found = [(f.name, f.start_line, f.end_line, f.ccn, f.params) for f in functions(code)]
+    assert found == expected
+
+
+@pytest.mark.parametrize("kind", [FileKind.C, FileKind.CPP])
+def test_and_after_directive_inside_expression(kind: FileKind) -> None:
+    code = (
+        "int f(int n)\n{\n  return A(n)\n    && B(n)\n#if defined(X) && Y >= 1\n    && C(n)\n"
+        "#endif\n    && D(n);\n}\n"
+    )
+    assert one(code, kind).ccn == 5
+
+
 # Pathological input: no recursion, bounded time.
 
 

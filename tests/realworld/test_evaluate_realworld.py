@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from support import Run
 
 pytestmark = pytest.mark.realworld

@@ -44,6 +44,7 @@ _PARAMETERS = frozenset(
     }
 )
 """Entries of a parameter list that declare a parameter (``identifier``: K&R style)."""
+_TAGS = frozenset({b"struct", b"union", b"enum"})
 _SPACE_RUN = re.compile(r"\s+")
 _SPACE_BY_PUNCTUATION = re.compile(r"(?<=\W) | (?=\W)")
 
@@ -94,6 +95,7 @@ def decisions(captures: Captures, body_start: int, directives: list[Directive]) 
     if not (directives or refs):
         return len(found) + len(branches)
     ref_starts = {node.start_byte for node in refs or ()}
+    ref_starts -= {node.start_byte for node in captures.get("misread", ())}
     points = sorted(
         start for node in chain(found, branches) if (start := node.start_byte) not in ref_starts
     )
@@ -121,12 +123,14 @@ def max_nesting(captures: Captures) -> int:
     return deepest
 
 
-def declarator(fn: Node) -> tuple[Node | None, Node | None]:
-    """(name node, parameter list) of a definition: the innermost function declarator's.
+def declarator(fn: Node) -> tuple[Node | None, Node | None] | None:
+    """(name node, parameter list) of a definition, or ``None`` when it defines no function.
 
-    ``void (*signal(int, void (*)(int)))(int)`` defines ``signal`` with two parameters. Either
-    part may be absent when a macro stands where the parser expected a declarator. A C++
-    conversion operator (``A::operator bool() const``) carries its parameters inside the name.
+    The innermost function declarator's: ``void (*signal(int, void (*)(int)))(int)`` defines
+    ``signal`` with two parameters. Either part may be absent when a macro stands where the
+    parser expected a declarator. A C++ conversion operator (``A::operator bool() const``)
+    carries its parameters inside its name. Macro lines without a semicolon before a struct
+    or a function make tree-sitter read them as a declarator; see :func:`_misread_header`.
     """
     node = fn.child_by_field_name("declarator")
     function = None
@@ -135,9 +139,31 @@ def declarator(fn: Node) -> tuple[Node | None, Node | None]:
             function = node
         node = node.child_by_field_name("declarator") or node.named_child(0)
     if function is None and node is not None:
+        if node.parent == fn and node.type == "identifier":
+            return None  # "MACRO(x) struct s { ... }" read as a definition of s
         cast = _conversion(node)
         function = cast.child_by_field_name("declarator") if cast else None
+    elif function is not None and function.named_child_count > 2:
+        return _misread_header(function, node)
     return node, function.child_by_field_name("parameters") if function else None
+
+
+def _misread_header(function: Node, name: Node | None) -> tuple[Node | None, Node | None] | None:
+    """(name, parameters) when ``function`` holds more than a name and parameters.
+
+    ``IMPLEMENT_X(A)`` then ``IMPLEMENT_Y(A)`` then ``int f(T *a)`` parses as a declarator
+    ``IMPLEMENT_Y(A)`` trailed by a call ``f(T * a)``: that call is the header. Trailed by
+    ``struct s`` instead, the "body" is the struct's: no function at all.
+    """
+    row = function.start_point.row
+    trailing = [c for c in function.named_children if c.start_point.row > row]
+    if any(c.type == "identifier" and c.text in _TAGS for c in trailing):
+        return None
+    calls = [c for c in trailing if c.type == "call_expression"]
+    callee = calls[-1].child_by_field_name("function") if calls else None
+    if callee is not None and callee.type == "identifier":
+        return callee, calls[-1].child_by_field_name("arguments")
+    return name, function.child_by_field_name("parameters")
 
 
 def _conversion(node: Node) -> Node | None:
@@ -172,6 +198,8 @@ def parameter_count(params: Node | None, source: bytes) -> int:
     """Declared parameters; a lone ``void`` and the ``...`` of a variadic function count none."""
     if params is None or params.named_child_count == 0:
         return 0
+    if params.type == "argument_list":  # a header misread as a call: one argument each
+        return sum(child.type != "comment" for child in params.named_children)
     items = [child for child in params.named_children if child.type in _PARAMETERS]
     if len(items) == 1 and source[items[0].start_byte : items[0].end_byte] == b"void":
         return 0

@@ -20,93 +20,52 @@ from dataclasses import dataclass
 from tree_sitter import Node, Query, QueryCursor
 
 from assay.analyzers import _function_parts as parts
+from assay.analyzers._function_discovery import Candidate, discover, swallowed
 from assay.parse import Lang, ParsedFile, query
 
-_C_QUERY = """
+_RECOVERIES = """
 (function_definition) @function
-["case" "?" "&&" "||"] @decision
 (ERROR ["if" "for" "while"] @decision)
+(pointer_expression operator: "&" argument: (pointer_expression operator: "&") @decision)
 ((function_declarator declarator: (identifier) @decision) (#any-of? @decision "if" "for" "while"))
+(else_clause (if_statement) @elseif)
+(comment) @comment
+(ERROR) @error
+"""
+"""Patterns of both grammars: nested definitions, recoveries, ``else if``, comments, errors.
+
+Around a directive inside an expression tree-sitter misreads ``else if (c)`` as a declarator
+and ``&& x`` as ``& &x`` (GNU's ``&&label`` reads the same): both still count as decisions."""
+_C_QUERY = (
+    _RECOVERIES
+    + """
+["case" "?" "&&" "||"] @decision
 [(if_statement) (for_statement) (while_statement) (do_statement)] @branch
 [(switch_statement) (seh_try_statement)] @control
-(else_clause (if_statement) @elseif)
-(comment) @comment
-(ERROR) @error
 """
-"""What one C function body holds; ``if (c)`` misread as a declarator after a directive counts.
-
-Run on the body only: patterns rooted at the definition itself would stay in progress over
-its whole subtree and cost a fifth more."""
-_CPP_QUERY = """
-(function_definition) @function
+)
+"""What one C function body holds. Run on the body only: patterns rooted at the definition
+itself would stay in progress over its whole subtree and cost a fifth more."""
+_CPP_QUERY = (
+    _RECOVERIES
+    + """
 ["case" "?" "&&" "||" "and" "or" "catch"] @decision
-(ERROR ["if" "for" "while"] @decision)
-((function_declarator declarator: (identifier) @decision) (#any-of? @decision "if" "for" "while"))
 [(if_statement) (for_statement) (for_range_loop) (while_statement) (do_statement)] @branch
 [(switch_statement) (try_statement) (seh_try_statement)] @control
-(else_clause (if_statement) @elseif)
 [(reference_declarator "&&" @ref) (abstract_reference_declarator "&&" @ref)]
-(comment) @comment
-(ERROR) @error
+(ERROR (reference_declarator "&&" @misread))
 """
-"""The C patterns plus C++ ones; the ``&&`` of an rvalue reference (``T&& x``) is no decision."""
+)
+"""The C++ body query: the ``&&`` of an rvalue reference (``T&& x``) is no decision, unless the
+reference is a recovery (``&& c(n)`` after a directive, read as a declarator)."""
+_HEADER_QUERY = (
+    "(function_declarator declarator: (identifier) @name parameters: (parameter_list) @params)"
+)
 _MAX_DEPTH = 60_000
 """Deepest node a query examines. Real code stays below 200; past 65,535 levels tree-sitter's
 query cursor slows down quadratically, so pathological nesting is measured down to here only."""
-_C_CONTAINERS = frozenset(
-    {
-        "translation_unit",
-        "preproc_if",
-        "preproc_ifdef",
-        "preproc_else",
-        "preproc_elif",
-        "preproc_elifdef",
-        "linkage_specification",
-        "declaration_list",
-        "ERROR",
-    }
-)
-"""Nodes whose children may be definitions; subtrees with a syntax error are opened too."""
-_CPP_SCOPES = frozenset(
-    {"namespace_definition", "class_specifier", "struct_specifier", "union_specifier"}
-)
-_CPP_CONTAINERS = (
-    _C_CONTAINERS
-    | _CPP_SCOPES
-    | frozenset(
-        {
-            "template_declaration",
-            "field_declaration_list",
-            "declaration",
-            "field_declaration",
-            "type_definition",
-            "friend_declaration",
-            "export_declaration",
-        }
-    )
-)
-_MEMBER_PARENTS = frozenset(
-    {"field_declaration_list", "template_declaration", "friend_declaration"}
-)
-"""Parents that make a C++ definition nested in a function a method of a local class."""
-_KEYWORDS = frozenset(
-    {
-        "if",
-        "else",
-        "for",
-        "while",
-        "do",
-        "switch",
-        "case",
-        "return",
-        "sizeof",
-        "typedef",
-        "goto",
-        "struct",
-        "union",
-        "enum",
-    }
-)
+_STATEMENT_KEYWORDS = {"if", "else", "for", "while", "do", "switch", "case", "return", "goto"}
+_KEYWORDS = frozenset(_STATEMENT_KEYWORDS | {"sizeof", "typedef", "struct", "union", "enum"})
 """Names that only a misparse gives a definition (``else if (c) {`` read as one)."""
 
 
@@ -154,25 +113,23 @@ def measure(parsed: ParsedFile) -> FileMeasure:
     measured on its own, and the swallowing function ends at its last ``}`` before them.
     """
     cpp = parsed.lang is Lang.CPP
-    pending, errors = _discover(parsed.tree.root_node, cpp, parsed.source)
+    pending, errors = discover(parsed.tree.root_node, parsed.lang, parsed.source)
     cursor = _cursor(parsed.lang)
     found: list[FunctionMetrics] = []
     while pending:
-        fn, prefix = pending.pop()
-        body = fn.child_by_field_name("body")
-        if body is None:  # C++ "= default" and "= delete": no code to measure
-            continue
+        candidate = pending.pop()
+        head, body = candidate.head, candidate.body
         captures = cursor.captures(body)
-        if fn.has_error:
+        if head.has_error:
             errors += captures.get("error", ())
-            errors += (child for child in fn.children if child.type == "ERROR")
+            errors += (child for child in head.children if child.type == "ERROR")
         nested = captures.get("function")
-        swallowed = _swallowed(nested, cpp) if nested else None
-        if swallowed:
-            pending += ((node, prefix) for node in swallowed)
-            metrics = _measure_until(fn, body, prefix, swallowed[0].start_byte, parsed)
+        inner = swallowed(nested, cpp, candidate.prefix) if nested else None
+        if inner:
+            pending += inner
+            metrics = _measure_until(candidate, inner[0].head.start_byte, parsed)
         else:
-            metrics = _measure(fn, body, prefix, captures, parsed, body.end_byte, fn.end_point.row)
+            metrics = _measure(candidate, captures, parsed, body.end_byte, body.end_point.row)
         if metrics is not None:
             found.append(metrics)
     found.sort(key=lambda item: (item.start_line, item.end_line))
@@ -189,102 +146,90 @@ def _query(lang: Lang) -> Query:
     return query(lang, _CPP_QUERY if lang is Lang.CPP else _C_QUERY)
 
 
-def _discover(root: Node, cpp: bool, source: bytes) -> tuple[list[tuple[Node, str]], list[Node]]:
-    """Outermost definitions with their ``ns::Class::`` prefix, and the ERROR nodes met."""
-    containers = _CPP_CONTAINERS if cpp else _C_CONTAINERS
-    functions: list[tuple[Node, str]] = []
-    errors: list[Node] = []
-    pending = [(root, "")]
-    while pending:
-        node, prefix = pending.pop()
-        broken = node.has_error
-        for child in node.children:
-            kind = child.type
-            if kind == "function_definition":
-                functions.append((child, prefix))
-            elif kind in containers or (broken and child.has_error):
-                if kind == "ERROR":
-                    errors.append(child)
-                scoped = cpp and kind in _CPP_SCOPES
-                pending.append((child, prefix + _scope_name(child, source) if scoped else prefix))
-    return functions, errors
-
-
-def _scope_name(scope: Node, source: bytes) -> str:
-    """``Name::`` of a namespace or class (template arguments dropped), or ``""``."""
-    name = scope.child_by_field_name("name")
-    if name is not None and name.type == "template_type":
-        name = name.child_by_field_name("name")
-    if name is None:
-        return ""
-    return (
-        "".join(source[name.start_byte : name.end_byte].decode("utf-8", "replace").split()) + "::"
-    )
-
-
-def _swallowed(nested: list[Node], cpp: bool) -> list[Node]:
-    """Outermost definitions nested in a body that start a line, outside any local class.
-
-    Indented ones are macro blocks (``FOREACH(x) { ... }`` reads as a definition) and stay
-    part of the body, as do methods of a class local to it.
-    """
-    outermost: list[Node] = []
-    for node in sorted(nested, key=lambda node: node.start_byte):
-        if outermost and node.start_byte < outermost[-1].end_byte:
-            continue
-        parent = node.parent
-        member = cpp and parent is not None and parent.type in _MEMBER_PARENTS
-        if node.start_point.column == 0 and not member:
-            outermost.append(node)
-    return outermost
-
-
-def _measure_until(
-    fn: Node, body: Node, prefix: str, limit: int, parsed: ParsedFile
-) -> FunctionMetrics | None:
-    """Measure ``fn`` up to its last ``}`` before ``limit``; ``None`` when there is none."""
+def _measure_until(candidate: Candidate, limit: int, parsed: ParsedFile) -> FunctionMetrics | None:
+    """Measure up to the last ``}`` before ``limit``; ``None`` when the body has none."""
+    body = candidate.body
     end = parsed.source.rfind(b"}", body.start_byte, limit) + 1
     if end <= body.start_byte:
         return None
     cursor = _cursor(parsed.lang)
     cursor.set_byte_range(body.start_byte, end)
     end_row = body.start_point.row + parsed.source.count(b"\n", body.start_byte, end)
-    return _measure(fn, body, prefix, cursor.captures(body), parsed, end, end_row)
+    return _measure(candidate, cursor.captures(body), parsed, end, end_row)
+
+
+def _signature(head: Node, body: Node, lang: Lang) -> tuple[Node | None, Node | None] | None:
+    """(name node, parameter list) of a candidate; ``None`` when it is no function at all."""
+    if head.type == "call_expression":  # MACRO(args) { ... }: named after the macro
+        return head.child_by_field_name("function"), None
+    if head.has_error and (header := _buried_header(head, body, lang)) is not None:
+        return header
+    return parts.declarator(head)
+
+
+def _buried_header(fn: Node, body: Node, lang: Lang) -> tuple[Node, Node] | None:
+    """The real header when macro lines made tree-sitter read code as K&R declarations.
+
+    ``IMPLEMENT_X(A)`` without a semicolon becomes a declarator, and everything up to the next
+    body its K&R parameter declarations, errors included; the last function declarator there
+    heads the body. A genuine K&R section never holds an error.
+    """
+    declarator = fn.child_by_field_name("declarator")
+    if declarator is None:
+        return None
+    section = [
+        child
+        for child in fn.named_children
+        if declarator.end_byte <= child.start_byte < body.start_byte
+    ]
+    if not any(child.has_error for child in section):
+        return None
+    captures = QueryCursor(query(lang, _HEADER_QUERY)).captures(section[-1])
+    names, params = captures.get("name"), captures.get("params")
+    if not names or not params:
+        return None
+    return max(names, key=_start), max(params, key=_start)
+
+
+def _start(node: Node) -> int:
+    return node.start_byte
 
 
 def _measure(
-    fn: Node,
-    body: Node,
-    prefix: str,
-    captures: parts.Captures,
-    parsed: ParsedFile,
-    end: int,
-    end_row: int,
+    candidate: Candidate, captures: parts.Captures, parsed: ParsedFile, end: int, end_row: int
 ) -> FunctionMetrics | None:
-    """Metrics of ``fn`` up to byte ``end`` (on row ``end_row``); ``None`` for a misparse."""
-    source = parsed.source
-    name_node, params = parts.declarator(fn)
-    name = parts.name_text(name_node, source)
+    """Metrics up to byte ``end`` (on row ``end_row``); ``None`` for a misparse."""
+    signature = _signature(candidate.head, candidate.body, parsed.lang)
+    if signature is None:
+        return None
+    name_node, params = signature
+    name = parts.name_text(name_node, parsed.source)
     if name in _KEYWORDS:
         return None
-    first = name_node or fn
-    point = first.start_point
-    line_start = first.start_byte - point.column
-    body_start = body.start_byte
-    comments = captures.get("comment")
-    head = source[line_start:body_start]
-    if b"/*" in head or b"//" in head:
-        comments = (comments or []) + _comments_before(body, first, parsed.lang)
-    nloc, directives = parts.code_lines(source, line_start, end, comments)
+    first = name_node or candidate.head
+    nloc, directives = _code_lines(candidate.body, first, captures, parsed, end)
     return FunctionMetrics(
-        prefix + name,
-        point.row + 1,
+        candidate.prefix + name,
+        first.start_point.row + 1,
         end_row + 1,
-        1 + parts.decisions(captures, body_start, directives),
+        1 + parts.decisions(captures, candidate.body.start_byte, directives),
         nloc,
-        parts.parameter_count(params, source),
+        parts.parameter_count(params, parsed.source),
         parts.max_nesting(captures),
     )
+
+
+def _code_lines(
+    body: Node, first: Node, captures: parts.Captures, parsed: ParsedFile, end: int
+) -> tuple[int, list[parts.Directive]]:
+    """NLOC from the line of ``first`` to byte ``end``, and the directives there."""
+    source = parsed.source
+    line_start = source.rfind(b"\n", 0, first.start_byte) + 1
+    comments = captures.get("comment")
+    head = source[line_start : body.start_byte]
+    if b"/*" in head or b"//" in head:
+        comments = (comments or []) + _comments_before(body, first, parsed.lang)
+    return parts.code_lines(source, line_start, end, comments)
 
 
 def _comments_before(body: Node, first: Node, lang: Lang) -> list[Node]:

@@ -22,7 +22,7 @@ from assay.analyzers._functions import FunctionMetrics, measure
 from assay.analyzers.interface import FileResult
 from assay.errors import AnalyzerError, ConfigError
 from assay.ingest.interface import SourceFile
-from assay.model import FileKind, RawFinding, Rule, RuleId, Severity
+from assay.model import FileKind, JSONValue, RawFinding, Rule, RuleId, Severity
 from assay.parse import ParsedFile
 
 ID = "complexity"
@@ -108,32 +108,14 @@ class ComplexityAnalyzer:
     def analyze(self, parsed: ParsedFile) -> FileResult:
         """Rows, findings and summary figures of one file's functions."""
         measured = measure(parsed)
-        functions = measured.functions
-        ccn, nloc, params, nesting = (limit.threshold for limit in self.limits)
-        flagged = [
-            f
-            for f in functions
-            if f.ccn > ccn or f.nloc > nloc or f.params > params or f.max_nesting > nesting
-        ]
-        findings = _findings(flagged, self.limits, parsed.source) if flagged else ()
+        findings = _findings(measured.functions, self.limits, parsed.source)
         over = dict.fromkeys(METRICS, 0)
         for finding in findings:
             over[finding.properties["metric"]] += 1
         return FileResult(
             findings=findings,
-            data=file_figures(functions, over, measured.error_lines),
-            rows=tuple(
-                {
-                    "line": f.start_line,
-                    "end_line": f.end_line,
-                    "name": f.name,
-                    "ccn": f.ccn,
-                    "nloc": f.nloc,
-                    "params": f.params,
-                    "max_nesting": f.max_nesting,
-                }
-                for f in functions
-            ),
+            data=file_figures(measured.functions, over, measured.error_lines),
+            rows=tuple(map(_row, measured.functions)),
         )
 
     def aggregator(self) -> Summary:
@@ -142,7 +124,7 @@ class ComplexityAnalyzer:
 
 
 def configure(settings: Mapping[str, Any]) -> ComplexityAnalyzer:
-    """The analyzer with ``settings`` (metric -> positive integer) overriding the thresholds."""
+    """The analyzer with ``settings`` (metric -> non-negative integer) overriding thresholds."""
     unknown = sorted(set(settings) - set(METRICS))
     if unknown:
         raise ConfigError(f"[{ID}]: unknown keys {', '.join(unknown)}; known: {', '.join(METRICS)}")
@@ -156,14 +138,37 @@ def configure(settings: Mapping[str, Any]) -> ComplexityAnalyzer:
     return ComplexityAnalyzer(limits=limits)
 
 
+def _row(function: FunctionMetrics) -> Mapping[str, JSONValue]:
+    return {
+        "line": function.start_line,
+        "end_line": function.end_line,
+        "name": function.name,
+        "ccn": function.ccn,
+        "nloc": function.nloc,
+        "params": function.params,
+        "max_nesting": function.max_nesting,
+    }
+
+
 def _findings(
-    functions: list[FunctionMetrics], limits: tuple[Limit, ...], source: bytes
+    functions: tuple[FunctionMetrics, ...], limits: tuple[Limit, ...], source: bytes
 ) -> tuple[RawFinding, ...]:
     """One finding per function and metric above its threshold, evidence its name's line."""
+    top = {limit.metric: limit.threshold for limit in limits}
+    flagged = [
+        f
+        for f in functions
+        if f.ccn > top["ccn"]
+        or f.nloc > top["nloc"]
+        or f.params > top["params"]
+        or f.max_nesting > top["nesting"]
+    ]
+    if not flagged:
+        return ()
     lines = source.split(b"\n")
     return tuple(
         _finding(function, limit, value, lines)
-        for function in functions
+        for function in flagged
         for limit in limits
         if (value := value_of(function, limit.metric)) > limit.threshold
     )
