@@ -37,11 +37,11 @@ class ParseLimits:
     """Measured thresholds above which a file is skipped rather than parsed (reason recorded)."""
 
     max_bytes: int = 64 * 1024**2
-    """Largest file parsed; the 9 MB SQLite amalgamation is well below."""
+    """Largest file parsed: the largest real upstream C file seen is 8.3 MB (OpenSSL test data)."""
     max_line_length: int = 100_000
-    """Longest physical line; longer means minified or embedded data."""
-    max_mean_line_length: float = 400.0
-    """Mean characters per line; real C stays below 60, minified data far above."""
+    """Longest physical line: the longest in 5.1 M lines of real upstream C is 2,704 bytes."""
+    max_mean_line_length: float = 1000.0
+    """Mean characters per line: the highest of 8,441 real upstream C files is 328."""
 
 
 @dataclass(frozen=True, slots=True)
