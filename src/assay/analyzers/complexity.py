@@ -19,10 +19,11 @@ from typing import Any
 
 from assay.analyzers._complexity_summary import Summary, file_figures
 from assay.analyzers._functions import FunctionMetrics, measure
+from assay.analyzers._rule_rows import rule_from_row
 from assay.analyzers.interface import FileResult
 from assay.errors import AnalyzerError, ConfigError
 from assay.ingest.interface import SourceFile
-from assay.model import FileKind, JSONValue, RawFinding, Rule, RuleId, Severity
+from assay.model import FileKind, JSONValue, RawFinding, Rule
 from assay.parse import ParsedFile
 
 ID = "complexity"
@@ -70,17 +71,7 @@ def default_limits() -> tuple[Limit, ...]:
 
 
 def _limit(row: Mapping[str, Any]) -> Limit:
-    rule = Rule(
-        id=RuleId(f"{ID}/{row['metric']}"),
-        name=row["name"],
-        category=ID,
-        severity=Severity.parse(row["severity"]),
-        summary=row["summary"],
-        rationale=row["rationale"],
-        cwe=row.get("cwe"),
-        example=row["example"],
-        alternative=row["alternative"],
-    )
+    rule = rule_from_row(ID, row["metric"], row)
     return Limit(metric=row["metric"], threshold=int(row["threshold"]), rule=rule)
 
 

@@ -23,9 +23,10 @@ from assay.analyzers._defeat_index import DefeatIndex
 from assay.analyzers._defeats import Defeat, defeat_of
 from assay.analyzers._includes import includes_of
 from assay.analyzers._lexical import Matcher
+from assay.analyzers._rule_rows import rule_from_row
 from assay.analyzers.interface import FileResult
 from assay.ingest.interface import SourceFile
-from assay.model import FileKind, Rule, RuleId, Severity
+from assay.model import FileKind, Rule
 from assay.parse import ParsedFile
 
 ID = "safe-defeated"
@@ -66,17 +67,7 @@ def rules() -> tuple[Rule, ...]:
 
 
 def _rule(row: Mapping[str, Any]) -> Rule:
-    return Rule(
-        id=RuleId(f"{ID}/{row['reason']}"),
-        name=row["name"],
-        category=ID,
-        severity=Severity.parse(row["severity"]),
-        summary=row["summary"],
-        rationale=row["rationale"],
-        cwe=row.get("cwe"),
-        example=row["example"],
-        alternative=row["alternative"],
-    )
+    return rule_from_row(ID, row["reason"], row)
 
 
 @dataclass(frozen=True, slots=True)
