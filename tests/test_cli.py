@@ -14,7 +14,7 @@ def test_example_writes_the_contracted_outputs(
 ) -> None:
     assert main(["example", "-o", str(tmp_path / "out"), "-j", "1"]) == 0
     names = {p.name for p in (tmp_path / "out").iterdir()}
-    assert {"evaluation.json", "results.sarif", "report.html"} <= names
+    assert {"evaluation.json", "results.sarif", "report.html", "sbom.cdx.json"} <= names
     text = capsys.readouterr().out
     assert "unsafe-calls:" in text and "safe-defeated:" in text
 

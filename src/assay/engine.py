@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -18,6 +18,8 @@ from pathlib import Path
 
 from assay import __version__, analyzers
 from assay.analyzers.interface import Aggregator, FileAnalyzer, PathContext
+from assay.components import inventory
+from assay.components.copies import Ownership, identify, relative_to_root
 from assay.config import Options
 from assay.errors import AssayError
 from assay.ingest import SourceFile
@@ -57,6 +59,7 @@ class _Run:
     aggregators: list[Aggregator]
     store: FindingStore
     directories: dict[str, str]
+    ownership: Ownership
     skipped: list[Skipped] = field(default_factory=list)
     lines: Counter[str] = field(default_factory=Counter)
     labels: Counter[str] = field(default_factory=Counter)
@@ -87,6 +90,8 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         options.input, extract, options.archive, progress, exclude=[options.output_dir]
     )
     chosen = analyzers.build(options.settings)
+    found, component_skips = identify(ingested.files)
+    found = inventory.with_file_counts(found, ingested.files)
     units, out_of_scope = _plan(ingested.files, chosen)
     state = _Run(
         options=options,
@@ -94,25 +99,27 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         aggregators=[a.aggregator() for a in chosen],
         store=FindingStore(work / STORE_NAME, create=True),
         directories=_directories([f.path for f in ingested.files]),
-        skipped=list(ingested.skipped),
+        ownership=Ownership.of(found),
+        skipped=[*ingested.skipped, *component_skips],
     )
     progress.stage("analyze", total=sum(len(u.paths) for u in units))
     for outcome in _execute(units, chosen, options, state.skipped):
         _attribute(state, units[outcome.key], outcome)
         progress.advance(len(units[outcome.key].paths))
-    sections = _finish(state)
-    inventory = _inventory(ingested.files, units, out_of_scope, state, ingested.links)
+    sections = {"components": inventory.section(found), **_finish(state)}
+    files = _inventory(ingested.files, units, out_of_scope, state, ingested.links)
     return Evaluation(
         schema_version=SCHEMA_VERSION,
         tool_version=__version__,
         input=ingested.input,
         options={**options.effective(), "grammar": GRAMMAR_VERSION},
-        inventory=inventory,
+        inventory=files,
         sections=sections,
         finding_counts=state.store.counts(),
         skipped=tuple(sorted(state.skipped, key=lambda s: (s.path, s.stage, s.reason))),
         rules=_rules(chosen),
         rows_keys={a.id: a.rows_key for a in chosen if a.rows_key},
+        components=found,
     )
 
 
@@ -289,9 +296,14 @@ def _attribute(state: _Run, unit: _Unit, outcome: Outcome) -> None:
         aggregator.add_unique(result)
         default = {r.id: r.severity for r in analyzer.rules()}
         for path in unit.paths:
-            aggregator.add(PathContext(path, state.directories[path]), result)
+            owner = state.ownership.owner(path)
+            key = owner.key if owner else None
+            aggregator.add(PathContext(path, state.directories[path], key), result)
             for raw in result.findings:
-                state.store.add(analyzer.id, default[raw.rule_id], path, raw)
+                state.store.add(
+                    analyzer.id, default[raw.rule_id], path, raw, key,
+                    relative_to_root(path, owner),
+                )  # fmt: skip
             if analyzer.rows_key and result.rows:
                 state.store.add_rows(analyzer.id, path, result.rows)
     for index, (reason, detail) in outcome.failures.items():
@@ -299,14 +311,18 @@ def _attribute(state: _Run, unit: _Unit, outcome: Outcome) -> None:
         state.skipped.extend(Skipped(p, stage, reason, detail) for p in unit.paths)
 
 
-def _finish(state: _Run) -> dict[str, dict[str, object]]:
+def _finish(state: _Run) -> dict[str, Mapping[str, object]]:
     """Close every aggregator: section summaries, plus corpus-level findings into the store."""
-    sections: dict[str, dict[str, object]] = {}
+    sections: dict[str, Mapping[str, object]] = {}
     for analyzer, aggregator in zip(state.analyzers, state.aggregators, strict=True):
         summary, findings = aggregator.finish()
         default = {r.id: r.severity for r in analyzer.rules()}
         for path, raw in findings:
-            state.store.add(analyzer.id, default[raw.rule_id], path, raw)
+            owner = state.ownership.owner(path)
+            state.store.add(
+                analyzer.id, default[raw.rule_id], path, raw,
+                owner.key if owner else None, relative_to_root(path, owner),
+            )  # fmt: skip
         sections[analyzer.id] = dict(summary)
     state.store.close_writing()
     return sections

@@ -149,6 +149,51 @@ class Skipped:
     """Human-readable detail (limit and measured value)."""
 
 
+class CopyKind(StrEnum):
+    """How much of an upstream release a copy holds (thresholds in docs/components.md)."""
+
+    FULL = "full"
+    PARTIAL = "partial"
+    FRAGMENT = "fragment"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """One copy of a third-party library found in the evaluated tree."""
+
+    name: str
+    """The library's usual lower-case package name (``openssl``, ``zlib``, ``sqlite``)."""
+    version: str | None
+    """Exact version, or ``None`` when the evidence allows several (see ``candidates``)."""
+    root: str
+    """The copy's root directory relative to the evaluated root (``''`` for the root itself)."""
+    kind: CopyKind = CopyKind.UNKNOWN
+    """Full, partial or fragment copy; unknown without a release fingerprint to compare with."""
+    candidates: tuple[str, ...] = ()
+    """Versions the evidence allows, when it does not name one."""
+    qualifiers: tuple[str, ...] = ()
+    """Suffixes kept apart from the version (``fips``, ``dev``, distribution tags)."""
+    cpe: str | None = None
+    """CPE 2.3 name, where the library has one."""
+    evidence: tuple[str, ...] = ()
+    """``path:line`` of each piece of version evidence."""
+    files: Mapping[str, int] = field(default_factory=dict)
+    """File counts: ``total`` below the root, and with a fingerprint: ``unchanged``,
+    ``modified``, ``missing``, ``added``."""
+
+    @property
+    def key(self) -> str:
+        """Stable identifier of the copy: ``name@version:root``."""
+        return f"{self.name}@{self.version or '?'}:{self.root or '.'}"
+
+    @property
+    def purl(self) -> str:
+        """Package URL (``pkg:generic/openssl@1.1.1w``)."""
+        version = f"@{self.version}" if self.version else ""
+        return f"pkg:generic/{self.name}{version}"
+
+
 @dataclass(frozen=True, slots=True)
 class InputInfo:
     """What was evaluated."""
@@ -185,6 +230,8 @@ class Evaluation:
     """Every rule that can produce a finding, sorted by id."""
     rows_keys: Mapping[str, str] = field(default_factory=dict)
     """Sections that have per-item rows in the store, and the key they appear under."""
+    components: tuple[Component, ...] = ()
+    """Third-party copies found, sorted by (name, root)."""
 
     @property
     def total_findings(self) -> int:

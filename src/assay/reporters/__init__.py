@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import assert_never
 
 from assay.model import Evaluation
-from assay.reporters import html, json, sarif
+from assay.reporters import cyclonedx, html, json, sarif
 from assay.reporters.interface import Streams, Writer
 
 
@@ -17,6 +17,7 @@ class Format(StrEnum):
     JSON = "evaluation.json"
     SARIF = "results.sarif"
     HTML = "report.html"
+    SBOM = "sbom.cdx.json"
 
 
 def writer(fmt: Format) -> Writer:
@@ -28,6 +29,8 @@ def writer(fmt: Format) -> Writer:
             return sarif.write
         case Format.HTML:
             return html.write
+        case Format.SBOM:
+            return cyclonedx.write
         case _:
             assert_never(fmt)
 

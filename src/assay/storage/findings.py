@@ -62,14 +62,17 @@ class FindingStore:
         path: str,
         raw: RawFinding,
         component: str | None = None,
+        fingerprint_path: str | None = None,
     ) -> None:
-        """Store one finding of ``path``."""
+        """Store one finding of ``path``; its fingerprint uses ``fingerprint_path`` when given
+        (the path relative to its component's root, so a moved copy keeps its fingerprints)."""
+        fp_path = path if fingerprint_path is None else fingerprint_path
         self._db.execute(
             "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 path, raw.start_line, raw.end_line, raw.rule_id, category,
                 int(raw.severity if raw.severity is not None else severity), component,
-                raw.message, raw.evidence, base_fingerprint(raw.rule_id, path, raw.evidence),
+                raw.message, raw.evidence, base_fingerprint(raw.rule_id, fp_path, raw.evidence),
                 json.dumps(dict(raw.properties), sort_keys=True),
             ),
         )  # fmt: skip

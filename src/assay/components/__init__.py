@@ -1,0 +1,1 @@
+"""Third-party components in the evaluated tree: version signatures, copies and inventory."""

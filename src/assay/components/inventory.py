@@ -1,0 +1,71 @@
+"""The evaluation centre's inventory table: per library, copies by kind and their versions."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from assay.components.copies import Ownership
+from assay.ingest.interface import SourceFile
+from assay.model import Component, CopyKind, FileKind
+
+SOURCE_KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
+_PIECE = re.compile(r"\d+|[a-z]+")
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order: numbers as numbers, letters as text (``1.0.2k < 1.0.2z < 1.0.2za``)."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in _PIECE.findall(version.lower()))
+
+
+def with_file_counts(
+    components: Sequence[Component], files: Sequence[SourceFile]
+) -> tuple[Component, ...]:
+    """``components`` with the number of C/C++ files below each root (``files['total']``)."""
+    owners = Ownership.of(components)
+    totals: Counter[str] = Counter()
+    for file in files:
+        if file.kind in SOURCE_KINDS:
+            owner = owners.owner(file.path)
+            if owner is not None:
+                totals[owner.key] += 1
+    return tuple(replace(c, files={"total": totals[c.key], **c.files}) for c in components)
+
+
+def _library_row(copies: list[Component]) -> dict[str, Any]:
+    kinds = Counter(c.kind.value for c in copies)
+    versions = sorted({c.version for c in copies if c.version}, key=version_key)
+    return {
+        "copies": len(copies),
+        **{kind.value: kinds[kind.value] for kind in CopyKind},
+        "distinct_versions": len(versions),
+        "versions": versions,
+        "oldest": versions[0] if versions else None,
+        "newest": versions[-1] if versions else None,
+        "unversioned": sum(1 for c in copies if not c.version),
+    }
+
+
+def component_json(component: Component) -> dict[str, Any]:
+    """One copy as JSON."""
+    return {
+        "key": component.key, "name": component.name, "version": component.version,
+        "candidates": list(component.candidates), "qualifiers": list(component.qualifiers),
+        "root": component.root, "kind": component.kind.value, "cpe": component.cpe,
+        "purl": component.purl, "evidence": list(component.evidence),
+        "files": dict(component.files),
+    }  # fmt: skip
+
+
+def section(components: Sequence[Component]) -> dict[str, Any]:
+    """The ``components`` section: the library table and every copy."""
+    by_library: dict[str, list[Component]] = defaultdict(list)
+    for component in components:
+        by_library[component.name].append(component)
+    return {
+        "libraries": {name: _library_row(by_library[name]) for name in sorted(by_library)},
+        "copies": [component_json(c) for c in components],
+    }

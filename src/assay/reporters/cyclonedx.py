@@ -1,0 +1,73 @@
+"""``sbom.cdx.json``: CycloneDX 1.6 through cyclonedx-python-lib, one component per copy.
+
+Each copy found in the tree is one component (two copies of one version are two components:
+each ships), with its purl, CPE where one exists, the copy kind and root as properties, and
+its evidence as occurrences (paths relative to the evaluated root). The serial number and
+timestamp are the only parts that change between runs.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from cyclonedx.model import Property
+from cyclonedx.model.bom import Bom
+from cyclonedx.model.component import Component as CdxComponent
+from cyclonedx.model.component import ComponentType
+from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
+from cyclonedx.output.json import JsonV1Dot6
+from packageurl import PackageURL
+
+from assay.model import Component, Evaluation
+from assay.reporters.interface import Streams
+
+PROPERTY_PREFIX = "assay:"
+
+
+def _occurrences(component: Component) -> list[Occurrence]:
+    found = [Occurrence(location=component.root or ".", additional_context="copy root")]
+    for item in component.evidence:
+        path, _, line = item.rpartition(":")
+        found.append(
+            Occurrence(location=path, line=int(line), additional_context="version evidence")
+        )
+    return found
+
+
+def _properties(component: Component) -> list[Property]:
+    props = [
+        Property(name=f"{PROPERTY_PREFIX}copy-kind", value=component.kind.value),
+        Property(name=f"{PROPERTY_PREFIX}root", value=component.root or "."),
+    ]
+    props += [Property(name=f"{PROPERTY_PREFIX}qualifier", value=q) for q in component.qualifiers]
+    props += [Property(name=f"{PROPERTY_PREFIX}candidate-version", value=v)
+              for v in component.candidates]  # fmt: skip
+    props += [Property(name=f"{PROPERTY_PREFIX}files-{k}", value=str(v))
+              for k, v in sorted(component.files.items())]  # fmt: skip
+    return props
+
+
+def to_cyclonedx(component: Component) -> CdxComponent:
+    """One copy as a CycloneDX library component."""
+    return CdxComponent(
+        name=component.name,
+        version=component.version,
+        type=ComponentType.LIBRARY,
+        bom_ref=component.key,
+        purl=PackageURL("generic", name=component.name, version=component.version),
+        cpe=component.cpe,
+        properties=_properties(component),
+        evidence=ComponentEvidence(occurrences=_occurrences(component)),
+    )
+
+
+def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
+    """Write the SBOM of the copies found."""
+    bom = Bom()
+    bom.metadata.properties.add(
+        Property(name=f"{PROPERTY_PREFIX}input-sha256", value=evaluation.input.sha256)
+    )
+    for component in evaluation.components:
+        bom.components.add(to_cyclonedx(component))
+    out.write(JsonV1Dot6(bom).output_as_string(indent=2))
+    out.write("\n")
