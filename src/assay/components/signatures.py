@@ -231,11 +231,19 @@ def _matches(row: Signature, path: str, text: str) -> Iterable[VersionEvidence]:
             version=version,
             qualifiers=tuple(sorted({q.lower().lstrip(_STRIP) for q in qualifiers if q})),
             path=path,
-            line=text.count("\n", 0, match.start()) + 1,
+            line=_line_of(text, match.start(), match.end()),
             root=copy_root(path, row.roots),
             rule=row.rule,
             text=_lines_of(text, match.start(), match.end()),
         )
+
+
+def _line_of(text: str, start: int, end: int) -> int:
+    """1-based line of the first non-blank character of the match (a pattern's leading
+    ``\\s*`` may start on an earlier, blank line)."""
+    span = text[start:end]
+    offset = len(span) - len(span.lstrip())
+    return text.count("\n", 0, start + offset) + 1
 
 
 def _fill(template: str, groups: Mapping[str, str]) -> str | None:
