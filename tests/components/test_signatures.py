@@ -354,6 +354,6 @@ def test_user_rows_extend_the_builtin_ones(tmp_path: Path) -> None:
 
 
 def test_evidence_line_is_the_line_of_the_macro_after_a_blank_line() -> None:
-    text = b"/* zlib */\n#ifndef ZLIB_H\n\n#define ZLIB_VERSION \"1.2.11\"\n"
+    text = b'/* zlib */\n#ifndef ZLIB_H\n\n#define ZLIB_VERSION "1.2.11"\n'
     [found] = detect("zlib.h", text)
     assert (found.version, found.line) == ("1.2.11", 4)
