@@ -101,6 +101,10 @@ def _summary(evaluation: Evaluation, written: list[Path]) -> None:
     print(f"  files {inv['files']}, C/C++ analysed {analyzed['paths']} paths "
           f"({analyzed['unique_contents']} unique), {analyzed['lines']} lines "
           f"({analyzed['unique_lines']} unique)")  # fmt: skip
+    libraries = sorted({c.name for c in evaluation.components})
+    if libraries:
+        print(f"  components: {len(evaluation.components)} copies of {len(libraries)} libraries "
+              f"({', '.join(libraries)})")  # fmt: skip
     for category, counts in evaluation.finding_counts.items():
         detail = ", ".join(f"{n} {sev}" for sev, n in counts.items())
         print(f"  {category}: {sum(counts.values())} findings ({detail})")
