@@ -44,6 +44,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", choices=[s.label for s in Severity],
                    help="exit 1 when a finding at or above this severity exists")  # fmt: skip
     p.add_argument("--config", type=Path, help="TOML config file (default: ./assay.toml)")
+    p.add_argument(
+        "--compile-db",
+        type=Path,
+        help="the vendor's compile_commands.json: label files built or not built",
+    )
     p.add_argument("--keep-work", action="store_true", help="keep extracted archives")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
 
@@ -84,6 +89,7 @@ def _options(args: argparse.Namespace) -> Options:
     return load(
         args.input, args.output, read_config(args.config), jobs=args.jobs,
         fail_on=Severity.parse(args.fail_on) if args.fail_on else None, keep_work=args.keep_work,
+        compile_db=args.compile_db,
     )  # fmt: skip
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from assay import __version__, analyzers
 from assay.analyzers.interface import Aggregator, FileAnalyzer, PathContext
-from assay.components import inventory
+from assay.components import compile_db, inventory
 from assay.components.copies import Ownership, identify, relative_to_root
 from assay.config import Options
 from assay.errors import AssayError
@@ -92,6 +92,10 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
     chosen = analyzers.build(options.settings)
     found, component_skips = identify(ingested.files)
     found = inventory.with_file_counts(found, ingested.files)
+    build = None
+    if options.compile_db is not None:
+        db_files = compile_db.load(options.compile_db)
+        found, build = inventory.with_build(found, ingested.files, db_files)
     units, out_of_scope = _plan(ingested.files, chosen)
     state = _Run(
         options=options,
@@ -106,7 +110,7 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
     for outcome in _execute(units, chosen, options, state.skipped):
         _attribute(state, units[outcome.key], outcome)
         progress.advance(len(units[outcome.key].paths))
-    sections = {"components": inventory.section(found), **_finish(state)}
+    sections = {"components": inventory.section(found, build), **_finish(state)}
     files = _inventory(ingested.files, units, out_of_scope, state, ingested.links)
     return Evaluation(
         schema_version=SCHEMA_VERSION,

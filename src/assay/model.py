@@ -181,6 +181,8 @@ class Component:
     files: Mapping[str, int] = field(default_factory=dict)
     """File counts: ``total`` below the root, and with a fingerprint: ``unchanged``,
     ``modified``, ``missing``, ``added``."""
+    built: bool | None = None
+    """With a compile database: whether any translation unit of the copy was compiled."""
 
     @property
     def key(self) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from assay.components import compile_db
 from assay.components.copies import Ownership
 from assay.ingest.interface import SourceFile
 from assay.model import Component, CopyKind, FileKind
@@ -46,6 +47,7 @@ def _library_row(copies: list[Component]) -> dict[str, Any]:
         "oldest": versions[0] if versions else None,
         "newest": versions[-1] if versions else None,
         "unversioned": sum(1 for c in copies if not c.version),
+        "not_built": sum(1 for c in copies if c.built is False),
     }
 
 
@@ -56,16 +58,38 @@ def component_json(component: Component) -> dict[str, Any]:
         "candidates": list(component.candidates), "qualifiers": list(component.qualifiers),
         "root": component.root, "kind": component.kind.value, "cpe": component.cpe,
         "purl": component.purl, "evidence": list(component.evidence),
-        "files": dict(component.files),
+        "files": dict(component.files), "built": component.built,
     }  # fmt: skip
 
 
-def section(components: Sequence[Component]) -> dict[str, Any]:
-    """The ``components`` section: the library table and every copy."""
+def section(components: Sequence[Component], build: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``components`` section: the library table, every copy, the build labels."""
     by_library: dict[str, list[Component]] = defaultdict(list)
     for component in components:
         by_library[component.name].append(component)
     return {
         "libraries": {name: _library_row(by_library[name]) for name in sorted(by_library)},
         "copies": [component_json(c) for c in components],
+        "build": build,
     }
+
+
+def with_build(
+    components: Sequence[Component], files: Sequence[SourceFile], db_files: Sequence[str]
+) -> tuple[tuple[Component, ...], dict[str, Any]]:
+    """Label copies built or not built from a compile database; the ``build`` summary."""
+    units = [f.path for f in files if compile_db.is_unit(f.path)]
+    compiled = compile_db.built(db_files, units)
+    owners = Ownership.of(components)
+    built_keys = {owner.key for p in compiled if (owner := owners.owner(p)) is not None}
+    labelled = tuple(replace(c, built=c.key in built_keys) for c in components)
+    vendor = [p for p in units if owners.owner(p) is None]
+    summary = {
+        "database_entries": len(db_files),
+        "translation_units": len(units),
+        "built": len(compiled),
+        "not_built": len(units) - len(compiled),
+        "vendor_not_built": sorted(p for p in vendor if p not in compiled),
+        "copies_not_built": sorted(c.key for c in labelled if not c.built),
+    }
+    return labelled, summary
