@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,29 @@ def test_rules_doc_is_generated_from_the_rule_rows(capsys: pytest.CaptureFixture
     assert "### `unsafe-calls/strcpy`" in generated
     doc = Path(__file__).parents[1] / "docs" / "rules.md"
     assert doc.read_text(encoding="utf-8") == generated, "regenerate: assay rules > docs/rules.md"
+
+
+def test_kb_add_detects_the_release_and_the_evaluation_uses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    release = tmp_path / "zlib-9.9.9"
+    release.mkdir()
+    (release / "zlib.h").write_text('#define ZLIB_VERSION "9.9.9"\n', encoding="utf-8")
+    for name in ("a.c", "b.c", "c.c"):
+        (release / name).write_text(f"int {name[0]}(void) {{ return 1; }}\n", encoding="utf-8")
+    kb = tmp_path / "kb.sqlite"
+    assert main(["kb", "add", str(release), "--kb", str(kb)]) == 0
+    assert "recorded zlib 9.9.9: 4 files" in capsys.readouterr().out
+    assert main(["kb", "info", "--kb", str(kb)]) == 0
+    assert "zlib 9.9.9: 4 files" in capsys.readouterr().out
+    vendor = tmp_path / "fw" / "lib" / "z"
+    vendor.mkdir(parents=True)
+    for name in ("a.c", "b.c", "c.c"):
+        (vendor / name).write_bytes((release / name).read_bytes())
+    out = tmp_path / "out"
+    assert main(["evaluate", str(tmp_path / "fw"), "-o", str(out), "-q", "--kb", str(kb)]) == 0
+    copies = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))["components"]
+    [copy] = copies["copies"]
+    assert (copy["name"], copy["version"], copy["root"], copy["kind"]) == (
+        "zlib", "9.9.9", "lib/z", "fragment",
+    )  # fmt: skip

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from assay import __version__, analyzers, engine, examples
 from assay.cli_progress import RichProgress
+from assay.components import kb
 from assay.config import Options, load, read_config
 from assay.errors import AssayError
 from assay.model import Evaluation, Severity
@@ -33,6 +34,15 @@ def _parser() -> argparse.ArgumentParser:
     _common(ev)
     ex = sub.add_parser("example", help="evaluate the built-in example release")
     _common(ex)
+    kb = sub.add_parser("kb", help="the release knowledge base")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    add = kb_sub.add_parser("add", help="record an upstream release (archive or directory)")
+    add.add_argument("release", type=Path)
+    add.add_argument("--name", help="library name (detected from version evidence if omitted)")
+    add.add_argument("--version", dest="release_version", help="release version (detected)")
+    add.add_argument("--kb", type=Path, help="KB file to write (default: the user's overlay)")
+    info = kb_sub.add_parser("info", help="what the knowledge base holds")
+    info.add_argument("--kb", type=Path, help="KB file to read instead of the default ones")
     rl = sub.add_parser("rules", help="print the rule reference (Markdown)")
     rl.add_argument("--config", type=Path, help="TOML config file (user wrappers add rules)")
     return parser
@@ -44,6 +54,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fail-on", choices=[s.label for s in Severity],
                    help="exit 1 when a finding at or above this severity exists")  # fmt: skip
     p.add_argument("--config", type=Path, help="TOML config file (default: ./assay.toml)")
+    p.add_argument("--kb", type=Path, help="release knowledge base to use instead of the default")
     p.add_argument(
         "--compile-db",
         type=Path,
@@ -60,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "rules":
             return _rules(args)
+        if args.command == "kb":
+            return _kb(args)
         if args.command == "example":
             args.input = examples.materialise(args.output / "example-input")
         options = _options(args)
@@ -83,13 +96,28 @@ def _rules(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _kb(args: argparse.Namespace) -> int:
+    if args.kb_command == "add":
+        added = kb.add_command(args.release, args.name, args.release_version, args.kb)
+        print(f"recorded {added.name} {added.version}: {added.files} files ({added.source})")
+        return EXIT_OK
+    with kb.KnowledgeBase.open([args.kb]) if args.kb else kb.open_default() as base:
+        snap = base.snapshot()
+        print(f"knowledge base: {snap.releases} releases, built {snap.built or 'never'}")
+        for path in snap.paths:
+            print(f"  read {path}")
+        for release in base.releases():
+            print(f"  {release.name} {release.version}: {release.files} files ({release.source})")
+    return EXIT_OK
+
+
 def _options(args: argparse.Namespace) -> Options:
     if args.jobs is not None and args.jobs < 1:
         raise AssayError("--jobs must be at least 1")
     return load(
         args.input, args.output, read_config(args.config), jobs=args.jobs,
         fail_on=Severity.parse(args.fail_on) if args.fail_on else None, keep_work=args.keep_work,
-        compile_db=args.compile_db,
+        compile_db=args.compile_db, kb=args.kb,
     )  # fmt: skip
 
 

@@ -40,6 +40,8 @@ class Options:
     """Thresholds above which a source file is skipped."""
     settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Per-analyzer settings tables from the config file, keyed by analyzer id."""
+    kb: Path | None = None
+    """A release knowledge base to use instead of the shipped one and the user's overlay."""
     compile_db: Path | None = None
     """The vendor's ``compile_commands.json``: label translation units built or not built."""
     keep_work: bool = False

@@ -20,6 +20,8 @@ from assay import __version__, analyzers
 from assay.analyzers.interface import Aggregator, FileAnalyzer, PathContext
 from assay.components import compile_db, inventory
 from assay.components.copies import Ownership, identify, relative_to_root
+from assay.components.kb import KnowledgeBase, open_default
+from assay.components.matching import correlate
 from assay.config import Options
 from assay.errors import AssayError
 from assay.ingest import SourceFile
@@ -91,6 +93,9 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
     )
     chosen = analyzers.build(options.settings)
     found, component_skips = identify(ingested.files)
+    with _knowledge_base(options) as kb:
+        found = correlate(found, ingested.files, kb)
+        snapshot = kb.snapshot()
     found = inventory.with_file_counts(found, ingested.files)
     build = None
     if options.compile_db is not None:
@@ -110,7 +115,8 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
     for outcome in _execute(units, chosen, options, state.skipped):
         _attribute(state, units[outcome.key], outcome)
         progress.advance(len(units[outcome.key].paths))
-    sections = {"components": inventory.section(found, build), **_finish(state)}
+    kb_info = {"built": snapshot.built, "releases": snapshot.releases}
+    sections = {"components": inventory.section(found, build, kb_info), **_finish(state)}
     files = _inventory(ingested.files, units, out_of_scope, state, ingested.links)
     return Evaluation(
         schema_version=SCHEMA_VERSION,
@@ -125,6 +131,11 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         rows_keys={a.id: a.rows_key for a in chosen if a.rows_key},
         components=found,
     )
+
+
+def _knowledge_base(options: Options) -> KnowledgeBase:
+    """The KB named by ``--kb``, else the shipped one with the user's overlay."""
+    return KnowledgeBase.open([options.kb]) if options.kb else open_default()
 
 
 def _plan(

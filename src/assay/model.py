@@ -177,7 +177,8 @@ class Component:
     cpe: str | None = None
     """CPE 2.3 name, where the library has one."""
     evidence: tuple[str, ...] = ()
-    """``path:line`` of each piece of version evidence."""
+    """``path:line`` of each piece of version evidence, or the paths of the release files
+    that name a copy found by its files."""
     files: Mapping[str, int] = field(default_factory=dict)
     """File counts: ``total`` below the root, and with a fingerprint: ``unchanged``,
     ``modified``, ``missing``, ``added``."""

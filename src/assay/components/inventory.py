@@ -62,7 +62,11 @@ def component_json(component: Component) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def section(components: Sequence[Component], build: dict[str, Any] | None = None) -> dict[str, Any]:
+def section(
+    components: Sequence[Component],
+    build: dict[str, Any] | None = None,
+    knowledge_base: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The ``components`` section: the library table, every copy, the build labels."""
     by_library: dict[str, list[Component]] = defaultdict(list)
     for component in components:
@@ -71,6 +75,7 @@ def section(components: Sequence[Component], build: dict[str, Any] | None = None
         "libraries": {name: _library_row(by_library[name]) for name in sorted(by_library)},
         "copies": [component_json(c) for c in components],
         "build": build,
+        "knowledge_base": knowledge_base,
     }
 
 

@@ -28,9 +28,10 @@ def _occurrences(component: Component) -> list[Occurrence]:
     found = [Occurrence(location=component.root or ".", additional_context="copy root")]
     for item in component.evidence:
         path, _, line = item.rpartition(":")
-        found.append(
-            Occurrence(location=path, line=int(line), additional_context="version evidence")
-        )
+        if path and line.isdigit():
+            found.append(Occurrence(location=path, line=int(line), additional_context="version"))
+        else:
+            found.append(Occurrence(location=item, additional_context="release file"))
     return found
 
 

@@ -1,0 +1,139 @@
+"""Copies measured against the release knowledge base: full, partial or fragment, by file.
+
+Only the raw sha256 of each file is used here, which ingest has already computed: a file is
+``unchanged`` when its content equals the release file at the same path below the copy's root,
+``modified`` when that path holds other content, ``added`` when the release has no such path,
+and the release's other files are ``missing``. Copies without version evidence (headers
+removed, directories renamed) are found by their unchanged files alone.
+
+Kinds (documented in docs/components.md):
+- ``full``: at least ``FULL_SHARE`` of the release's files are present (same path);
+- ``partial``: otherwise, when at least one top-level directory of the release with at least
+  ``MIN_DIR_FILES`` files is present to ``FULL_SHARE``;
+- ``fragment``: anything less, and at least ``MIN_FRAGMENT_FILES`` unchanged files when the
+  copy is found by its files only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from assay.components import signatures
+from assay.components.copies import Ownership, relative_to_root
+from assay.components.kb import FileEntry, KnowledgeBase
+from assay.ingest.interface import SourceFile
+from assay.model import Component, CopyKind, FileKind
+
+FULL_SHARE = 0.8
+MIN_DIR_FILES = 5
+MIN_FRAGMENT_FILES = 3
+EVIDENCE = 20
+"""Matched files listed as evidence of a copy found by its files (the first, by path)."""
+SOURCE_KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
+
+
+def _kind(present: Iterable[str], expected: Mapping[str, FileEntry]) -> CopyKind:
+    have = set(present) & set(expected)
+    if len(have) >= FULL_SHARE * len(expected):
+        return CopyKind.FULL
+    by_dir: dict[str, list[str]] = defaultdict(list)
+    for path in expected:
+        by_dir[path.split("/")[0] if "/" in path else "."].append(path)
+    for paths in by_dir.values():
+        if len(paths) >= MIN_DIR_FILES and len(have.intersection(paths)) >= FULL_SHARE * len(paths):
+            return CopyKind.PARTIAL
+    return CopyKind.FRAGMENT
+
+
+def classify(
+    component: Component, present: Mapping[str, SourceFile], kb: KnowledgeBase
+) -> Component:
+    """``component`` with its kind and file counts against its release in ``kb``."""
+    expected = kb.release_files(component.name, component.version) if component.version else {}
+    if not expected:
+        return component
+    same = [r for r, f in present.items() if r in expected and expected[r].sha256 == f.sha256]
+    changed = [r for r, f in present.items() if r in expected and expected[r].sha256 != f.sha256]
+    counts = {
+        **component.files,
+        "unchanged": len(same),
+        "modified": len(changed),
+        "missing": len(expected) - len(same) - len(changed),
+        "added": len(present) - len(same) - len(changed),
+        "release": len(expected),
+    }
+    return replace(component, kind=_kind([*same, *changed], expected), files=counts)
+
+
+def _tail_root(path: str, release_path: str) -> str:
+    """The copy root implied by ``path`` holding the release file ``release_path``."""
+    parts, ref = path.split("/"), release_path.split("/")
+    shared = 0
+    while shared < min(len(parts), len(ref)) and parts[-1 - shared] == ref[-1 - shared]:
+        shared += 1
+    return "/".join(parts[: len(parts) - shared])
+
+
+def _groups(
+    files: Iterable[SourceFile], kb: KnowledgeBase
+) -> dict[tuple[str, str], dict[str, set[str]]]:
+    """(library, root) -> path below root -> versions whose release holds that exact file."""
+    groups: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for file in files:
+        for ref in kb.by_sha256(file.sha256):
+            root = _tail_root(file.path, ref.path)
+            below = file.path[len(root) + 1 :] if root else file.path
+            groups[(ref.name, root)][below].add(ref.version)
+    return groups
+
+
+def _versions(by_path: Mapping[str, set[str]]) -> list[str]:
+    """Versions holding every matched file; else the versions holding the most of them."""
+    common = set.intersection(*by_path.values())
+    if common:
+        return sorted(common)
+    tally = Counter(v for versions in by_path.values() for v in versions)
+    top = max(tally.values())
+    return sorted(v for v, n in tally.items() if n == top)
+
+
+def found_by_files(files: Sequence[SourceFile], kb: KnowledgeBase) -> list[Component]:
+    """Copies named by unchanged release files alone (no version evidence needed)."""
+    found = []
+    for (name, root), by_path in sorted(_groups(files, kb).items()):
+        if len(by_path) < MIN_FRAGMENT_FILES:
+            continue
+        versions = _versions(by_path)
+        found.append(
+            Component(
+                name=name,
+                version=versions[0] if len(versions) == 1 else None,
+                root=root,
+                candidates=tuple(versions) if len(versions) > 1 else (),
+                cpe=signatures.cpe(name, versions[0] if len(versions) == 1 else None),
+                evidence=tuple(sorted(f"{root}/{p}" if root else p for p in by_path))[:EVIDENCE],
+            )
+        )
+    return found
+
+
+def correlate(
+    components: Sequence[Component], files: Sequence[SourceFile], kb: KnowledgeBase
+) -> tuple[Component, ...]:
+    """Signature copies classified, plus the copies found by their files, sorted by root."""
+    files = [f for f in files if f.kind in SOURCE_KINDS]
+    owners = Ownership.of(components)
+    unowned = [f for f in files if owners.owner(f.path) is None]
+    extra = found_by_files(unowned, kb)
+    everything = [*components, *extra]
+    owners = Ownership.of(everything)
+    by_key: dict[str, list[SourceFile]] = defaultdict(list)
+    for file in files:
+        if (owner := owners.owner(file.path)) is not None:
+            by_key[owner.key].append(file)
+    classified = [
+        classify(c, {relative_to_root(f.path, c): f for f in by_key[c.key]}, kb) for c in everything
+    ]
+    return tuple(sorted(classified, key=lambda c: (c.root, c.name)))
