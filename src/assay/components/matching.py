@@ -47,13 +47,27 @@ def _kind(present: Iterable[str], expected: Mapping[str, FileEntry]) -> CopyKind
     return CopyKind.FRAGMENT
 
 
+def _align(present: Iterable[str], expected: Mapping[str, FileEntry]) -> dict[str, FileEntry]:
+    """The release's files seen from the copy's root.
+
+    A library may sit in a folder of its upstream tree (expat's tarball holds it in
+    ``expat/``), so the copy's root can match a top-level folder of the release rather than
+    the release root: the prefix under which most present paths are found wins.
+    """
+    names = list(present)
+    prefixes = ["", *sorted({p.split("/")[0] + "/" for p in expected if "/" in p})]
+    best = max(prefixes, key=lambda pre: (sum(pre + n in expected for n in names), -len(pre)))
+    return {p[len(best) :]: e for p, e in expected.items() if p.startswith(best)}
+
+
 def classify(
     component: Component, present: Mapping[str, SourceFile], kb: KnowledgeBase
 ) -> Component:
     """``component`` with its kind and file counts against its release in ``kb``."""
-    expected = kb.release_files(component.name, component.version) if component.version else {}
-    if not expected:
+    release = kb.release_files(component.name, component.version) if component.version else {}
+    if not release:
         return component
+    expected = _align(present, release)
     same = [r for r, f in present.items() if r in expected and expected[r].sha256 == f.sha256]
     changed = [r for r, f in present.items() if r in expected and expected[r].sha256 != f.sha256]
     counts = {

@@ -1,0 +1,40 @@
+"""Copies against the knowledge base: kinds, counts, roots inside the upstream tree."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from assay.components.kb import add_release
+from support import Run, write_tree
+
+LIB_H = "#define XML_MAJOR_VERSION 2\n#define XML_MINOR_VERSION 5\n#define XML_MICRO_VERSION 0\n"
+
+
+def _release(root: Path) -> Path:
+    files: dict[str, str | bytes] = {"expat/lib/expat.h": LIB_H, "tools/t.c": "int t;\n"}
+    files.update({f"expat/lib/f{i}.c": f"int f{i}(void) {{ return {i}; }}\n" for i in range(9)})
+    return write_tree(root, files)
+
+
+def test_a_library_in_a_folder_of_its_upstream_tree_is_a_full_copy(
+    tmp_path: Path, evaluate: Callable[..., Run]
+) -> None:
+    release = _release(tmp_path / "expat-2.5.0")
+    kb = tmp_path / "kb.sqlite"
+    add_release(kb, release, "expat", "2.5.0", "test")
+    vendor = tmp_path / "fw"
+    files: dict[str, str | bytes] = {
+        f"ext/xml/{p.relative_to(release / 'expat')}": p.read_bytes()
+        for p in (release / "expat").rglob("*")
+        if p.is_file()
+    }
+    files["ext/xml/lib/f0.c"] = b"int f0(void) { return 42; }\n"
+    write_tree(vendor, files)
+    [copy] = evaluate(vendor, kb=kb).json()["components"]["copies"]
+    assert (copy["name"], copy["version"], copy["root"], copy["kind"]) == (
+        "expat", "2.5.0", "ext/xml", "full",
+    )  # fmt: skip
+    assert copy["files"] == {
+        "total": 10, "release": 10, "unchanged": 9, "modified": 1, "missing": 0, "added": 0,
+    }  # fmt: skip
