@@ -128,6 +128,20 @@ def _exit_code(evaluation: Evaluation, fail_on: Severity | None) -> int:
     return EXIT_OK
 
 
+def _inventory_table(evaluation: Evaluation) -> None:
+    """The evaluation centre's table: copies per library by kind, versions, oldest, newest."""
+    libraries = evaluation.sections.get("components", {}).get("libraries", {})
+    if not libraries:
+        return
+    print(f"  components: {len(evaluation.components)} copies of {len(libraries)} libraries")
+    print(f"    {'library':<12}{'full':>6}{'partial':>9}{'fragment':>10}{'unknown':>9}"
+          f"{'versions':>10}  oldest .. newest")  # fmt: skip
+    for name, row in libraries.items():
+        span = f"{row['oldest']} .. {row['newest']}" if row["oldest"] else "unversioned"
+        print(f"    {name:<12}{row['full']:>6}{row['partial']:>9}{row['fragment']:>10}"
+              f"{row['unknown']:>9}{row['distinct_versions']:>10}  {span}")  # fmt: skip
+
+
 def _summary(evaluation: Evaluation, written: list[Path]) -> None:
     inv = evaluation.inventory
     analyzed = inv["analyzed"]
@@ -135,10 +149,7 @@ def _summary(evaluation: Evaluation, written: list[Path]) -> None:
     print(f"  files {inv['files']}, C/C++ analysed {analyzed['paths']} paths "
           f"({analyzed['unique_contents']} unique), {analyzed['lines']} lines "
           f"({analyzed['unique_lines']} unique)")  # fmt: skip
-    libraries = sorted({c.name for c in evaluation.components})
-    if libraries:
-        print(f"  components: {len(evaluation.components)} copies of {len(libraries)} libraries "
-              f"({', '.join(libraries)})")  # fmt: skip
+    _inventory_table(evaluation)
     for category, counts in evaluation.finding_counts.items():
         detail = ", ".join(f"{n} {sev}" for sev, n in counts.items())
         print(f"  {category}: {sum(counts.values())} findings ({detail})")

@@ -38,3 +38,30 @@ def test_a_library_in_a_folder_of_its_upstream_tree_is_a_full_copy(
     assert copy["files"] == {
         "total": 10, "release": 10, "unchanged": 9, "modified": 1, "missing": 0, "added": 0,
     }  # fmt: skip
+
+
+def test_a_vendored_sqlite_amalgamation_is_a_full_copy(
+    tmp_path: Path, evaluate: Callable[..., Run]
+) -> None:
+    header = '#define SQLITE_VERSION        "3.31.1"\n#define SQLITE_VERSION_NUMBER 3031001\n'
+    tree = write_tree(
+        tmp_path / "fw",
+        {"db/sqlite3.h": header, "db/sqlite3.c": "int sqlite3_open(void) { return 0; }\n"},
+    )
+    [copy] = evaluate(tree, kb=tmp_path / "empty.sqlite").json()["components"]["copies"]
+    assert (copy["name"], copy["version"], copy["root"], copy["kind"]) == (
+        "sqlite", "3.31.1", "db", "full",
+    )  # fmt: skip
+
+
+def test_a_copy_with_modified_files_is_derived(
+    tmp_path: Path, evaluate: Callable[..., Run]
+) -> None:
+    release = _release(tmp_path / "expat-2.5.0")
+    kb = tmp_path / "kb.sqlite"
+    add_release(kb, release, "expat", "2.5.0", "test")
+    copy_dir = tmp_path / "fw" / "xml"
+    write_tree(copy_dir, {"lib/expat.h": LIB_H, "lib/f1.c": "int f1(void) { return 7; }\n"})
+    [copy] = evaluate(tmp_path / "fw", kb=kb).json()["components"]["copies"]
+    assert copy["qualifiers"] == ["derived"]
+    assert copy["version"] == "2.5.0"

@@ -106,8 +106,7 @@ class Census:
         calls = result.data.get("calls", {})
         self._all.add(calls)
         self._directories[ctx.directory].add(calls)
-        if ctx.component is not None:
-            self._components[ctx.component].add(calls)
+        self._components[ctx.scope].add(calls)
 
     def add_unique(self, result: FileResult) -> None:
         """Count one distinct content."""

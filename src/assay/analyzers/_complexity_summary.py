@@ -107,8 +107,7 @@ class Summary:
         """Count one path (every copy counts)."""
         self._all.add(result.data)
         self._directories[ctx.directory].add(result.data)
-        if ctx.component is not None:
-            self._components[ctx.component].add(result.data)
+        self._components[ctx.scope].add(result.data)
 
     def add_unique(self, result: FileResult) -> None:
         """Count one distinct content."""

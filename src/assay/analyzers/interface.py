@@ -16,6 +16,9 @@ from assay.ingest.interface import SourceFile
 from assay.model import JSONValue, RawFinding, Rule
 from assay.parse import ParsedFile
 
+VENDOR = "(vendor)"
+"""Per-component figures name the vendor's own code (no copy) with this key."""
+
 
 class AnalyzerFailure(Exception):
     """Raised by ``analyze`` when one file cannot be evaluated; becomes a ``Skipped`` record."""
@@ -47,7 +50,12 @@ class PathContext:
     directory: str
     """Top-level directory below the release root (``.`` for files at the root)."""
     component: str | None = None
-    """Third-party component the path belongs to (set once the inventory exists)."""
+    """Key of the third-party copy the path belongs to, ``None`` for vendor code."""
+
+    @property
+    def scope(self) -> str:
+        """The component key, or ``VENDOR`` for code that belongs to no copy."""
+        return self.component if self.component is not None else VENDOR
 
 
 class Aggregator(Protocol):

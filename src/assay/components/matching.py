@@ -29,13 +29,17 @@ from assay.model import Component, CopyKind, FileKind
 FULL_SHARE = 0.8
 MIN_DIR_FILES = 5
 MIN_FRAGMENT_FILES = 3
+DERIVED = "derived"
+"""Qualifier of a copy whose files differ from its release's: a modified fork."""
+AMALGAMATION = frozenset({"sqlite3.c", "sqlite3.h"})
+"""SQLite's single-file distribution: the whole library in two files, so a full copy."""
 EVIDENCE = 20
 """Matched files listed as evidence of a copy found by its files (the first, by path)."""
 SOURCE_KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
 
 
-def _kind(present: Iterable[str], expected: Mapping[str, FileEntry]) -> CopyKind:
-    have = set(present) & set(expected)
+def _kind(matched: Iterable[str], expected: Mapping[str, FileEntry]) -> CopyKind:
+    have = set(matched) & set(expected)
     if len(have) >= FULL_SHARE * len(expected):
         return CopyKind.FULL
     by_dir: dict[str, list[str]] = defaultdict(list)
@@ -64,6 +68,8 @@ def classify(
     component: Component, present: Mapping[str, SourceFile], kb: KnowledgeBase
 ) -> Component:
     """``component`` with its kind and file counts against its release in ``kb``."""
+    if component.name == "sqlite" and {p.rsplit("/", 1)[-1] for p in present} >= AMALGAMATION:
+        return replace(component, kind=CopyKind.FULL)
     release = kb.release_files(component.name, component.version) if component.version else {}
     if not release:
         return component
@@ -78,7 +84,11 @@ def classify(
         "added": len(present) - len(same) - len(changed),
         "release": len(expected),
     }
-    return replace(component, kind=_kind([*same, *changed], expected), files=counts)
+    qualifiers = component.qualifiers
+    if changed and DERIVED not in qualifiers:
+        qualifiers = tuple(sorted((*qualifiers, DERIVED)))
+    kind = _kind([*same, *changed], expected)
+    return replace(component, kind=kind, files=counts, qualifiers=qualifiers)
 
 
 def _tail_root(path: str, release_path: str) -> str:
