@@ -1,0 +1,24 @@
+"""report.html: self-contained, escapes the input, shows the components."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from support import Run, write_tree
+
+
+def test_report_html_lists_the_copies(example_tree: Path, evaluate: Callable[..., Run]) -> None:
+    html = (evaluate(example_tree).out / "report.html").read_text(encoding="utf-8")
+    assert "Third-party components (1 copies)" in html
+    assert "<code>third_party/zlib</code>" in html
+
+
+def test_report_is_self_contained_and_escapes_the_input(
+    tmp_path: Path, evaluate: Callable[..., Run]
+) -> None:
+    tree = write_tree(tmp_path / "t", {"<script>x</script>.c": "void f(char*a){strcpy(a,a);}\n"})
+    html = (evaluate(tree).out / "report.html").read_text(encoding="utf-8")
+    assert "<script>x</script>" not in html
+    assert "&lt;script&gt;x&lt;/script&gt;.c" in html
+    assert "http://" not in html and "https://" not in html
