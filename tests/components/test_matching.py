@@ -65,3 +65,18 @@ def test_a_copy_with_modified_files_is_derived(
     [copy] = evaluate(tmp_path / "fw", kb=kb).json()["components"]["copies"]
     assert copy["qualifiers"] == ["derived"]
     assert copy["version"] == "2.5.0"
+
+
+def test_files_shared_by_two_releases_give_a_candidate_set(
+    tmp_path: Path, evaluate: Callable[..., Run]
+) -> None:
+    shared = {f"s{i}.c": f"int s{i}(void) {{ return {i}; }}\n" for i in range(3)}
+    kb = tmp_path / "kb.sqlite"
+    for version in ("1.0", "1.1"):
+        files: dict[str, str | bytes] = {**shared, "own.c": f"int own = {version!r}[0];\n"}
+        add_release(kb, write_tree(tmp_path / f"lib-{version}", files), "zlib", version, "t")
+    write_tree(tmp_path / "fw" / "vendor" / "z", dict(shared))
+    [copy] = evaluate(tmp_path / "fw", kb=kb).json()["components"]["copies"]
+    assert (copy["name"], copy["version"], copy["candidates"]) == ("zlib", None, ["1.0", "1.1"])
+    assert (copy["root"], copy["kind"]) == ("vendor/z", "fragment")
+    assert copy["files"]["unchanged"] == 3 and copy["files"]["missing"] == 1

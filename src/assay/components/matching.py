@@ -64,13 +64,30 @@ def _align(present: Iterable[str], expected: Mapping[str, FileEntry]) -> dict[st
     return {p[len(best) :]: e for p, e in expected.items() if p.startswith(best)}
 
 
+def _release_for(
+    component: Component, present: Mapping[str, SourceFile], kb: KnowledgeBase
+) -> dict[str, FileEntry]:
+    """The release files to measure against: the copy's version, else the candidate that
+    holds most of the present files unchanged (the oldest on a tie)."""
+    if component.version:
+        return kb.release_files(component.name, component.version)
+    best: dict[str, FileEntry] = {}
+    best_score = -1
+    for version in component.candidates:
+        files = kb.release_files(component.name, version)
+        score = sum(1 for r, f in present.items() if r in files and files[r].sha256 == f.sha256)
+        if score > best_score:
+            best, best_score = files, score
+    return best
+
+
 def classify(
     component: Component, present: Mapping[str, SourceFile], kb: KnowledgeBase
 ) -> Component:
     """``component`` with its kind and file counts against its release in ``kb``."""
     if component.name == "sqlite" and {p.rsplit("/", 1)[-1] for p in present} >= AMALGAMATION:
         return replace(component, kind=CopyKind.FULL)
-    release = kb.release_files(component.name, component.version) if component.version else {}
+    release = _release_for(component, present, kb)
     if not release:
         return component
     expected = _align(present, release)
