@@ -42,6 +42,8 @@ class Options:
     """Per-analyzer settings tables from the config file, keyed by analyzer id."""
     kb: Path | None = None
     """A release knowledge base to use instead of the shipped one and the user's overlay."""
+    vulndb: Path | None = None
+    """Vulnerability data to use instead of the pinned copy (``scripts/build_vulndb.py``)."""
     compile_db: Path | None = None
     """The vendor's ``compile_commands.json``: label translation units built or not built."""
     keep_work: bool = False

@@ -26,10 +26,13 @@ from assay.config import Options
 from assay.errors import AssayError
 from assay.ingest import SourceFile
 from assay.ingest.tree import ingest
-from assay.model import Evaluation, Rule, Skipped
+from assay.model import Evaluation, RawFinding, Rule, Skipped
 from assay.parse import GRAMMAR_VERSION
 from assay.progress import NullProgress, Progress
 from assay.storage.findings import FindingStore
+from assay.vulns import db as vulndb
+from assay.vulns import findings as vuln_findings
+from assay.vulns.match import assess
 from assay.worker import Outcome, Task, init, run, run_batch
 
 SCHEMA_VERSION = "1.0"
@@ -111,12 +114,25 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         ownership=Ownership.of(found),
         skipped=[*ingested.skipped, *component_skips],
     )
+    known = vulndb.load(options.vulndb)
+    assessed = {
+        c.key: assess(c, known.advisories, known.cycles, known.exploited, known.snapshot)
+        for c in found
+    }
     progress.stage("analyze", total=sum(len(u.paths) for u in units))
     for outcome in _execute(units, chosen, options, state.skipped):
         _attribute(state, units[outcome.key], outcome)
         progress.advance(len(units[outcome.key].paths))
+    _store_pairs(state, vuln_findings.CATEGORY, vuln_findings.rules(),
+                 vuln_findings.findings(found, assessed))  # fmt: skip
     kb_info = {"built": snapshot.built, "releases": snapshot.releases}
-    sections = {"components": inventory.section(found, build, kb_info), **_finish(state)}
+    sections = {
+        "components": inventory.section(found, build, kb_info),
+        vuln_findings.CATEGORY: vuln_findings.section(
+            found, assessed, known.snapshot, known.sources
+        ),
+        **_finish(state),
+    }
     files = _inventory(ingested.files, units, out_of_scope, state, ingested.links)
     return Evaluation(
         schema_version=SCHEMA_VERSION,
@@ -127,7 +143,7 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         sections=sections,
         finding_counts=state.store.counts(),
         skipped=tuple(sorted(state.skipped, key=lambda s: (s.path, s.stage, s.reason))),
-        rules=_rules(chosen),
+        rules=_rules(chosen, vuln_findings.rules()),
         rows_keys={a.id: a.rows_key for a in chosen if a.rows_key},
         components=found,
     )
@@ -326,18 +342,25 @@ def _attribute(state: _Run, unit: _Unit, outcome: Outcome) -> None:
         state.skipped.extend(Skipped(p, stage, reason, detail) for p in unit.paths)
 
 
+def _store_pairs(
+    state: _Run, category: str, rules: Iterable[Rule], pairs: Iterable[tuple[str, RawFinding]]
+) -> None:
+    """Store corpus-level findings given as (path, finding), with their copy's key."""
+    default = {r.id: r.severity for r in rules}
+    for path, raw in pairs:
+        owner = state.ownership.owner(path)
+        state.store.add(
+            category, default[raw.rule_id], path, raw,
+            owner.key if owner else None, relative_to_root(path, owner),
+        )  # fmt: skip
+
+
 def _finish(state: _Run) -> dict[str, Mapping[str, object]]:
     """Close every aggregator: section summaries, plus corpus-level findings into the store."""
     sections: dict[str, Mapping[str, object]] = {}
     for analyzer, aggregator in zip(state.analyzers, state.aggregators, strict=True):
         summary, findings = aggregator.finish()
-        default = {r.id: r.severity for r in analyzer.rules()}
-        for path, raw in findings:
-            owner = state.ownership.owner(path)
-            state.store.add(
-                analyzer.id, default[raw.rule_id], path, raw,
-                owner.key if owner else None, relative_to_root(path, owner),
-            )  # fmt: skip
+        _store_pairs(state, analyzer.id, analyzer.rules(), findings)
         sections[analyzer.id] = dict(summary)
     state.store.close_writing()
     return sections
@@ -370,9 +393,9 @@ def _inventory(
     }
 
 
-def _rules(chosen: tuple[FileAnalyzer, ...]) -> tuple[Rule, ...]:
+def _rules(chosen: tuple[FileAnalyzer, ...], extra: Iterable[Rule] = ()) -> tuple[Rule, ...]:
     """Every rule of every analyzer, sorted by id; duplicates are a programming error."""
-    rules = sorted((r for a in chosen for r in a.rules()), key=lambda r: r.id)
+    rules = sorted([*(r for a in chosen for r in a.rules()), *extra], key=lambda r: r.id)
     ids = [r.id for r in rules]
     if len(ids) != len(set(ids)):
         raise AssayError(f"duplicate rule ids: {sorted(i for i in ids if ids.count(i) > 1)}")

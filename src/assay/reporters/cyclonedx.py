@@ -8,13 +8,19 @@ timestamp are the only parts that change between runs.
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
 from cyclonedx.model import Property
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component as CdxComponent
 from cyclonedx.model.component import ComponentType
 from cyclonedx.model.component_evidence import ComponentEvidence, Occurrence
+from cyclonedx.model.vulnerability import (
+    BomTarget,
+    Vulnerability,
+    VulnerabilityRating,
+    VulnerabilitySeverity,
+)
 from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
@@ -62,13 +68,47 @@ def to_cyclonedx(component: Component) -> CdxComponent:
     )
 
 
+_RATING = {
+    "critical": VulnerabilitySeverity.CRITICAL, "high": VulnerabilitySeverity.HIGH,
+    "important": VulnerabilitySeverity.HIGH, "moderate": VulnerabilitySeverity.MEDIUM,
+    "medium": VulnerabilitySeverity.MEDIUM, "low": VulnerabilitySeverity.LOW,
+}  # fmt: skip
+
+
+def _vulnerabilities(evaluation: Evaluation) -> list[Vulnerability]:
+    """One CycloneDX vulnerability per CVE, affecting every copy that carries it."""
+    copies = evaluation.sections.get("vulnerabilities", {}).get("copies", {})
+    by_id: dict[str, tuple[dict[str, Any], list[str]]] = {}
+    for key in sorted(copies):
+        for cve in copies[key]["cves"]:
+            by_id.setdefault(cve["id"], (cve, []))[1].append(key)
+    found = []
+    for cve_id in sorted(by_id):
+        cve, keys = by_id[cve_id]
+        severity = _RATING.get((cve.get("severity") or "").lower(), VulnerabilitySeverity.UNKNOWN)
+        props = [Property(name=f"{PROPERTY_PREFIX}data-source", value=cve["source"])]
+        if cve.get("exploited"):
+            props.append(Property(name=f"{PROPERTY_PREFIX}known-exploited", value="true"))
+        found.append(
+            Vulnerability(
+                bom_ref=f"vuln:{cve_id}", id=cve_id,
+                ratings=[VulnerabilityRating(severity=severity)],
+                recommendation=f"upgrade to {cve['fixed_in']}" if cve.get("fixed_in") else None,
+                affects=[BomTarget(ref=k) for k in keys], properties=props,
+            )
+        )  # fmt: skip
+    return found
+
+
 def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
-    """Write the SBOM of the copies found."""
+    """Write the SBOM of the copies found, with their known vulnerabilities."""
     bom = Bom()
     bom.metadata.properties.add(
         Property(name=f"{PROPERTY_PREFIX}input-sha256", value=evaluation.input.sha256)
     )
     for component in evaluation.components:
         bom.components.add(to_cyclonedx(component))
+    for vulnerability in _vulnerabilities(evaluation):
+        bom.vulnerabilities.add(vulnerability)
     out.write(JsonV1Dot6(bom).output_as_string(indent=2))
     out.write("\n")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+OPEN = "open"
+"""``Cycle.extended_support`` of paid support that goes on with no announced end."""
+
 
 @dataclass(frozen=True, slots=True)
 class Range:
@@ -54,7 +57,8 @@ class Cycle:
     eol: str | None = None
     """ISO date after which the cycle gets no public fixes; ``None`` while supported."""
     extended_support: str | None = None
-    """ISO date until which fixes exist only for paying customers (OpenSSL 1.0.2, 1.1.1)."""
+    """ISO date until which fixes exist only for paying customers (OpenSSL 1.0.2, 1.1.1), or
+    ``OPEN`` when such support goes on with no announced end."""
     lts: bool = False
     """Long-term support branch."""
     latest: str | None = None
