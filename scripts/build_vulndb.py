@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assay.vulns import changelogs, curl, endoflife, kev, mbedtls, openssl, sqlite
+from assay.vulns import changelogs, curated, curl, endoflife, kev, mbedtls, openssl, sqlite
 from assay.vulns.db import VulnDB, default_path
 from assay.vulns.model import Advisory, Cycle
 
@@ -34,6 +34,7 @@ ADVISORIES: tuple[tuple[str, Callable[[Path], Sequence[Advisory]]], ...] = (
     ("mbedtls-advisories", mbedtls.load),
     ("changelogs (expat, libpng)", changelogs.load),
     ("sqlite cves.html", sqlite.load),
+    ("curated (zlib)", curated.load),
 )
 CYCLES: tuple[tuple[str, Callable[[Path], Sequence[Cycle]]], ...] = (
     ("openssl-release-metadata", openssl.load_cycles),

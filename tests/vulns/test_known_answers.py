@@ -32,6 +32,12 @@ def _assess(name: str, version: str) -> Assessment:
         ("curl", "8.4.0", "CVE-2023-38545", False),
         ("expat", "2.4.9", "CVE-2022-43680", True),  # fixed in 2.5.0
         ("expat", "2.5.0", "CVE-2022-43680", False),
+        ("zlib", "1.2.11", "CVE-2018-25032", True),  # curated: fixed in 1.2.12
+        ("zlib", "1.2.12", "CVE-2018-25032", False),
+        ("zlib", "1.2.12", "CVE-2022-37434", True),  # fixed in 1.2.13
+        ("zlib", "1.2.13", "CVE-2022-37434", False),
+        ("zlib", "1.2.8", "CVE-2016-9841", True),
+        ("zlib", "1.2.9", "CVE-2016-9841", False),
     ],
 )
 def test_cve_reported_exactly_for_affected_versions(
