@@ -25,7 +25,14 @@ def test_example_writes_the_contracted_outputs(
 def test_fail_on_sets_exit_code_one(tmp_path: Path) -> None:
     out = str(tmp_path / "out")
     assert main(["example", "-o", out, "-j", "1", "-q", "--fail-on", "high"]) == 1
-    assert main(["example", "-o", out, "-j", "1", "-q", "--fail-on", "critical"]) == 0
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    (clean / "ok.c").write_text("int ok(void) { return 0; }\n", encoding="utf-8")
+    args = ["evaluate", str(clean), "-o", str(tmp_path / "o2"), "-j", "1", "-q"]
+    assert main([*args, "--fail-on", "low"]) == 0
+    (clean / "bad.c").write_text('void b(char *d) { strcpy(d, "x"); }\n', encoding="utf-8")
+    assert main([*args, "--fail-on", "high"]) == 1
+    assert main([*args, "--fail-on", "critical"]) == 0
 
 
 def test_missing_input_is_an_error_with_exit_two(
