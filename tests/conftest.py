@@ -27,3 +27,9 @@ def evaluate(tmp_path: Path) -> Callable[..., Run]:
 def example_tree(tmp_path: Path) -> Path:
     """A fresh copy of the built-in example release."""
     return examples.materialise(tmp_path / "router")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> None:
+    """Keep the developer's own knowledge-base overlays (user data directory) out of tests."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))

@@ -20,6 +20,8 @@ from assay.errors import AssayError
 from assay.model import Evaluation, Severity
 from assay.reporters import rules_md, write_all
 from assay.storage.findings import FindingStore
+from assay.vulns import db as vulndb
+from assay.vulns import osv
 
 log = logging.getLogger("assay")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -41,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--name", help="library name (detected from version evidence if omitted)")
     add.add_argument("--version", dest="release_version", help="release version (detected)")
     add.add_argument("--kb", type=Path, help="KB file to write (default: the user's overlay)")
+    imp = kb_sub.add_parser("import", help="add OSV vulnerability records (directory or zip)")
+    imp.add_argument("records", type=Path)
     info = kb_sub.add_parser("info", help="what the knowledge base holds")
     info.add_argument("--kb", type=Path, help="KB file to read instead of the default ones")
     rl = sub.add_parser("rules", help="print the rule reference (Markdown)")
@@ -97,6 +101,15 @@ def _rules(args: argparse.Namespace) -> int:
 
 
 def _kb(args: argparse.Namespace) -> int:
+    if args.kb_command == "import":
+        report = osv.import_into(args.records, vulndb.overlay_path())
+        print(f"imported {len(report.advisories)} advisories from {report.matched} records "
+              f"({report.files} files) into {vulndb.overlay_path()}")  # fmt: skip
+        print(f"  kept without version ranges (GIT commit ranges only): {len(report.git_only)}")
+        print(f"  skipped, package not mapped to a library: {len(report.unknown_packages)}")
+        for error in report.errors:
+            print(f"  error: {error}")
+        return EXIT_OK
     if args.kb_command == "add":
         added = kb.add_command(args.release, args.name, args.release_version, args.kb)
         print(f"recorded {added.name} {added.version}: {added.files} files ({added.source})")
@@ -108,6 +121,14 @@ def _kb(args: argparse.Namespace) -> int:
             print(f"  read {path}")
         for release in base.releases():
             print(f"  {release.name} {release.version}: {release.files} files ({release.source})")
+    known = vulndb.load()
+    print(f"vulnerability data: snapshot {known.snapshot}, {len(known.advisories)} advisories, "
+          f"{len(known.cycles)} release cycles, {len(known.exploited)} exploited CVEs")  # fmt: skip
+    print(f"  read {vulndb.default_path()}")
+    if vulndb.overlay_path().is_file():
+        print(f"  read {vulndb.overlay_path()}")
+    for source in known.sources:
+        print(f"  source: {source}")
     return EXIT_OK
 
 

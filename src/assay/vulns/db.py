@@ -8,10 +8,12 @@ carries its snapshot date, which every evaluation states and compares end-of-lif
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from assay.errors import StorageError
 from assay.vulns.model import Advisory, Cycle, Range
@@ -71,10 +73,37 @@ def default_path() -> Path:
     return Path(str(resources.files("assay") / "data" / "vulndb.json"))
 
 
-def load(path: Path | None = None) -> VulnDB:
-    """Read the pinned database (or ``path``)."""
-    target = path or default_path()
+def overlay_path() -> Path:
+    """The user's additions (``assay kb import``), never written into the package."""
+    return Path(platformdirs.user_data_dir("assay")) / "vulndb-overlay.json"
+
+
+def read(target: Path) -> VulnDB:
+    """Read one database file."""
     try:
         return VulnDB.from_json(json.loads(target.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise StorageError(f"cannot read vulnerability data {target}: {exc}") from exc
+
+
+def load(path: Path | None = None) -> VulnDB:
+    """``path`` alone, else the pinned database with the user's overlay on top."""
+    if path is not None:
+        return read(path)
+    pinned = read(default_path())
+    if not overlay_path().is_file():
+        return pinned
+    extra = read(overlay_path())
+    return replace(
+        pinned,
+        advisories=pinned.advisories + extra.advisories,
+        exploited=pinned.exploited | extra.exploited,
+        sources=pinned.sources + extra.sources,
+    )
+
+
+def write(db: VulnDB, target: Path) -> None:
+    """Write ``db`` to ``target`` (deterministic JSON)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(db.to_json(), sort_keys=True, separators=(",", ":"))
+    target.write_text(text + "\n", encoding="utf-8")

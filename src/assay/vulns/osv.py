@@ -351,3 +351,22 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def import_into(path: Path, overlay: Path) -> ImportReport:
+    """``assay kb import``: read OSV records at ``path`` into the overlay database ``overlay``.
+
+    Records already in the overlay with the same (id, library, reference) are replaced; the
+    overlay keeps every record, GIT-only ones included (they carry no version range).
+    """
+    from assay.vulns import db
+
+    report = read(path)
+    old = db.read(overlay).advisories if overlay.is_file() else ()
+    fresh = {(a.id, a.library, a.reference) for a in report.advisories}
+    kept = [a for a in old if (a.id, a.library, a.reference) not in fresh]
+    merged = tuple(sorted([*kept, *report.advisories], key=_sort_key))
+    label = f"osv-import {path.name} ({report.matched} records, {len(report.git_only)} git-only)"
+    sources = (*(db.read(overlay).sources if overlay.is_file() else ()), label)
+    db.write(db.VulnDB(merged, (), frozenset(), "", tuple(sorted(set(sources)))), overlay)
+    return report
