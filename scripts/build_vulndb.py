@@ -34,7 +34,7 @@ ADVISORIES: tuple[tuple[str, Callable[[Path], Sequence[Advisory]]], ...] = (
     ("mbedtls-advisories", mbedtls.load),
     ("changelogs (expat, libpng)", changelogs.load),
     ("sqlite cves.html", sqlite.load),
-    ("curated (zlib)", curated.load),
+    ("curated (zlib, busybox, lwip)", curated.load),
 )
 CYCLES: tuple[tuple[str, Callable[[Path], Sequence[Cycle]]], ...] = (
     ("openssl-release-metadata", openssl.load_cycles),

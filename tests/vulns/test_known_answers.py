@@ -38,6 +38,10 @@ def _assess(name: str, version: str) -> Assessment:
         ("zlib", "1.2.13", "CVE-2022-37434", False),
         ("zlib", "1.2.8", "CVE-2016-9841", True),
         ("zlib", "1.2.9", "CVE-2016-9841", False),
+        ("busybox", "1.35.0", "CVE-2022-30065", True),  # curated: fixed in 1.36.0
+        ("busybox", "1.36.1", "CVE-2022-30065", False),
+        ("lwip", "2.1.3", "CVE-2020-8597", True),  # curated: fixed in 2.2.0
+        ("lwip", "2.2.0", "CVE-2020-8597", False),
     ],
 )
 def test_cve_reported_exactly_for_affected_versions(
