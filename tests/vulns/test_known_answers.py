@@ -42,6 +42,8 @@ def _assess(name: str, version: str) -> Assessment:
         ("busybox", "1.36.1", "CVE-2022-30065", False),
         ("lwip", "2.1.3", "CVE-2020-8597", True),  # curated: fixed in 2.2.0
         ("lwip", "2.2.0", "CVE-2020-8597", False),
+        ("sqlite", "3.30.1", "CVE-2019-19646", True),  # SQLite's own table: fixed in 3.31.0
+        ("sqlite", "3.31.0", "CVE-2019-19646", False),
     ],
 )
 def test_cve_reported_exactly_for_affected_versions(
