@@ -171,6 +171,12 @@ def _summary(evaluation: Evaluation, written: list[Path]) -> None:
           f"({analyzed['unique_contents']} unique), {analyzed['lines']} lines "
           f"({analyzed['unique_lines']} unique)")  # fmt: skip
     _inventory_table(evaluation)
+    known = evaluation.sections.get("vulnerabilities", {}).get("summary")
+    if known:
+        print(f"  vulnerabilities: {known['distinct_cves']} known CVEs in "
+              f"{known['copies_with_cves']} copies ({known['exploited']} exploited in the wild), "
+              f"{known['end_of_life']} copies end of life, "
+              f"{known['paid_support_only']} on paid support only")  # fmt: skip
     for category, counts in evaluation.finding_counts.items():
         detail = ", ".join(f"{n} {sev}" for sev, n in counts.items())
         print(f"  {category}: {sum(counts.values())} findings ({detail})")

@@ -12,6 +12,8 @@ def test_report_html_lists_the_copies(example_tree: Path, evaluate: Callable[...
     html = (evaluate(example_tree).out / "report.html").read_text(encoding="utf-8")
     assert "Third-party components (1 copies)" in html
     assert "<code>third_party/zlib</code>" in html
+    assert "Known vulnerabilities and support" in html
+    assert "CVE-2022-37434 (critical)" in html  # the example's zlib 1.2.11
 
 
 def test_report_is_self_contained_and_escapes_the_input(

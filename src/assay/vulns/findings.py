@@ -11,6 +11,7 @@ from typing import Any
 from assay.analyzers._rule_rows import rule_from_row
 from assay.model import Component, RawFinding, Rule, RuleId, Severity
 from assay.vulns.match import Assessment, Hit, Support
+from assay.vulns.versions import key
 
 CATEGORY = "vulnerabilities"
 _SEVERITY = {
@@ -81,6 +82,12 @@ def findings(
             yield path, eol
 
 
+def _upgrade_to(library: str, hits: Sequence[Hit]) -> str | None:
+    """The lowest version that fixes every CVE found that has a known fix."""
+    fixes = [h.fixed_in for h in hits if h.fixed_in]
+    return max(fixes, key=lambda v: key(library, v)) if fixes else None
+
+
 def section(
     components: Sequence[Component], results: Mapping[str, Assessment], snapshot: str,
     sources: Sequence[str],
@@ -90,6 +97,7 @@ def section(
         c.key: {
             "name": c.name, "version": c.version, "support": results[c.key].support.value,
             "cycle": results[c.key].cycle, "since": results[c.key].since,
+            "upgrade_to": _upgrade_to(c.name, results[c.key].hits),
             "cves": [{"id": h.id, "severity": h.severity, "fixed_in": h.fixed_in,
                       "exploited": h.exploited, "source": h.source}
                      for h in results[c.key].hits],
