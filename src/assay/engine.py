@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from assay import __version__, analyzers
 from assay.analyzers.interface import Aggregator, FileAnalyzer, PathContext
@@ -26,7 +27,7 @@ from assay.config import Options
 from assay.errors import AssayError
 from assay.ingest import SourceFile
 from assay.ingest.tree import ingest
-from assay.model import Evaluation, RawFinding, Rule, Skipped
+from assay.model import Component, Evaluation, RawFinding, Rule, Skipped
 from assay.parse import GRAMMAR_VERSION
 from assay.progress import NullProgress, Progress
 from assay.storage.findings import FindingStore
@@ -95,15 +96,7 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         options.input, extract, options.archive, progress, exclude=[options.output_dir]
     )
     chosen = analyzers.build(options.settings)
-    found, component_skips = identify(ingested.files)
-    with _knowledge_base(options) as kb:
-        found = correlate(found, ingested.files, kb)
-        snapshot = kb.snapshot()
-    found = inventory.with_file_counts(found, ingested.files)
-    build = None
-    if options.compile_db is not None:
-        db_files = compile_db.load(options.compile_db)
-        found, build = inventory.with_build(found, ingested.files, db_files)
+    found, component_skips, components_section = _components(options, ingested.files)
     units, out_of_scope = _plan(ingested.files, chosen)
     state = _Run(
         options=options,
@@ -125,15 +118,16 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         progress.advance(len(units[outcome.key].paths))
     _store_pairs(state, vuln_findings.CATEGORY, vuln_findings.rules(),
                  vuln_findings.findings(found, assessed))  # fmt: skip
-    kb_info = {"built": snapshot.built, "releases": snapshot.releases}
     sections = {
-        "components": inventory.section(found, build, kb_info),
+        "components": components_section,
         vuln_findings.CATEGORY: vuln_findings.section(
             found, assessed, known.snapshot, known.sources
         ),
         **_finish(state),
     }
     files = _inventory(ingested.files, units, out_of_scope, state, ingested.links)
+    counts = state.store.counts()
+    state.store.close()
     return Evaluation(
         schema_version=SCHEMA_VERSION,
         tool_version=__version__,
@@ -141,12 +135,29 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         options={**options.effective(), "grammar": GRAMMAR_VERSION},
         inventory=files,
         sections=sections,
-        finding_counts=state.store.counts(),
+        finding_counts=counts,
         skipped=tuple(sorted(state.skipped, key=lambda s: (s.path, s.stage, s.reason))),
         rules=_rules(chosen, vuln_findings.rules()),
         rows_keys={a.id: a.rows_key for a in chosen if a.rows_key},
         components=found,
     )
+
+
+def _components(
+    options: Options, files: Sequence[SourceFile]
+) -> tuple[tuple[Component, ...], list[Skipped], dict[str, Any]]:
+    """The copies in ``files`` (correlate stage), what could not be read, and their section."""
+    found, skipped = identify(files)
+    with _knowledge_base(options) as kb:
+        found = correlate(found, files, kb)
+        snapshot = kb.snapshot()
+    found = inventory.with_file_counts(found, files)
+    build = None
+    if options.compile_db is not None:
+        db_files = compile_db.load(options.compile_db)
+        found, build = inventory.with_build(found, files, db_files)
+    kb_info = {"built": snapshot.built, "releases": snapshot.releases}
+    return found, skipped, inventory.section(found, build, kb_info)
 
 
 def _knowledge_base(options: Options) -> KnowledgeBase:
