@@ -27,7 +27,7 @@ from assay.config import Options
 from assay.errors import AssayError
 from assay.ingest import SourceFile
 from assay.ingest.tree import ingest
-from assay.model import Component, Evaluation, RawFinding, Rule, Skipped
+from assay.model import Component, Evaluation, RawFinding, Rule, Severity, Skipped
 from assay.parse import GRAMMAR_VERSION
 from assay.progress import NullProgress, Progress
 from assay.storage.findings import FindingStore
@@ -66,6 +66,7 @@ class _Run:
     store: FindingStore
     directories: dict[str, str]
     ownership: Ownership
+    severities: list[dict[str, Severity]]
     skipped: list[Skipped] = field(default_factory=list)
     lines: Counter[str] = field(default_factory=Counter)
     labels: Counter[str] = field(default_factory=Counter)
@@ -105,6 +106,7 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         store=FindingStore(work / STORE_NAME, create=True),
         directories=_directories([f.path for f in ingested.files]),
         ownership=Ownership.of(found),
+        severities=[_severities(a.rules()) for a in chosen],
         skipped=[*ingested.skipped, *component_skips],
     )
     known = vulndb.load(options.vulndb)
@@ -334,18 +336,14 @@ def _attribute(state: _Run, unit: _Unit, outcome: Outcome) -> None:
     state.lines["total"] += outcome.lines * len(unit.paths)
     state.lines["unique"] += outcome.lines
     for index, result in outcome.results.items():
-        analyzer, aggregator = state.analyzers[index], state.aggregators[index]
-        aggregator.add_unique(result)
-        default = {r.id: r.severity for r in analyzer.rules()}
-        for path in unit.paths:
-            owner = state.ownership.owner(path)
-            key = owner.key if owner else None
-            aggregator.add(PathContext(path, state.directories[path], key), result)
-            for raw in result.findings:
-                state.store.add(
-                    analyzer.id, default[raw.rule_id], path, raw, key,
-                    relative_to_root(path, owner),
-                )  # fmt: skip
+        state.aggregators[index].add_unique(result)
+    for path in unit.paths:
+        owner = state.ownership.owner(path)
+        ctx = PathContext(path, state.directories[path], owner.key if owner else None)
+        for index, result in outcome.results.items():
+            analyzer = state.analyzers[index]
+            state.aggregators[index].add(ctx, result)
+            _store(state, analyzer.id, state.severities[index], path, owner, result.findings)
             if analyzer.rows_key and result.rows:
                 state.store.add_rows(analyzer.id, path, result.rows)
     for index, (reason, detail) in outcome.failures.items():
@@ -357,13 +355,28 @@ def _store_pairs(
     state: _Run, category: str, rules: Iterable[Rule], pairs: Iterable[tuple[str, RawFinding]]
 ) -> None:
     """Store corpus-level findings given as (path, finding), with their copy's key."""
-    default = {r.id: r.severity for r in rules}
+    severities = _severities(rules)
     for path, raw in pairs:
-        owner = state.ownership.owner(path)
-        state.store.add(
-            category, default[raw.rule_id], path, raw,
-            owner.key if owner else None, relative_to_root(path, owner),
-        )  # fmt: skip
+        _store(state, category, severities, path, state.ownership.owner(path), (raw,))
+
+
+def _store(
+    state: _Run,
+    category: str,
+    severities: Mapping[str, Severity],
+    path: str,
+    owner: Component | None,
+    raws: Iterable[RawFinding],
+) -> None:
+    """Store findings of ``path``: its copy's key, fingerprinted below the copy's root."""
+    key, below = (owner.key if owner else None), relative_to_root(path, owner)
+    for raw in raws:
+        state.store.add(category, severities[raw.rule_id], path, raw, key, below)
+
+
+def _severities(rules: Iterable[Rule]) -> dict[str, Severity]:
+    """Default severity of each rule id."""
+    return {r.id: r.severity for r in rules}
 
 
 def _finish(state: _Run) -> dict[str, Mapping[str, object]]:

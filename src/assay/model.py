@@ -55,6 +55,10 @@ class FileKind(StrEnum):
     SYMLINK = "symlink"
 
 
+SOURCE_KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
+"""The kinds every C/C++ analysis reads (and the knowledge base records)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One documented rule; SARIF ``rules[]`` and the HTML help come from these rows."""

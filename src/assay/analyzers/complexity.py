@@ -23,7 +23,7 @@ from assay.analyzers._rule_rows import rule_from_row
 from assay.analyzers.interface import FileResult
 from assay.errors import AnalyzerError, ConfigError
 from assay.ingest.interface import SourceFile
-from assay.model import FileKind, JSONValue, RawFinding, Rule
+from assay.model import SOURCE_KINDS, JSONValue, RawFinding, Rule
 from assay.parse import ParsedFile
 
 ID = "complexity"
@@ -33,7 +33,6 @@ VERSION = "1"
 
 METRICS = ("ccn", "nloc", "params", "nesting")
 """The measured metrics, each with one rule and one threshold."""
-_KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
 _LABELS = {
     "ccn": "cyclomatic complexity",
     "nloc": "lines of code",
@@ -94,7 +93,7 @@ class ComplexityAnalyzer:
 
     def wants(self, file: SourceFile) -> bool:
         """C, C++ and header files."""
-        return file.kind in _KINDS
+        return file.kind in SOURCE_KINDS
 
     def analyze(self, parsed: ParsedFile) -> FileResult:
         """Rows, findings and summary figures of one file's functions."""

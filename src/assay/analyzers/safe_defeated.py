@@ -26,7 +26,7 @@ from assay.analyzers._lexical import Matcher
 from assay.analyzers._rule_rows import rule_from_row
 from assay.analyzers.interface import FileResult
 from assay.ingest.interface import SourceFile
-from assay.model import FileKind, Rule
+from assay.model import SOURCE_KINDS, Rule
 from assay.parse import ParsedFile
 
 ID = "safe-defeated"
@@ -36,7 +36,6 @@ VERSION = "1"
 SUFFIX = "_s"
 """Names ending in this are bounded-like even when no row names them (C11 Annex K, secure C)."""
 
-_KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
 _CALLS = frozenset({SiteKind.CALL, SiteKind.MACRO_CALL})
 
 
@@ -89,7 +88,7 @@ class SafeDefeated:
 
     def wants(self, file: SourceFile) -> bool:
         """C, C++ and header files."""
-        return file.kind in _KINDS
+        return file.kind in SOURCE_KINDS
 
     def analyze(self, parsed: ParsedFile) -> FileResult:
         """Definitions, includes and calls of one file."""

@@ -21,7 +21,7 @@ from assay.analyzers._census import Census, FileCalls
 from assay.analyzers._lexical import Matcher, line_text
 from assay.analyzers.interface import FileResult
 from assay.ingest.interface import SourceFile
-from assay.model import FileKind, RawFinding, Rule, RuleId
+from assay.model import SOURCE_KINDS, RawFinding, Rule, RuleId
 from assay.parse import ParsedFile
 
 ID = "unsafe-calls"
@@ -29,7 +29,6 @@ ID = "unsafe-calls"
 VERSION = "1"
 """Bumped whenever results for the same input can change."""
 
-_KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
 _CALLS = frozenset({SiteKind.CALL, SiteKind.MACRO_CALL})
 _CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NULLS = frozenset({b"NULL", b"nullptr", b"0", b"(void*)0", b"((void*)0)"})
@@ -117,7 +116,7 @@ class UnsafeCalls:
 
     def wants(self, file: SourceFile) -> bool:
         """C, C++ and header files."""
-        return file.kind in _KINDS
+        return file.kind in SOURCE_KINDS
 
     def analyze(self, parsed: ParsedFile) -> FileResult:
         """The census of one file."""

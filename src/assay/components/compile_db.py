@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import posixpath
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
+from assay.components.copies import shared_tail
 from assay.errors import ConfigError
 
 UNIT_SUFFIXES = frozenset({".c", ".cc", ".cpp", ".cxx", ".c++", ".C"})
@@ -38,13 +39,6 @@ def load(path: Path) -> list[str]:
     return found
 
 
-def _shared_tail(a: Sequence[str], b: Sequence[str]) -> int:
-    n = 0
-    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
-        n += 1
-    return n
-
-
 def built(db_files: Iterable[str], paths: Iterable[str]) -> frozenset[str]:
     """The evaluated ``paths`` that the database's files name."""
     by_name: dict[str, list[tuple[list[str], str]]] = defaultdict(list)
@@ -56,7 +50,7 @@ def built(db_files: Iterable[str], paths: Iterable[str]) -> frozenset[str]:
         target = db_file.split("/")
         candidates = by_name.get(target[-1], [])
         if candidates:
-            _, best = max(candidates, key=lambda c: (_shared_tail(c[0], target), -len(c[0])))
+            _, best = max(candidates, key=lambda c: (shared_tail(c[0], target), -len(c[0])))
             chosen.add(best)
     return frozenset(chosen)
 

@@ -85,8 +85,19 @@ class Ownership:
         return None
 
 
+def below(path: str, root: str) -> str:
+    """``path`` relative to the directory ``root`` (``''`` is the evaluated root)."""
+    return path[len(root) + 1 :] if root else path
+
+
 def relative_to_root(path: str, component: Component | None) -> str:
     """``path`` relative to its copy's root (the fingerprint path of DESIGN.md)."""
-    if component is None or not component.root:
-        return path
-    return path[len(component.root) + 1 :]
+    return below(path, component.root) if component is not None else path
+
+
+def shared_tail(a: Sequence[str], b: Sequence[str]) -> int:
+    """How many trailing components the path-component lists ``a`` and ``b`` share."""
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
@@ -11,15 +10,21 @@ from typing import Any
 from assay.components import compile_db
 from assay.components.copies import Ownership
 from assay.ingest.interface import SourceFile
-from assay.model import Component, CopyKind, FileKind
-
-SOURCE_KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
-_PIECE = re.compile(r"\d+|[a-z]+")
+from assay.model import SOURCE_KINDS, Component, CopyKind
+from assay.vulns.versions import key as versions_key
 
 
-def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    """Natural order: numbers as numbers, letters as text (``1.0.2k < 1.0.2z < 1.0.2za``)."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in _PIECE.findall(version.lower()))
+def _ordered(library: str, versions: set[str]) -> list[str]:
+    """``versions`` in the library's release order (``assay.vulns.versions``); a version
+    without a number (BoringSSL's ``''``) sorts first, as text."""
+
+    def order(version: str) -> tuple[int, Any, str]:
+        try:
+            return (1, versions_key(library, version), version)
+        except ValueError:
+            return (0, (), version)
+
+    return sorted(versions, key=order)
 
 
 def with_file_counts(
@@ -38,7 +43,7 @@ def with_file_counts(
 
 def _library_row(copies: list[Component]) -> dict[str, Any]:
     kinds = Counter(c.kind.value for c in copies)
-    versions = sorted({c.version for c in copies if c.version}, key=version_key)
+    versions = _ordered(copies[0].name, {c.version for c in copies if c.version})
     return {
         "copies": len(copies),
         **{kind.value: kinds[kind.value] for kind in CopyKind},

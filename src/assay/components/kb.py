@@ -31,14 +31,13 @@ import platformdirs
 from assay.components import fingerprint
 from assay.errors import ConfigError, IngestError, StorageError
 from assay.ingest import ArchiveLimits, SourceFile, ingest
-from assay.model import FileKind, InputInfo
+from assay.model import SOURCE_KINDS, InputInfo
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION: Final = 1
 """``PRAGMA user_version`` of the KB files this code reads and writes."""
 
-SOURCE_KINDS: Final = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
 """Files recorded: the kinds the evaluation parses (``.inc`` is not one; see ingest.classify)."""
 
 MAX_FILE_BYTES: Final = 64 * 1024**2

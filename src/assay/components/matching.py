@@ -21,10 +21,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from assay.components import signatures
-from assay.components.copies import Ownership, relative_to_root
+from assay.components.copies import Ownership, below, relative_to_root, shared_tail
 from assay.components.kb import FileEntry, KnowledgeBase
 from assay.ingest.interface import SourceFile
-from assay.model import Component, CopyKind, FileKind
+from assay.model import SOURCE_KINDS, Component, CopyKind
 
 FULL_SHARE = 0.8
 MIN_DIR_FILES = 5
@@ -35,7 +35,6 @@ AMALGAMATION = frozenset({"sqlite3.c", "sqlite3.h"})
 """SQLite's single-file distribution: the whole library in two files, so a full copy."""
 EVIDENCE = 20
 """Matched files listed as evidence of a copy found by its files (the first, by path)."""
-SOURCE_KINDS = frozenset({FileKind.C, FileKind.CPP, FileKind.HEADER})
 
 
 def _kind(matched: Iterable[str], expected: Mapping[str, FileEntry]) -> CopyKind:
@@ -110,11 +109,8 @@ def classify(
 
 def _tail_root(path: str, release_path: str) -> str:
     """The copy root implied by ``path`` holding the release file ``release_path``."""
-    parts, ref = path.split("/"), release_path.split("/")
-    shared = 0
-    while shared < min(len(parts), len(ref)) and parts[-1 - shared] == ref[-1 - shared]:
-        shared += 1
-    return "/".join(parts[: len(parts) - shared])
+    parts = path.split("/")
+    return "/".join(parts[: len(parts) - shared_tail(parts, release_path.split("/"))])
 
 
 def _groups(
@@ -125,8 +121,7 @@ def _groups(
     for file in files:
         for ref in kb.by_sha256(file.sha256):
             root = _tail_root(file.path, ref.path)
-            below = file.path[len(root) + 1 :] if root else file.path
-            groups[(ref.name, root)][below].add(ref.version)
+            groups[(ref.name, root)][below(file.path, root)].add(ref.version)
     return groups
 
 
