@@ -27,7 +27,7 @@ from assay.config import Options
 from assay.errors import AssayError
 from assay.ingest import SourceFile
 from assay.ingest.tree import ingest
-from assay.model import Component, Evaluation, RawFinding, Rule, Severity, Skipped
+from assay.model import SOURCE_KINDS, Component, Evaluation, RawFinding, Rule, Severity, Skipped
 from assay.parse import GRAMMAR_VERSION
 from assay.progress import NullProgress, Progress
 from assay.storage.findings import FindingStore
@@ -171,17 +171,20 @@ def _plan(
     files: Sequence[SourceFile], chosen: tuple[FileAnalyzer, ...]
 ) -> tuple[list[_Unit], Counter[str]]:
     """Group wanted files by (content, kind); count the files no analyzer wants by kind."""
-    by_key: dict[tuple[str, str], _Unit] = {}
+    by_key: dict[tuple[str, str, tuple[int, ...], str], _Unit] = {}
     out_of_scope: Counter[str] = Counter()
     for file in files:
         wanted = tuple(i for i, a in enumerate(chosen) if a.wants(file))
         if not wanted:
             out_of_scope[file.kind.value] += 1
             continue
-        unit = by_key.get((file.sha256, file.kind.value))
+        # Non-source analyzers may read the base name, so it is part of the unit's identity.
+        name = "" if file.kind in SOURCE_KINDS else file.path.rpartition("/")[2]
+        key = (file.sha256, file.kind.value, wanted, name)
+        unit = by_key.get(key)
         if unit is None:
-            task = Task(len(by_key), file.disk_path, file.kind, wanted)
-            unit = by_key[(file.sha256, file.kind.value)] = _Unit(task, file.size)
+            task = Task(len(by_key), file.disk_path, file.kind, wanted, name)
+            unit = by_key[key] = _Unit(task, file.size)
         unit.paths.append(file.path)
     return list(by_key.values()), out_of_scope
 

@@ -10,9 +10,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assay.analyzers.interface import AnalyzerFailure, FileAnalyzer, FileResult
-from assay.model import FileKind
-from assay.parse import ParseLimits, check_limits, parse
+from assay.analyzers.interface import AnalyzerFailure, Content, FileAnalyzer, FileResult
+from assay.model import SOURCE_KINDS, FileKind
+from assay.parse import ParsedFile, ParseLimits, check_limits, parse
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,8 @@ class Task:
     """Its kind (decides the grammar)."""
     analyzers: tuple[int, ...]
     """Indexes of the analyzers that want it."""
+    name: str = ""
+    """Base name of the file, for analyzers of non-source kinds (``Makefile``, ``shadow``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,23 +67,47 @@ def run_batch(tasks: list[Task]) -> list[Outcome]:
 
 
 def run(task: Task, analyzers: tuple[FileAnalyzer, ...], limits: ParseLimits) -> Outcome:
-    """Read, check, parse once and run every wanted analyzer on one content."""
+    """Read, check, parse once (C/C++) and run every wanted analyzer on one content."""
     try:
         source = Path(task.disk_path).read_bytes()
     except OSError as exc:
         return Outcome(task.key, skip=("unreadable", str(exc)))
+    if task.kind not in SOURCE_KINDS:
+        return _run_content(task, source, analyzers, limits)
     reason = check_limits(source, limits)
     if reason is not None:
         name, _, detail = reason.partition(": ")
         return Outcome(task.key, skip=(name, detail), lines=source.count(b"\n"))
     parsed = parse(source, task.kind)
+    results, failures = _apply(task, analyzers, parsed)
+    return Outcome(task.key, None, parsed.line_count, parsed.labels, results, failures)
+
+
+def _run_content(
+    task: Task, source: bytes, analyzers: tuple[FileAnalyzer, ...], limits: ParseLimits
+) -> Outcome:
+    """Run the analyzers of a non-source file (text, build file, binary) on its bytes."""
+    if len(source) > limits.max_bytes:
+        return Outcome(task.key, skip=("too-large", f"{len(source)} bytes > {limits.max_bytes}"))
+    results, failures = _apply(task, analyzers, Content(source, task.kind, task.name))
+    return Outcome(task.key, None, 0, frozenset(), results, failures)
+
+
+def _apply(
+    task: Task, analyzers: tuple[FileAnalyzer, ...], item: ParsedFile | Content
+) -> tuple[dict[int, FileResult], dict[int, tuple[str, str]]]:
+    """Every wanted analyzer on one parse or content; failures become data, not crashes."""
     results: dict[int, FileResult] = {}
     failures: dict[int, tuple[str, str]] = {}
     for index in task.analyzers:
+        analyzer = analyzers[index]
         try:
-            results[index] = analyzers[index].analyze(parsed)
+            if isinstance(item, ParsedFile):
+                results[index] = analyzer.analyze(item)
+            else:
+                results[index] = analyzer.analyze_content(item)
         except AnalyzerFailure as exc:
             failures[index] = (exc.reason, exc.detail)
         except Exception as exc:  # an analyzer bug on hostile input is data, not a crash
             failures[index] = ("analyzer-error", f"{type(exc).__name__}: {exc}")
-    return Outcome(task.key, None, parsed.line_count, parsed.labels, results, failures)
+    return results, failures

@@ -20,7 +20,7 @@ from typing import Any
 from assay.analyzers._complexity_summary import Summary, file_figures
 from assay.analyzers._functions import FunctionMetrics, measure
 from assay.analyzers._rule_rows import rule_from_row
-from assay.analyzers.interface import FileResult
+from assay.analyzers.interface import FileResult, SourceOnly
 from assay.errors import AnalyzerError, ConfigError
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, JSONValue, RawFinding, Rule
@@ -75,7 +75,7 @@ def _limit(row: Mapping[str, Any]) -> Limit:
 
 
 @dataclass(frozen=True, slots=True)
-class ComplexityAnalyzer:
+class ComplexityAnalyzer(SourceOnly):
     """The ``complexity`` analyzer: metrics rows and threshold findings for every function."""
 
     limits: tuple[Limit, ...] = field(default_factory=default_limits)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from assay.ingest.interface import SourceFile
-from assay.model import JSONValue, RawFinding, Rule
+from assay.model import FileKind, JSONValue, RawFinding, Rule
 from assay.parse import ParsedFile
 
 VENDOR = "(vendor)"
@@ -42,6 +42,23 @@ class FileResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Content:
+    """A file that is not C/C++ source (text, build files, key files, ELF binaries).
+
+    Analyzers get its bytes, kind and base name (``Makefile``, ``shadow``, ``id_rsa``): the
+    name decides what some text files are, and the engine keeps files of the same content but
+    different names apart so that this stays pure.
+    """
+
+    source: bytes
+    """The file's bytes (at most ``ParseLimits.max_bytes``)."""
+    kind: FileKind
+    """Its kind (``text``, ``elf``, ``other``)."""
+    name: str
+    """Base name of the file (no directory)."""
+
+
+@dataclass(frozen=True, slots=True)
 class PathContext:
     """Where one copy of a file content sits in the evaluated tree."""
 
@@ -56,6 +73,16 @@ class PathContext:
     def scope(self) -> str:
         """The component key, or ``VENDOR`` for code that belongs to no copy."""
         return self.component if self.component is not None else VENDOR
+
+
+class SourceOnly:
+    """Mixin for analyzers that only read C/C++: ``analyze_content`` is never wanted."""
+
+    __slots__ = ()
+
+    def analyze_content(self, content: Content) -> FileResult:
+        """Refuse: this analyzer reads C/C++ only."""
+        raise AnalyzerFailure("unsupported-kind", content.kind.value)
 
 
 class Aggregator(Protocol):
@@ -99,7 +126,11 @@ class FileAnalyzer(Protocol):
         ...
 
     def analyze(self, parsed: ParsedFile) -> FileResult:
-        """Analyze one parsed file. Pure: no paths, no I/O, no global state."""
+        """Analyze one parsed C/C++ file. Pure: no paths, no I/O, no global state."""
+        ...
+
+    def analyze_content(self, content: Content) -> FileResult:
+        """Analyze one file of another kind (only called for kinds ``wants`` accepted)."""
         ...
 
     def aggregator(self) -> Aggregator:

@@ -24,7 +24,7 @@ from assay.analyzers._defeats import Defeat, defeat_of
 from assay.analyzers._includes import includes_of
 from assay.analyzers._lexical import Matcher
 from assay.analyzers._rule_rows import rule_from_row
-from assay.analyzers.interface import FileResult
+from assay.analyzers.interface import FileResult, SourceOnly
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, Rule
 from assay.parse import ParsedFile
@@ -70,7 +70,7 @@ def _rule(row: Mapping[str, Any]) -> Rule:
 
 
 @dataclass(frozen=True, slots=True)
-class SafeDefeated:
+class SafeDefeated(SourceOnly):
     """The ``safe-defeated`` analyzer: a picklable adapter over :func:`scan`."""
 
     table: CallTable

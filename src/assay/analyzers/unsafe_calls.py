@@ -19,7 +19,7 @@ from assay.analyzers._callsites import Site, SiteKind, sites
 from assay.analyzers._calltable import CallRow, CallTable, load_table
 from assay.analyzers._census import Census, FileCalls
 from assay.analyzers._lexical import Matcher, line_text
-from assay.analyzers.interface import FileResult
+from assay.analyzers.interface import FileResult, SourceOnly
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, RawFinding, Rule, RuleId
 from assay.parse import ParsedFile
@@ -98,7 +98,7 @@ def rule_for(row: CallRow) -> Rule:
 
 
 @dataclass(frozen=True, slots=True)
-class UnsafeCalls:
+class UnsafeCalls(SourceOnly):
     """The ``unsafe-calls`` analyzer: a picklable adapter over :func:`census`."""
 
     table: CallTable
