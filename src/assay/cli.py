@@ -11,6 +11,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from assay import __version__, analyzers, engine, examples
 from assay.cli_progress import RichProgress
@@ -25,6 +26,20 @@ from assay.vulns import osv
 
 log = logging.getLogger("assay")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Command(Protocol):
+    """A module that adds sub-commands: each parser sets ``run=handler(args) -> exit code``.
+
+    Handlers raise ``AssayError`` for errors that stop the command (exit code 2).
+    """
+
+    def register(self, sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+        """Add the module's sub-command parsers to ``sub``."""
+
+
+_EXTENSIONS: tuple[_Command, ...] = ()
+"""Command modules beside the built-in ones (``assay.cli_*``)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("--kb", type=Path, help="KB file to read instead of the default ones")
     rl = sub.add_parser("rules", help="print the rule reference (Markdown)")
     rl.add_argument("--config", type=Path, help="TOML config file (user wrappers add rules)")
+    for module in _EXTENSIONS:
+        module.register(sub)
     return parser
 
 
@@ -73,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="assay: %(message)s", stream=sys.stderr)
     try:
+        if getattr(args, "run", None) is not None:
+            return int(args.run(args))
         if args.command == "rules":
             return _rules(args)
         if args.command == "kb":
