@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install (from Debian's packages, with apt-get) the system tools the test suite drives; never
+# needed to evaluate a release. Installs only what is missing; sudo when not root.
+set -euo pipefail
+# System tools the tests drive (never the evaluated input): the build sandbox, image extractors,
+# cross compilers for big-endian test binaries, a headless browser, npm for the jscpd oracle.
+need=(bwrap:bubblewrap unsquashfs:squashfs-tools mksquashfs:squashfs-tools cpio:cpio
+      readelf:binutils chromium:chromium chromedriver:chromium-driver
+      mips-linux-gnu-gcc:gcc-mips-linux-gnu powerpc-linux-gnu-gcc:gcc-powerpc-linux-gnu npm:npm)
+missing=()
+for pair in "${need[@]}"; do
+  command -v "${pair%%:*}" >/dev/null || missing+=("${pair##*:}")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
+fi
