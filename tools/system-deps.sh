@@ -11,6 +11,8 @@ missing=()
 for pair in "${need[@]}"; do
   command -v "${pair%%:*}" >/dev/null || missing+=("${pair##*:}")
 done
+command -v gcc >/dev/null && command -v make >/dev/null || missing+=(build-essential)
+[ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)  # rebuild tests build libpng
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
