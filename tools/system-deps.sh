@@ -6,7 +6,8 @@ set -euo pipefail
 # cross compilers for big-endian test binaries, a headless browser, npm for the jscpd oracle.
 need=(bwrap:bubblewrap unsquashfs:squashfs-tools mksquashfs:squashfs-tools cpio:cpio
       readelf:binutils chromium:chromium chromedriver:chromium-driver
-      mips-linux-gnu-gcc:gcc-mips-linux-gnu powerpc-linux-gnu-gcc:gcc-powerpc-linux-gnu npm:npm)
+      mips-linux-gnu-gcc:gcc-mips-linux-gnu powerpc-linux-gnu-gcc:gcc-powerpc-linux-gnu npm:npm
+      llvm-mc:llvm)
 missing=()
 for pair in "${need[@]}"; do
   command -v "${pair%%:*}" >/dev/null || missing+=("${pair##*:}")

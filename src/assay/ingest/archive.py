@@ -1,4 +1,4 @@
-"""Safe extraction of tar and zip archives, member by member, into the work area only.
+"""Safe extraction of tar, zip, cpio and cramfs, member by member, into the work area only.
 
 No member name ever reaches the file system: each file is written under a numbered name in a
 fresh directory of the work area, and its name in the archive survives only as its inventory
@@ -21,22 +21,25 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import Enum
 from functools import partial
 from pathlib import Path
 from typing import IO, Final
 
+from assay.ingest import cpio, cramfs
 from assay.ingest.classify import (
     CHUNK,
     HEAD_SIZE,
     ArchiveFormat,
     Digest,
     classify,
+    is_cpio,
     printable,
     special_name,
 )
 from assay.ingest.interface import ArchiveLimits, SourceFile
+from assay.ingest.members import Entries, Member, MemberType, Opener
 from assay.model import Skipped
 
 RATIO_FLOOR: Final = 1 << 20
@@ -98,32 +101,6 @@ class Extracted:
     """Symbolic and hard links seen (never created)."""
 
 
-class _Type(Enum):
-    FILE = "file"
-    DIR = "dir"
-    SYMLINK = "symlink"
-    HARDLINK = "hard link"
-    REFUSED = "refused"
-
-
-@dataclass(frozen=True, slots=True)
-class _Member:
-    """One archive entry, the same for tar and zip."""
-
-    name: str
-    type: _Type
-    detail: str = ""
-    """Link target, or what a refused member is."""
-    reason: str = ""
-    """Why a refused member is refused."""
-    passed: int = 0
-    """Bytes the reader decompresses to step over the member without writing them."""
-
-
-_Opener = Callable[[], IO[bytes]]
-_Entries = Iterator[tuple[_Member, _Opener | None]]
-
-
 class _Stop(Exception):
     """A cap was hit: the archive stops here."""
 
@@ -173,19 +150,47 @@ def extract(
     become the root). Raises ``ArchiveUnreadable`` when the archive cannot be opened at all.
     """
     run = _Run(dest, archive_path, budget, source.stat().st_size)
-    reader = _open(source, fmt)
-    with reader:
-        entries = (
-            _zip_entries(reader) if isinstance(reader, zipfile.ZipFile) else _tar_entries(reader)
-        )
+    with _entries(source, fmt, run.charge) as entries:
         try:
             for member, opener in entries:
                 run.take(member, opener)
         except _Stop as stop:
             run.skipped.append(stop.record)
+        except cpio.TrailingData as exc:
+            detail = f"{exc.head!r}... after the cpio trailer, at byte {exc.offset}: not extracted"
+            run.skipped.append(run.record("trailing-data", detail))
         except READ_ERRORS as exc:
             run.skipped.append(run.record("corrupt-archive", f"{run.where()}: {exc}"))
     return Extracted(tuple(run.files), tuple(run.skipped), run.links)
+
+
+@contextmanager
+def _entries(source: Path, fmt: ArchiveFormat, charge: Callable[[int], None]) -> Iterator[Entries]:
+    """The entries of ``source``: cpio (plain or in one compressed stream), cramfs, tar, zip."""
+    if fmt is ArchiveFormat.CPIO:
+        with source.open("rb") as raw:
+            yield cpio.entries(raw, charge)
+    elif fmt is ArchiveFormat.CRAMFS:
+        with source.open("rb") as raw:
+            yield cramfs.entries(raw)
+    elif fmt in _SINGLE_STREAM and _holds_cpio(source, fmt):
+        with _decompressor(source, fmt) as stream:
+            yield cpio.entries(stream, charge)
+    else:
+        with _open(source, fmt) as reader:
+            if isinstance(reader, zipfile.ZipFile):
+                yield _zip_entries(reader)
+            else:
+                yield _tar_entries(reader)
+
+
+def _holds_cpio(source: Path, fmt: ArchiveFormat) -> bool:
+    """Whether the compressed stream ``source`` starts with a cpio header."""
+    try:
+        with _decompressor(source, fmt) as stream:
+            return is_cpio(stream.read(HEAD_SIZE))
+    except READ_ERRORS:
+        return False
 
 
 def _open(source: Path, fmt: ArchiveFormat) -> tarfile.TarFile | zipfile.ZipFile:
@@ -219,11 +224,11 @@ def _decompressor(source: Path, fmt: ArchiveFormat) -> io.BufferedIOBase:
     return bz2.BZ2File(source, "rb")
 
 
-def _tar_entries(tar: tarfile.TarFile) -> _Entries:
+def _tar_entries(tar: tarfile.TarFile) -> Entries:
     info = tar.next()
     while info is not None:
         if info.isreg():
-            yield _Member(info.name, _Type.FILE), partial(_tar_stream, tar, info)
+            yield Member(info.name, MemberType.FILE), partial(_tar_stream, tar, info)
         else:
             yield _tar_member(info), None
         # NOTE: TarFile keeps every header it reads in ``members`` (not in the stubs); dropping
@@ -239,41 +244,41 @@ def _tar_stream(tar: tarfile.TarFile, info: tarfile.TarInfo) -> IO[bytes]:
     return stream
 
 
-def _tar_member(info: tarfile.TarInfo) -> _Member:
+def _tar_member(info: tarfile.TarInfo) -> Member:
     if info.isdir():
-        return _Member(info.name, _Type.DIR)
+        return Member(info.name, MemberType.DIR)
     if info.issym():
-        return _Member(info.name, _Type.SYMLINK, info.linkname)
+        return Member(info.name, MemberType.SYMLINK, info.linkname)
     if info.islnk():
-        return _Member(info.name, _Type.HARDLINK, info.linkname)
+        return Member(info.name, MemberType.HARDLINK, info.linkname)
     what = _TAR_SPECIAL.get(info.type, f"tar member type {info.type!r}")
     passed = 0 if info.type in tarfile.SUPPORTED_TYPES else info.size
-    return _Member(info.name, _Type.REFUSED, what, "special-file", passed)
+    return Member(info.name, MemberType.REFUSED, what, "special-file", passed)
 
 
-def _zip_entries(archive: zipfile.ZipFile) -> _Entries:
+def _zip_entries(archive: zipfile.ZipFile) -> Entries:
     for info in archive.infolist():
         member = _zip_member(archive, info)
-        opener = partial(archive.open, info) if member.type is _Type.FILE else None
+        opener = partial(archive.open, info) if member.type is MemberType.FILE else None
         yield member, opener
 
 
-def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> _Member:
+def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Member:
     mode = info.external_attr >> 16
     if info.is_dir():
-        return _Member(info.filename, _Type.DIR)
+        return Member(info.filename, MemberType.DIR)
     if info.flag_bits & 0x1:
-        return _Member(info.filename, _Type.REFUSED, "password-protected", "encrypted")
+        return Member(info.filename, MemberType.REFUSED, "password-protected", "encrypted")
     if info.compress_type not in _ZIP_METHODS:
         detail = f"compression method {info.compress_type}"
-        return _Member(info.filename, _Type.REFUSED, detail, "unsupported-compression")
+        return Member(info.filename, MemberType.REFUSED, detail, "unsupported-compression")
     if stat.S_ISLNK(mode):
         with archive.open(info) as stream:
             target = stream.read(4096).decode("utf-8", "surrogateescape")
-        return _Member(info.filename, _Type.SYMLINK, target)
+        return Member(info.filename, MemberType.SYMLINK, target)
     if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
-        return _Member(info.filename, _Type.REFUSED, special_name(mode), "special-file")
-    return _Member(info.filename, _Type.FILE)
+        return Member(info.filename, MemberType.REFUSED, special_name(mode), "special-file")
+    return Member(info.filename, MemberType.FILE)
 
 
 class _Run:
@@ -299,7 +304,7 @@ class _Run:
         """Where extraction is, for messages."""
         return f"at member {self.current!r}" if self.current else "before the first member"
 
-    def take(self, member: _Member, opener: _Opener | None) -> None:
+    def take(self, member: Member, opener: Opener | None) -> None:
         """Account for one member and extract, refuse or record it."""
         name = printable(member.name)
         self.current = name
@@ -308,13 +313,13 @@ class _Run:
         path, problem = member_path(name)
         if problem is not None:
             self._skip(name, problem, f"{member.type.value} name refused")
-        elif member.type is _Type.DIR:
+        elif member.type is MemberType.DIR:
             return
         elif not path:
             self._skip(name, "bad-name", "empty member name")
-        elif member.type in (_Type.SYMLINK, _Type.HARDLINK):
+        elif member.type in (MemberType.SYMLINK, MemberType.HARDLINK):
             self._link(path, member)
-        elif member.type is _Type.REFUSED or opener is None:
+        elif member.type is MemberType.REFUSED or opener is None:
             self._skip(path, member.reason, member.detail)
         else:
             self._write(path, opener)
@@ -322,14 +327,14 @@ class _Run:
     def _skip(self, path: str, reason: str, detail: str) -> None:
         self.skipped.append(Skipped(self.prefix + path, "ingest", reason, detail))
 
-    def _link(self, path: str, member: _Member) -> None:
+    def _link(self, path: str, member: Member) -> None:
         self.links += 1
-        hard = member.type is _Type.HARDLINK
+        hard = member.type is MemberType.HARDLINK
         inside = link_stays_inside(path, member.detail, hard=hard)
         target = printable(member.detail)
         self._skip(path, "link" if inside else "link-outside", f"{member.type.value} -> {target}")
 
-    def _write(self, path: str, opener: _Opener) -> None:
+    def _write(self, path: str, opener: Opener) -> None:
         disk = self.dest / str(self.budget.members)
         try:
             digest = self._copy(opener, disk)
@@ -341,7 +346,7 @@ class _Run:
             SourceFile(self.prefix + path, str(disk), kind, digest.size, digest.sha256)
         )
 
-    def _copy(self, opener: _Opener, disk: Path) -> Digest:
+    def _copy(self, opener: Opener, disk: Path) -> Digest:
         digest = hashlib.sha256()
         head = bytearray()
         size = 0
@@ -354,6 +359,10 @@ class _Run:
                 if len(head) < HEAD_SIZE:
                     head += chunk[: HEAD_SIZE - len(head)]
         return Digest(size, digest.hexdigest(), bytes(head))
+
+    def charge(self, size: int) -> None:
+        """Count ``size`` bytes a reader decompressed to step over data it does not write."""
+        self._charge(size)
 
     def _count_member(self) -> None:
         budget = self.budget

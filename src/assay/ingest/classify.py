@@ -1,11 +1,11 @@
 """What a file is: its kind from its name and first bytes, its digest, a printable name.
 
 Magic numbers win over names for the kinds that decide what the tool does with a file (ELF
-binaries and archives); names decide the source kinds, so that a binary file named ``x.c``
-stays a C file and the parse stage reports it as wanted but skipped. Everything else is text
-or other, by the absence of NUL bytes in the head. The digest (size, sha256 and head) is
-taken in one bounded-memory pass, so that classifying costs no second read.
-"""
+binaries, and archives: tar, zip, cpio and file-system images); names decide the source kinds,
+so that a binary file named ``x.c`` stays a C file and the parse stage reports it as wanted but
+skipped. Everything else is text or other, by the absence of NUL bytes in the head (static
+libraries, ``!<arch>``, are always other: their head may be all text). The digest (size,
+sha256 and head) is taken in one bounded-memory pass, so that classifying costs no second read."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import os
 import posixpath
 import re
 import stat
+import zlib
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import Final, Literal
 
 from assay.model import FileKind
 
@@ -39,6 +40,23 @@ class ArchiveFormat(StrEnum):
     XZ = "xz"
     BZIP2 = "bzip2"
     ZIP = "zip"
+    CPIO = "cpio"
+    SQUASHFS = "squashfs"
+    CRAMFS = "cramfs"
+    EXT = "ext2/3/4"
+    JFFS2 = "jffs2"
+    UBI = "ubi"
+
+
+IMAGE_FORMATS: Final = frozenset(
+    {
+        ArchiveFormat.SQUASHFS,
+        ArchiveFormat.EXT,
+        ArchiveFormat.JFFS2,
+        ArchiveFormat.UBI,
+    }
+)
+"""File-system images: unpacked by an external extractor in the sandbox (see ``images``)."""
 
 
 _SOURCE_SUFFIXES: Final = {
@@ -64,6 +82,15 @@ _SOURCE_SUFFIXES: Final = {
 _BZIP2: Final = re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)")
 _TAR_MAGIC_AT: Final = slice(257, 262)
 _TAR_CHECKSUM_AT: Final = slice(148, 156)
+# cpio: "070701" (newc) or "070702" (crc) and 13 hex fields, or "070707" (odc) and 70 octal digits.
+_CPIO: Final = re.compile(rb"07070[12][0-9A-Fa-f]{104}|070707[0-7]{70}")
+_Order = Literal["little", "big"]
+_SQUASHFS: Final[dict[bytes, _Order]] = {b"hsqs": "little", b"sqsh": "big"}
+_CRAMFS: Final = (b"\x45\x3d\xcd\x28", b"\x28\xcd\x3d\x45")  # 0x28cd3d45, either byte order
+_EXT_MAGIC_AT: Final = 1024 + 56  # in the superblock, which starts at byte 1024
+_JFFS2: Final[dict[bytes, _Order]] = {b"\x85\x19": "little", b"\x19\x85": "big"}  # 0x1985
+_JFFS2_NODES: Final = frozenset({0xE001, 0xE002, 0x2003, 0x2004, 0xE006, 0xE008, 0xE009})
+_AR: Final = (b"!<arch>\n", b"!<thin>\n")
 
 _OPEN_FLAGS: Final = (
     os.O_RDONLY
@@ -112,7 +139,55 @@ def archive_format(head: bytes) -> ArchiveFormat | None:
         return ArchiveFormat.BZIP2
     if _is_tar_header(head):
         return ArchiveFormat.TAR
+    if is_cpio(head):
+        return ArchiveFormat.CPIO
+    return _image_format(head)
+
+
+def is_cpio(head: bytes) -> bool:
+    """Whether ``head`` starts with a well-formed cpio header (newc, crc or odc)."""
+    return _CPIO.match(head) is not None
+
+
+def _image_format(head: bytes) -> ArchiveFormat | None:
+    """The file-system image whose superblock ``head`` holds, or ``None``."""
+    order = _SQUASHFS.get(head[:4])
+    if order is not None and 1 <= int.from_bytes(head[28:30], order) <= 4:  # major version
+        return ArchiveFormat.SQUASHFS
+    for at in (0, 512):  # the superblock may follow a 512-byte boot block
+        if head[at : at + 4] in _CRAMFS and head[at + 16 : at + 32] == b"Compressed ROMFS":
+            return ArchiveFormat.CRAMFS
+    if _is_ext_superblock(head):
+        return ArchiveFormat.EXT
+    if _is_jffs2_node(head):
+        return ArchiveFormat.JFFS2
+    if head.startswith(b"UBI#\x01"):
+        return ArchiveFormat.UBI
     return None
+
+
+def _is_ext_superblock(head: bytes) -> bool:
+    """The ext2/3/4 magic 0xEF53 where the superblock has it, and plausible fields around it."""
+    if len(head) < 2048 or head[_EXT_MAGIC_AT : _EXT_MAGIC_AT + 2] != b"\x53\xef":
+        return False
+    inodes = int.from_bytes(head[1024:1028], "little")
+    first_data_block = int.from_bytes(head[1044:1048], "little")
+    log_block_size = int.from_bytes(head[1048:1052], "little")
+    revision = int.from_bytes(head[1100:1104], "little")
+    plausible_layout = first_data_block == (1 if log_block_size == 0 else 0)
+    return inodes > 0 and log_block_size <= 6 and revision <= 1 and plausible_layout
+
+
+def _is_jffs2_node(head: bytes) -> bool:
+    """A JFFS2 node header: magic, known node type and a correct header CRC."""
+    order = _JFFS2.get(head[:2])
+    if order is None or len(head) < 12:
+        return False
+    node_type = int.from_bytes(head[2:4], order)
+    stored = int.from_bytes(head[8:12], order)
+    # JFFS2 seeds crc32 with 0 and does not invert it: zlib's crc32 undone at both ends.
+    crc = zlib.crc32(head[:8], 0xFFFFFFFF) ^ 0xFFFFFFFF
+    return node_type in _JFFS2_NODES and stored == crc
 
 
 def _is_tar_header(head: bytes) -> bool:
@@ -140,6 +215,8 @@ def classify(path: str, head: bytes) -> FileKind:
     kind = source_kind(path)
     if kind is not None:
         return kind
+    if head.startswith(_AR):
+        return FileKind.OTHER
     return FileKind.OTHER if b"\0" in head[:HEAD_SIZE] else FileKind.TEXT
 
 

@@ -30,7 +30,8 @@ class SourceFile:
 
 @dataclass(frozen=True, slots=True)
 class ArchiveLimits:
-    """Caps that stop archive bombs. Every cap is checked before bytes are written."""
+    """Caps that stop archive bombs. Every cap is checked before bytes are written (for images,
+    see ``images``: a listing first where the format allows, a per-file cap while writing)."""
 
     max_total_bytes: int = 8 * 1024**3
     """Expanded bytes over all archives of one input."""
@@ -40,6 +41,8 @@ class ArchiveLimits:
     """Members over all archives of one input."""
     max_depth: int = 3
     """Archives inside archives: 1 extracts only the input archive itself."""
+    extract_timeout: float = 300.0
+    """Seconds an image extractor (run in the sandbox) may take before it is stopped."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,16 @@
 """The evaluated tree: walk a directory or unpack an archive into the safe inventory.
 
-``ingest`` walks a directory or extracts the input archive as the root, then extracts the
-archives it finds inside, level by level, up to ``ArchiveLimits.max_depth`` (the input archive
-is level 1, and so are the archives of a directory input). Extracted bytes land only in a fresh
-``extract-*`` directory of the work area; everything refused becomes a ``Skipped`` record.
+``ingest`` walks a directory, or extracts the input archive or file-system image as the root,
+or takes a single ELF binary as it is; then it extracts the archives and images it finds
+inside, level by level, up to ``ArchiveLimits.max_depth`` (the input archive is level 1, and so
+are the archives of a directory input). Extracted bytes land only in a fresh ``extract-*``
+directory of the work area; everything refused becomes a ``Skipped`` record.
 
 The directory walk is iterative, so a deep tree cannot overflow the stack, and uses
 ``os.scandir`` so that most entries are typed by the listing itself. A symbolic link is counted
-and recorded with its target, never followed, which also makes link loops harmless.
+and recorded with its target, never followed, which also makes link loops harmless. The tree an
+image extractor wrote is walked the same way, with its links judged like archive links (inside
+or outside the image) and its files charged to the archive caps (see ``images``).
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assay.errors import IngestError
-from assay.ingest import archive
+from assay.ingest import archive, images
+from assay.ingest.archive import Extracted
 from assay.ingest.classify import (
     HEAD_SIZE,
+    IMAGE_FORMATS,
     ArchiveFormat,
+    Digest,
     archive_format,
     classify,
     digest_file,
@@ -34,7 +40,10 @@ from assay.ingest.interface import ArchiveLimits, IngestResult, SourceFile
 from assay.model import FileKind, InputInfo, Skipped
 from assay.progress import NullProgress, Progress
 
-_FORMATS = "a directory or an archive (tar, tar.gz, tar.xz, tar.bz2, zip)"
+_FORMATS = (
+    "a directory or an archive (tar, tar.gz, tar.xz, tar.bz2, zip, cpio, cpio.gz; squashfs, "
+    "cramfs or ext2/3/4 image) or an ELF binary"
+)
 
 
 def ingest(
@@ -44,7 +53,7 @@ def ingest(
     progress: Progress | None = None,
     exclude: Sequence[Path] = (),
 ) -> IngestResult:
-    """The safe inventory of ``input``, a directory or an archive; extracts only into ``work_dir``.
+    """The safe inventory of ``input`` (directory, archive, image, ELF); writes in ``work_dir``.
 
     Directories in ``exclude`` (e.g. the output directory inside the input) are not walked.
 
@@ -107,13 +116,24 @@ class _Inventory:
             raise IngestError(f"cannot read {input}: {exc.strerror}") from exc
         fmt = archive_format(digest.head)
         if fmt is None:
-            raise IngestError(f"{input}: not {_FORMATS}")
+            return self._single(source, _input_name(input), digest)
         try:
             members = self._extract(source, fmt, "")
+        except images.ImageUnreadable as exc:
+            self.skipped.append(Skipped("", "ingest", exc.reason, exc.detail))
+            members = ()
         except archive.ArchiveUnreadable as exc:
             raise IngestError(f"cannot read archive {input}: {exc.detail}") from exc
         self._expand(members, level=2)
         return InputInfo(_input_name(input), "archive", digest.sha256)
+
+    def _single(self, source: Path, name: str, digest: Digest) -> InputInfo:
+        """A lone ELF binary (executable, library or object) is the whole inventory."""
+        kind = classify(name, digest.head)
+        if kind is not FileKind.ELF:
+            raise IngestError(f"{name}: not {_FORMATS}")
+        self.files.append(SourceFile(name, str(source), kind, digest.size, digest.sha256))
+        return InputInfo(name, "file", digest.sha256)
 
     def result(self, info: InputInfo) -> IngestResult:
         """The inventory, one file per path (the last copy wins), everything sorted."""
@@ -149,16 +169,34 @@ class _Inventory:
             return self._extract(Path(file.disk_path), fmt, file.path)
         except OSError as exc:
             self.skipped.append(Skipped(file.path, "ingest", "unreadable", str(exc)))
-        except archive.ArchiveUnreadable as exc:
+        except (archive.ArchiveUnreadable, images.ImageUnreadable) as exc:
             self.skipped.append(Skipped(file.path, "ingest", exc.reason, exc.detail))
         return ()
 
     def _extract(self, source: Path, fmt: ArchiveFormat, path: str) -> tuple[SourceFile, ...]:
-        out = archive.extract(source, fmt, self._new_dest(), path, self.budget)
+        if fmt in IMAGE_FORMATS:
+            out = self._image(source, fmt, path)
+        else:
+            out = archive.extract(source, fmt, self._new_dest(), path, self.budget)
         self.skipped.extend(out.skipped)
         self.links += out.links
         self.progress.advance(len(out.files))
         return out.files
+
+    def _image(self, source: Path, fmt: ArchiveFormat, path: str) -> Extracted:
+        """Unpack an image in the sandbox, walk what it wrote, charge that to the caps."""
+        unpacked = images.unpack(source, fmt, self._new_dest(), path, self.budget)
+        found = Walk((), (), 0)
+        if unpacked.root.is_dir():
+            prefix = f"{path}!/" if path else ""
+            found = _Walker(NullProgress(), frozenset(), prefix, extracted=True).run(
+                str(unpacked.root)
+            )
+        compressed = source.stat().st_size
+        budget = self.budget
+        return images.admit(
+            found.files, found.skipped, found.links, budget, unpacked, path, compressed
+        )
 
     def _new_dest(self) -> Path:
         if self._root is None:
@@ -208,11 +246,19 @@ def skip_key(record: Skipped) -> tuple[str, str, str, str]:
 
 
 class _Walker:
-    """The mutable state of one walk: a stack of directories still to list, and the results."""
+    """The mutable state of one walk: a stack of directories still to list, and the results.
 
-    def __init__(self, progress: Progress, exclude: frozenset[str]) -> None:
+    ``extracted``: the tree an image extractor wrote in the work area, whose paths take
+    ``prefix``, whose links are judged as archive links, and whose modes assay may loosen.
+    """
+
+    def __init__(
+        self, progress: Progress, exclude: frozenset[str], prefix: str = "", extracted: bool = False
+    ) -> None:
         self.progress = progress
         self.exclude = exclude
+        self.prefix = prefix
+        self.extracted = extracted
         self.files: list[SourceFile] = []
         self.skipped: list[Skipped] = []
         self.links = 0
@@ -228,6 +274,8 @@ class _Walker:
 
     def _scan(self, disk_dir: str, rel_dir: str) -> None:
         try:
+            if self.extracted:  # an image may hold directories that even their owner cannot list
+                os.chmod(disk_dir, 0o700, follow_symlinks=False)
             with os.scandir(disk_dir) as listing:
                 entries = list(listing)
         except OSError as exc:
@@ -237,6 +285,9 @@ class _Walker:
             return
         for entry in entries:
             self._visit(entry, rel_dir + printable(entry.name))
+
+    def _path(self, rel: str) -> str:
+        return self.prefix + rel
 
     def _visit(self, entry: os.DirEntry[str], rel: str) -> None:
         try:
@@ -252,20 +303,30 @@ class _Walker:
                 self._file(entry.path, rel)
             else:
                 mode = entry.stat(follow_symlinks=False).st_mode
-                self.skipped.append(Skipped(rel, "ingest", "special-file", special_name(mode)))
+                name = special_name(mode)
+                self.skipped.append(Skipped(self._path(rel), "ingest", "special-file", name))
         except OSError as exc:
             self._skip(rel, "unreadable", exc)
 
     def _link(self, disk_path: str, rel: str) -> None:
         self.links += 1
         target = printable(os.readlink(disk_path))
-        self.skipped.append(Skipped(rel, "ingest", "symlink", f"-> {target}"))
+        if not self.extracted:
+            self.skipped.append(Skipped(rel, "ingest", "symlink", f"-> {target}"))
+            return
+        inside = archive.link_stays_inside(rel, target, hard=False)
+        reason = "link" if inside else "link-outside"
+        self.skipped.append(Skipped(self._path(rel), "ingest", reason, f"symlink -> {target}"))
 
     def _file(self, disk_path: str, rel: str) -> None:
+        if self.extracted:
+            os.chmod(disk_path, 0o600, follow_symlinks=False)
         digest = digest_file(disk_path)
         kind = classify(rel, digest.head)
-        self.files.append(SourceFile(rel, disk_path, kind, digest.size, digest.sha256))
+        path = self._path(rel)
+        self.files.append(SourceFile(path, disk_path, kind, digest.size, digest.sha256))
         self.progress.advance()
 
     def _skip(self, rel: str, reason: str, exc: OSError) -> None:
-        self.skipped.append(Skipped(rel, "ingest", reason, exc.strerror or str(exc)))
+        detail = exc.strerror or str(exc)
+        self.skipped.append(Skipped(self._path(rel), "ingest", reason, detail))
