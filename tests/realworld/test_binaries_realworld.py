@@ -1,0 +1,203 @@
+"""The ``binaries`` analyzer on real Debian binary packages of six architectures.
+
+Packages come from ``tools/debian_binaries.py`` (downloaded once, then cached). Expected
+versions are the upstream part of each download's manifest version; architecture, hardening
+and imports are checked against ``readelf`` (binutils), computed independently here.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from assay.analyzers import binaries
+from assay.analyzers._calltable import load_table
+from assay.analyzers.interface import Content
+from assay.model import FileKind
+
+_TOOLS = Path(__file__).resolve().parents[2] / "tools"
+if str(_TOOLS) not in sys.path:
+    sys.path.insert(0, str(_TOOLS))
+
+import debian_binaries  # noqa: E402  (tools/ is a plain script folder)
+from upstream import Release  # noqa: E402
+
+pytestmark = pytest.mark.realworld
+
+SUITE = "bookworm"
+ARCHES = {
+    "amd64": ("x86-64", 64, "little"), "arm64": ("aarch64", 64, "little"),
+    "armhf": ("arm", 32, "little"), "mips64el": ("mips", 64, "little"),
+    "i386": ("x86", 32, "little"), "s390x": ("s390", 64, "big"),
+}  # fmt: skip
+COMPONENTS = [
+    *(("zlib1g", arch, "zlib") for arch in ARCHES),
+    *(("libssl3", arch, "openssl") for arch in ("amd64", "arm64", "s390x", "armhf")),
+    *(("libcurl4", arch, "curl") for arch in ("amd64", "mips64el", "i386")),
+    *(("busybox-static", arch, "busybox") for arch in ("amd64", "armhf", "s390x")),
+    ("libexpat1", "amd64", "expat"), ("libsqlite3-0", "amd64", "sqlite"),
+    ("libpng16-16", "amd64", "libpng"), ("libzstd1", "amd64", "zstd"),
+    ("liblzma5", "amd64", "xz"), ("libxml2", "amd64", "libxml2"),
+    ("libmbedcrypto7", "amd64", "mbedtls"), ("dropbear-bin", "armhf", "dropbear"),
+    ("libc6", "arm64", "glibc"),
+]  # fmt: skip
+ORACLE_PACKAGES = [(p, a) for a in ARCHES for p in ("zlib1g", "libcurl4", "busybox-static")]
+
+
+def _fetch(package: str, arch: str) -> debian_binaries.Binary:
+    try:
+        return debian_binaries.fetch(package, SUITE, arch)
+    except debian_binaries.BinaryError as exc:
+        pytest.fail(f"could not download {package}/{SUITE}/{arch}: {exc}")
+
+
+def _elves(root: Path) -> list[Path]:
+    found = []
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink() and path.read_bytes()[:4] == b"\x7fELF":
+            found.append(path)
+    assert found, f"no ELF file in {root}"
+    return found
+
+
+def _analyze(path: Path) -> dict[str, object]:
+    content = Content(path.read_bytes(), FileKind.ELF, path.name)
+    return dict(binaries.configure({}).analyze_content(content).data)
+
+
+def _readelf(*args: str) -> str:
+    tool = shutil.which("readelf")
+    if tool is None:
+        pytest.fail("readelf (binutils) is not installed")
+    return subprocess.run([tool, "-W", *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize(("package", "arch", "library"), COMPONENTS)
+def test_component_version_equals_the_manifest(package: str, arch: str, library: str) -> None:
+    binary = _fetch(package, arch)
+    expected = debian_binaries.upstream_version(binary.version)
+    found = {
+        (name, version)
+        for path in _elves(binary.path)
+        for name, version, _ in _analyze(path)["components"]  # type: ignore[attr-defined]
+    }
+    assert (library, expected) in found, (binary, found)
+    assert {v for n, v in found if n == library} == {expected}
+
+
+def _oracle(path: Path) -> dict[str, object]:
+    header = _readelf("-h", str(path))
+    segments = _readelf("-l", str(path))
+    dynamic = _readelf("-d", str(path))
+    stack = re.search(r"GNU_STACK\s+(?:\S+\s+){5}(\S+)", segments)
+    kind = re.search(r"Type:\s+(\w+)", header).group(1)  # type: ignore[union-attr]
+    bind_now = bool(re.search(r"\(BIND_NOW\)|Flags:.*\bBIND_NOW\b|Flags:.*\bNOW\b", dynamic))
+    relro = "none" if "GNU_RELRO" not in segments else ("full" if bind_now else "partial")
+    pie_flag = bool(re.search(r"FLAGS_1\).*\bPIE\b", dynamic))
+    interp = "INTERP" in segments and "(SONAME)" not in dynamic
+    pie: bool | None = None  # libraries: does not apply
+    if kind == "EXEC":
+        pie = False
+    elif kind == "DYN" and (pie_flag or interp):
+        pie = True
+    return {
+        "bits": 64 if "ELF64" in header else 32,
+        "endian": "big" if "big endian" in header else "little",
+        "nx": stack is not None and "E" not in stack.group(1),
+        "relro": relro,
+        "pie": pie,
+    }
+
+
+def _unbounded_imports(path: Path) -> list[str]:
+    table = load_table({})
+    names = set()
+    for line in _readelf("--dyn-syms", str(path)).splitlines():
+        fields = line.split()
+        if len(fields) >= 8 and fields[6] == "UND" and fields[3] in ("FUNC", "NOTYPE", "OBJECT"):
+            names.add(fields[7].split("@")[0])
+    return sorted(names & table.unbounded)
+
+
+@pytest.mark.parametrize(("package", "arch"), ORACLE_PACKAGES)
+def test_facts_match_readelf(package: str, arch: str) -> None:
+    binary = _fetch(package, arch)
+    machine, bits, endian = ARCHES[arch]
+    for path in _elves(binary.path):
+        elf = _analyze(path)["elf"]
+        assert isinstance(elf, dict)
+        oracle = _oracle(path)
+        assert (elf["machine"], elf["bits"], elf["endian"]) == (machine, bits, endian), path
+        assert (elf["bits"], elf["endian"]) == (oracle["bits"], oracle["endian"]), path
+        assert elf["nx"] == oracle["nx"], path
+        assert elf["relro"] == oracle["relro"], path
+        assert elf["pie"] == oracle["pie"], path
+        assert elf["unbounded"] == _unbounded_imports(path), path
+
+
+def _firmware(tmp_path: Path, packages: list[tuple[str, str]]) -> Path:
+    """A tree holding the unpacked packages below ``rootfs/``, as a vendor drop would."""
+    root = tmp_path / "drop" / "rootfs"
+    for package, arch in packages:
+        shutil.copytree(_fetch(package, arch).path, root, symlinks=True, dirs_exist_ok=True)
+    return root.parent
+
+
+@pytest.mark.parametrize(("source_spec", "matched"), [("zlib/bookworm", True),
+                                                      ("zlib/bullseye", False)])  # fmt: skip
+def test_source_against_binary(
+    tmp_path: Path, upstream: Callable[[str], Release], source_spec: str, matched: bool
+) -> None:
+    from support import run_evaluation
+
+    release = upstream(source_spec)
+    drop = _firmware(tmp_path, [("zlib1g", "arm64")])
+    shutil.copytree(release.path, drop / "src" / "zlib")
+    binary_version = debian_binaries.upstream_version(_fetch("zlib1g", "arm64").version)
+    assert (release.version == binary_version) is matched
+    doc = run_evaluation(drop, tmp_path / "out").json()
+    match = doc["binaries"]["source_match"]
+    assert match["compared"] is True
+    pairs = match["matched"] if matched else match["mismatched"]
+    assert [(m["name"], m["version"]) for m in pairs] == [("zlib", binary_version)]
+    mismatches = [f for f in doc["findings"] if f["rule_id"] == "binaries/source-mismatch"]
+    assert len(mismatches) == (0 if matched else 1)
+    if not matched:
+        assert mismatches[0]["severity"] == "high"
+        assert f"zlib@{release.version}" in mismatches[0]["message"]
+
+
+def test_multi_architecture_firmware_section(tmp_path: Path) -> None:
+    from support import run_evaluation
+
+    packages = [("zlib1g", arch) for arch in ARCHES] + [
+        ("libssl3", "s390x"), ("libcurl4", "mips64el"), ("busybox-static", "armhf"),
+        ("libexpat1", "amd64"), ("libsqlite3-0", "amd64"), ("libc6", "arm64"),
+    ]  # fmt: skip
+    drop = _firmware(tmp_path, packages)
+    doc = run_evaluation(drop, tmp_path / "out").json()
+    section = doc["binaries"]
+    expected = {
+        ("zlib", "zlib1g"), ("openssl", "libssl3"), ("curl", "libcurl4"),
+        ("busybox", "busybox-static"), ("expat", "libexpat1"), ("sqlite", "libsqlite3-0"),
+        ("glibc", "libc6"),
+    }  # fmt: skip
+    arch_of = dict(packages)
+    versions = {
+        (library, debian_binaries.upstream_version(_fetch(package, arch_of[package]).version))
+        for library, package in expected
+    }
+    assert {(c["name"], c["version"]) for c in section["components"]} == versions
+    machines = {" ".join(key.split()[:3]) for key in section["architectures"]}
+    assert machines == {f"{m} {b}-bit {e}-endian" for m, b, e in ARCHES.values()}
+    assert section["source_match"]["compared"] is False
+    assert section["hardening"]["overall"]["binaries"] == sum(section["files"]["by_type"].values())
+    assert section["os"]["busybox"]["version"] == dict(versions)["busybox"]
+    assert section["os"]["libc"]["name"] == "glibc"
+    assert section["os"]["libc"]["version"] == dict(versions)["glibc"]
