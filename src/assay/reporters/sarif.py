@@ -7,6 +7,7 @@ archive members keep assay's ``archive!/member`` form, percent-encoded where nee
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, TextIO
 from urllib.parse import quote
 
@@ -74,7 +75,32 @@ def result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     }  # fmt: skip
     if finding.rule_id in rule_index:
         out["ruleIndex"] = rule_index[finding.rule_id]
+    related = finding.properties.get("related")
+    if isinstance(related, list) and related:
+        out["relatedLocations"] = related_locations(related)
     return out
+
+
+def related_locations(related: list[Any]) -> list[dict[str, Any]]:
+    """SARIF relatedLocations from a finding's ``related`` property ({path, start_line,
+    end_line} items, e.g. the other places of a clone class)."""
+    return [
+        {"id": index, "physicalLocation": {
+            "artifactLocation": {"uri": uri(item["path"]), "uriBaseId": "SRCROOT"},
+            "region": {"startLine": item["start_line"], "endLine": item["end_line"]},
+        }}
+        for index, item in enumerate(related, start=1)
+    ]  # fmt: skip
+
+
+def suppressions(mark: Mapping[str, str]) -> list[dict[str, Any]]:
+    """SARIF ``suppressions`` of a finding the baseline accepted or judged false."""
+    status = mark.get("status", "accepted")
+    return [{
+        "kind": "external", "status": "accepted",
+        "justification": f"{status}: {mark.get('reason', '')}",
+        "properties": {"baselineStatus": status},
+    }]  # fmt: skip
 
 
 def _notifications(evaluation: Evaluation) -> list[dict[str, Any]]:
@@ -112,7 +138,11 @@ def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
     out.write(head + ', "runs": [\n')
     out.write(json.dumps(run_head, sort_keys=True)[:-1] + ', "results": [')
     sep = "\n"
+    marks = evaluation.suppressions
     for finding in streams.findings():
-        out.write(sep + json.dumps(result(finding, rule_index), sort_keys=True))
+        item = result(finding, rule_index)
+        if finding.fingerprint in marks:
+            item["suppressions"] = suppressions(marks[finding.fingerprint])
+        out.write(sep + json.dumps(item, sort_keys=True))
         sep = ",\n"
     out.write("\n]}\n]}\n")

@@ -1,0 +1,289 @@
+"""The history database: every evaluation of a product, its headline figures and fingerprints.
+
+One SQLite file (``default_path()``, or ``--db``) holds, per recorded evaluation, the product and
+release label, the envelope (tool version, input hash, time), the headline figures (``headline``)
+and one row per finding: fingerprint, rule, category, severity, path and baseline status. That is
+what ``assay history`` lists and what ``assay diff`` compares; the findings' evidence stays in the
+evaluation's own output directory.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import platformdirs
+
+from assay import engine
+from assay.errors import StorageError
+from assay.model import Evaluation, Finding
+from assay.rating import Facts, rate
+from assay.storage.findings import FindingStore
+
+_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS evaluations (
+    id INTEGER PRIMARY KEY, product TEXT NOT NULL, release TEXT NOT NULL,
+    recorded_at TEXT NOT NULL, tool_version TEXT NOT NULL, input_name TEXT NOT NULL,
+    input_sha256 TEXT NOT NULL, verdict TEXT NOT NULL, headline TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS e_product ON evaluations(product, id);
+CREATE TABLE IF NOT EXISTS findings (
+    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id), fingerprint TEXT NOT NULL,
+    rule_id TEXT NOT NULL, category TEXT NOT NULL, severity TEXT NOT NULL, path TEXT NOT NULL,
+    status TEXT NOT NULL, reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS f_eval ON findings(evaluation_id, fingerprint);
+"""
+
+
+def default_path() -> Path:
+    """The history database in the user's data directory."""
+    return Path(platformdirs.user_data_dir("assay")) / "history.sqlite"
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRef:
+    """What the history keeps of one finding."""
+
+    fingerprint: str
+    """Stable fingerprint (DESIGN.md)."""
+    rule_id: str
+    """The rule that fired."""
+    category: str
+    """Category id."""
+    severity: str
+    """Severity label."""
+    path: str
+    """Path relative to the evaluated root."""
+    status: str = ""
+    """Baseline status (``accepted`` or ``false-positive``), empty when not suppressed."""
+    reason: str = ""
+    """The evaluator's reason for the status."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRow:
+    """One recorded evaluation as ``assay history`` lists it."""
+
+    id: int
+    """Evaluation id in the database."""
+    product: str
+    """Product name."""
+    release: str
+    """Release label."""
+    recorded_at: str
+    """UTC time of recording (ISO 8601)."""
+    tool_version: str
+    """assay version that evaluated it."""
+    input_sha256: str
+    """Archive sha256 or tree hash."""
+    verdict: str
+    """Overall verdict."""
+    headline: Mapping[str, Any]
+    """Headline figures (``headline()``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A recorded evaluation with its findings: one side of a diff."""
+
+    label: str
+    """``product@release`` or the file it was read from."""
+    headline: Mapping[str, Any]
+    """Headline figures."""
+    findings: tuple[FindingRef, ...]
+    """Every finding, sorted by fingerprint."""
+
+
+def headline(
+    sections: Mapping[str, Mapping[str, Any]],
+    rating: Mapping[str, Any],
+    counts: Mapping[tuple[str, str, str], int],
+    suppressed: int,
+) -> dict[str, Any]:
+    """The headline figures of an evaluation, from its sections, rating and unsuppressed counts."""
+    libraries = sections.get("components", {}).get("libraries", {})
+    families = sections.get("unsafe-calls", {}).get("families", {})
+    defeated = sections.get("safe-defeated")
+    by_category: Counter[str] = Counter()
+    for (category, _, _), n in counts.items():
+        by_category[category] += n
+    return {
+        "verdict": rating.get("verdict"),
+        "grades": {k: v["grade"] for k, v in rating.get("categories", {}).items()},
+        "copies": {name: {"copies": row.get("copies", 0), "versions": row.get("versions", [])}
+                   for name, row in sorted(libraries.items())},
+        "unsafe_share": {name: row.get("share_unbounded")
+                         for name, row in sorted(families.items())},
+        "defeated_functions": len(defeated.get("names", [])) if defeated is not None else None,
+        "secrets": by_category["secrets"] if "secrets" in sections or by_category["secrets"]
+        else None,
+        "cves": sections.get("vulnerabilities", {}).get("summary", {}).get("distinct_cves"),
+        "findings": dict(sorted(by_category.items())),
+        "suppressed": suppressed,
+    }  # fmt: skip
+
+
+def finding_ref(finding: Finding, suppressions: Mapping[str, Mapping[str, str]]) -> FindingRef:
+    """The history's record of one finding."""
+    mark = suppressions.get(finding.fingerprint, {})
+    return FindingRef(
+        finding.fingerprint, finding.rule_id, finding.category, finding.severity.label,
+        finding.location.path, mark.get("status", ""), mark.get("reason", ""),
+    )  # fmt: skip
+
+
+def unsuppressed_counts(refs: Iterable[FindingRef]) -> Counter[tuple[str, str, str]]:
+    """Findings per (category, rule, severity label), leaving out suppressed ones."""
+    return Counter((r.category, r.rule_id, r.severity) for r in refs if not r.status)
+
+
+class History:
+    """The history database; a context manager that closes it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=30)
+            self._db.execute("PRAGMA foreign_keys=ON")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > _VERSION:
+                raise StorageError(f"{path}: history schema {version} is newer than assay's")
+            self._db.executescript(_SCHEMA)
+            self._db.execute(f"PRAGMA user_version={_VERSION}")
+        except (sqlite3.Error, OSError) as exc:
+            raise StorageError(f"cannot open history database {path}: {exc}") from exc
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def record(
+        self, evaluation: Evaluation, *, product: str, release: str, output_dir: Path
+    ) -> int:
+        """Store one evaluation written to ``output_dir``; returns its id. Findings stream from
+        the store into the database (one pass, nothing held), the headline follows them."""
+        store = FindingStore(engine.store_path(output_dir))
+        counts: Counter[tuple[str, str, str]] = Counter()
+        try:
+            with self._db:
+                ident = self._insert(evaluation, product, release)
+                self._db.executemany(
+                    "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?)",
+                    _rows(ident, store.findings(), evaluation.suppressions, counts),
+                )
+                suppressed = self._db.execute(
+                    "SELECT COUNT(*) FROM findings WHERE evaluation_id = ? AND status != ''",
+                    (ident,),
+                ).fetchone()[0]
+                rating = (
+                    dict(evaluation.rating) or rate(Facts(evaluation.sections, counts)).to_json()
+                )
+                figures = headline(evaluation.sections, rating, counts, suppressed)
+                self._db.execute(
+                    "UPDATE evaluations SET verdict = ?, headline = ? WHERE id = ?",
+                    (rating["verdict"], json.dumps(figures, sort_keys=True), ident),
+                )
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot record into {self.path}: {exc}") from exc
+        finally:
+            store.close()
+        return ident
+
+    def _insert(self, evaluation: Evaluation, product: str, release: str) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO evaluations (product, release, recorded_at, tool_version,"
+            " input_name, input_sha256, verdict, headline) VALUES (?,?,?,?,?,?,'','{}')",
+            (product, release, datetime.now(UTC).isoformat(timespec="seconds"),
+             evaluation.tool_version, evaluation.input.name, evaluation.input.sha256),
+        )  # fmt: skip
+        return int(cursor.lastrowid or 0)
+
+    def releases(self, product: str) -> list[ReleaseRow]:
+        """Every recorded evaluation of ``product``, oldest first."""
+        return list(self._rows("WHERE product = ? ORDER BY id", (product,)))
+
+    def trend(self, product: str) -> tuple[dict[str, Any], ...]:
+        """The product's recorded evaluations as ``Evaluation.trend`` wants them (for the
+        report's trend: release, time, verdict, headline), oldest first."""
+        return tuple({"release": r.release, "recorded_at": r.recorded_at, "verdict": r.verdict,
+                      "headline": dict(r.headline)} for r in self.releases(product))  # fmt: skip
+
+    def products(self) -> list[str]:
+        """Every product recorded, sorted."""
+        return [
+            p for (p,) in self._db.execute("SELECT DISTINCT product FROM evaluations ORDER BY 1")
+        ]
+
+    def find(self, ref: int | str) -> ReleaseRow:
+        """The evaluation ``ref`` names: an id (``12``, ``#12``) or ``product@release`` (latest
+        evaluation of that release)."""
+        text = str(ref).removeprefix("#")
+        if text.isdigit():
+            rows = list(self._rows("WHERE id = ?", (int(text),)))
+        else:
+            product, at, release = text.rpartition("@")
+            if not at:
+                raise StorageError(f"not an evaluation id or PRODUCT@RELEASE: {ref!r}")
+            rows = list(self._rows("WHERE product = ? AND release = ? ORDER BY id DESC LIMIT 1",
+                                   (product, release)))  # fmt: skip
+        if not rows:
+            raise StorageError(f"no evaluation {ref!r} in {self.path}")
+        return rows[0]
+
+    def load(self, ref: int | str) -> Snapshot:
+        """The evaluation ``ref`` names (see ``find``) with its findings."""
+        row = self.find(ref)
+        query = (
+            "SELECT fingerprint, rule_id, category, severity, path, status, reason FROM findings"
+            " WHERE evaluation_id = ? ORDER BY fingerprint"
+        )
+        found = tuple(FindingRef(*r) for r in self._db.execute(query, (row.id,)))
+        return Snapshot(f"{row.product}@{row.release}", row.headline, found)
+
+    def previous(self, product: str, before: int) -> ReleaseRow | None:
+        """The evaluation of ``product`` recorded just before id ``before``, if any."""
+        rows = list(self._rows("WHERE product = ? AND id < ? ORDER BY id DESC LIMIT 1",
+                               (product, before)))  # fmt: skip
+        return rows[0] if rows else None
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def _rows(self, where: str, params: tuple[Any, ...]) -> Iterator[ReleaseRow]:
+        query = (
+            "SELECT id, product, release, recorded_at, tool_version, input_sha256, verdict,"
+            f" headline FROM evaluations {where}"
+        )
+        for ident, product, release, at, tool, sha, verdict, figures in self._db.execute(
+            query, params
+        ):
+            yield ReleaseRow(ident, product, release, at, tool, sha, verdict, json.loads(figures))
+
+
+def _rows(
+    ident: int,
+    findings: Iterable[Finding],
+    marks: Mapping[str, Mapping[str, str]],
+    counts: Counter[tuple[str, str, str]],
+) -> Iterator[tuple[Any, ...]]:
+    """Database rows of the findings, counting the unsuppressed ones into ``counts``."""
+    for finding in findings:
+        r = finding_ref(finding, marks)
+        if not r.status:
+            counts[r.category, r.rule_id, r.severity] += 1
+        yield (ident, r.fingerprint, r.rule_id, r.category, r.severity, r.path, r.status, r.reason)

@@ -1,0 +1,103 @@
+"""The history database: record evaluations, list a product's releases, load one back."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from assay.errors import StorageError
+from assay.storage.history import History, default_path
+from support import run_evaluation, write_tree
+
+SAFE = "#include <string.h>\nvoid f(char *d, const char *s) { strncpy(d, s, 4); }\n"
+DEFEATED = "#define strncpy(d, s, n) strcpy(d, s)\n" + SAFE
+UNSAFE = "void g(char *d, const char *s) { strcpy(d, s); strcat(d, s); }\n"
+
+
+def _release(tmp_path: Path, name: str, files: dict[str, str | bytes]) -> tuple[Path, Path]:
+    src = write_tree(tmp_path / name / "src", files)
+    return src, tmp_path / name / "out"
+
+
+def test_record_lists_and_loads_every_finding(tmp_path: Path) -> None:
+    src1, out1 = _release(tmp_path, "r1", {"a.c": DEFEATED, "b.c": UNSAFE})
+    src2, out2 = _release(tmp_path, "r2", {"a.c": SAFE, "b.c": UNSAFE})
+    run1, run2 = run_evaluation(src1, out1), run_evaluation(src2, out2)
+    with History(tmp_path / "h.sqlite") as history:
+        id1 = history.record(run1.evaluation, product="router", release="1.0", output_dir=out1)
+        id2 = history.record(run2.evaluation, product="router", release="1.1", output_dir=out2)
+        history.record(run2.evaluation, product="other", release="9", output_dir=out2)
+        rows = history.releases("router")
+        assert [(r.id, r.release) for r in rows] == [(id1, "1.0"), (id2, "1.1")]
+        assert rows[0].headline["defeated_functions"] == 1
+        assert rows[1].headline["defeated_functions"] == 0
+        assert rows[0].verdict == "no assurance"
+        assert rows[0].headline["findings"]["safe-defeated"] >= 1
+        assert "strcpy-like" in rows[1].headline["unsafe_share"]
+        snap = history.load("router@1.0")
+        assert snap.label == "router@1.0"
+        assert sorted(f.fingerprint for f in snap.findings) == sorted(
+            f["fingerprint"] for f in run1.findings()
+        )
+        assert {(f.rule_id, f.path) for f in snap.findings} == {
+            (f["rule_id"], f["path"]) for f in run1.findings()
+        }
+        assert history.load(id2).findings == history.load(f"#{id2}").findings
+        assert history.previous("router", id2) == rows[0]
+        assert history.products() == ["other", "router"]
+
+
+def test_suppressed_findings_keep_their_status_and_leave_the_counts(tmp_path: Path) -> None:
+    src, out = _release(tmp_path, "r", {"a.c": DEFEATED})
+    run = run_evaluation(src, out)
+    defeated = [f["fingerprint"] for f in run.findings("safe-defeated")]
+    marks = {fp: {"status": "accepted", "reason": "test macro"} for fp in defeated}
+    evaluation = replace(run.evaluation, suppressions=marks)
+    with History(tmp_path / "h.sqlite") as history:
+        ident = history.record(evaluation, product="p", release="1", output_dir=out)
+        [row] = history.releases("p")
+        stored = {f.fingerprint: (f.status, f.reason) for f in history.load(ident).findings}
+    assert {stored[fp] for fp in defeated} == {("accepted", "test macro")}
+    assert "safe-defeated" not in row.headline["findings"]
+    assert row.headline["suppressed"] == len(defeated)
+    assert row.headline["grades"]["safe-defeated"] == "pass"
+
+
+def test_unknown_reference_and_newer_schema_are_storage_errors(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    with History(path) as history:
+        with pytest.raises(StorageError, match="no evaluation"):
+            history.load("router@2.0")
+        with pytest.raises(StorageError, match="PRODUCT@RELEASE"):
+            history.load("router")
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version=99")
+    db.commit()
+    db.close()
+    with pytest.raises(StorageError, match="newer"):
+        History(path)
+
+
+def test_default_path_is_in_the_user_data_directory() -> None:
+    assert default_path().parts[-2:] == ("assay", "history.sqlite")
+
+
+def test_an_unusable_default_database_is_a_warning_not_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from assay import cli
+
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
+    src = write_tree(tmp_path / "src", {"a.c": UNSAFE})
+    quiet = ["-q", "-j", "1", "--no-cache"]  # the shared result cache is not under test
+    assert cli.main(["evaluate", str(src), "-o", str(tmp_path / "out"), *quiet]) == 0
+    assert "not recorded in the history" in caplog.text
+    assert (tmp_path / "out" / "report.html").is_file()
+    code = cli.main(["evaluate", str(src), "-o", str(tmp_path / "o2"), *quiet,
+                     "--db", str(blocker / "h.sqlite")])  # fmt: skip
+    assert code == 2
