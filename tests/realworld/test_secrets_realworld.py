@@ -1,0 +1,113 @@
+"""False alarms and recall of the ``secrets`` analyzer on real upstream releases.
+
+False alarms are measured, not guessed: every finding outside test context on these releases
+is listed, with its reason, in ``expected/secrets-product.toml`` (keyed by package name, path
+below the release root, rule and line, so a new upstream version only breaks the test when
+a finding really appears or disappears), and there are at most 5 per 100,000 product lines.
+Recall: every PEM private key in OpenSSL's test tree is found and labelled ``test``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support import run_evaluation
+
+pytestmark = pytest.mark.realworld
+
+SPECS = (
+    "openssl/bookworm",
+    "curl/bookworm",
+    "busybox/bookworm",
+    "dropbear/bookworm",
+    "lwip/bookworm",
+    "zlib/bookworm",
+    "mbedtls/bookworm",
+)
+LIMIT_PER_100K = 5.0
+EXPECTED = Path(__file__).parent / "expected" / "secrets-product.toml"
+_PEM_KEY = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+
+Key = tuple[str, str, str, int]
+
+
+@pytest.fixture(scope="module")
+def evaluations(
+    upstream: Callable[[str], Any], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[Any, dict[str, Any]]]:
+    """Each release evaluated once: (release, evaluation.json)."""
+    done = {}
+    for spec in SPECS:
+        release = upstream(spec)
+        run = run_evaluation(release.path, tmp_path_factory.mktemp("secrets"), jobs=2)
+        done[spec] = (release, run.json())
+    return done
+
+
+def _product(release: Any, doc: dict[str, Any]) -> set[Key]:
+    return {
+        (release.name, f["path"], f["rule_id"], f["start_line"])
+        for f in doc["findings"]
+        if f["category"] == "secrets" and f["properties"]["context"] == "product"
+    }
+
+
+def _expected() -> dict[Key, str]:
+    rows = tomllib.loads(EXPECTED.read_text(encoding="utf-8"))["finding"]
+    return {(r["package"], r["path"], r["rule"], r["line"]): r["reason"] for r in rows}
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_product_findings_stay_under_the_limit(
+    spec: str, evaluations: dict[str, tuple[Any, dict[str, Any]]]
+) -> None:
+    release, doc = evaluations[spec]
+    section = doc["secrets"]
+    lines = section["lines_scanned"]["product"]
+    found = len(_product(release, doc))
+    assert lines > 10_000, f"{release.name} {release.version}: too few lines scanned"
+    assert section["findings"]["product"] == found
+    assert 1e5 * found / lines <= LIMIT_PER_100K, (release.name, release.version, found, lines)
+
+
+def test_product_findings_are_the_expected_ones(
+    evaluations: dict[str, tuple[Any, dict[str, Any]]],
+) -> None:
+    found: set[Key] = set()
+    for release, doc in evaluations.values():
+        found |= _product(release, doc)
+    expected = _expected()
+    assert all(reason.strip() for reason in expected.values())
+    appeared = sorted(found - expected.keys())
+    disappeared = sorted(expected.keys() - found)
+    assert (appeared, disappeared) == ([], [])
+
+
+def test_every_openssl_test_key_is_found_and_labelled_test(
+    evaluations: dict[str, tuple[Any, dict[str, Any]]],
+) -> None:
+    release, doc = evaluations["openssl/bookworm"]
+    root = Path(release.path)
+    keys = set()
+    for file in sorted((root / "test").rglob("*")):
+        if file.is_file() and not file.is_symlink():
+            for number, line in enumerate(file.read_bytes().split(b"\n"), start=1):
+                if _PEM_KEY.search(line):
+                    keys.add((file.relative_to(root).as_posix(), number))
+    assert len(keys) > 500, f"openssl {release.version}: only {len(keys)} keys in test/"
+    found = {
+        (f["path"], f["start_line"]): f
+        for f in doc["findings"]
+        if f["rule_id"].startswith("secrets/private-key-")
+    }
+    missing = sorted(keys - found.keys())
+    assert missing == []
+    labels = {found[key]["properties"]["context"] for key in keys}
+    severities = {found[key]["severity"] for key in keys}
+    assert (labels, severities) == ({"test"}, {"info"})
