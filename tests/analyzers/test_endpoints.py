@@ -1,0 +1,244 @@
+"""endpoints on strings, C snippets, config text and a small ELF built here: kind, class, usage."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import shutil
+import subprocess
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from assay.analyzers import endpoints
+from assay.analyzers._endpoint_match import find
+from assay.analyzers.interface import Content, FileResult, PathContext
+from assay.ingest.interface import SourceFile
+from assay.model import FileKind
+from assay.parse import parse
+from support import run_evaluation, write_tree
+
+SCHEMA = json.loads((resources.files("assay") / "schemas" / "evaluation.schema.json").read_text())
+ANALYZER = endpoints.configure({})
+
+
+def scan(code: str) -> FileResult:
+    return ANALYZER.analyze(parse(code.encode(), FileKind.C))
+
+
+def rows(result: FileResult) -> list[tuple[int, str, str, str, list[str]]]:
+    return [
+        (r["line"], r["value"], r["class"], r["context"], r["usage"])
+        for r in result.data["endpoints"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("https://curl.se/docs/ and http://192.0.2.1:8080/x.",
+         [("url", "https://curl.se/docs/", "public"),
+          ("url", "http://192.0.2.1:8080/x", "documentation")]),
+        ("pool.ntp.org", [("host", "pool.ntp.org", "public")]),
+        ("8.8.8.8", [("ipv4", "8.8.8.8", "public")]),
+        ("10.0.0.1 172.16.5.4 192.168.1.1", [("ipv4", "10.0.0.1", "private"),
+         ("ipv4", "172.16.5.4", "private"), ("ipv4", "192.168.1.1", "private")]),
+        ("127.0.0.1 ::1 localhost", [("ipv4", "127.0.0.1", "loopback"), ("ipv6", "::1", "loopback"),
+                                     ("host", "localhost", "loopback")]),
+        ("198.51.100.7 203.0.113.9 2001:db8::1",
+         [("ipv4", "198.51.100.7", "documentation"), ("ipv4", "203.0.113.9", "documentation"),
+          ("ipv6", "2001:db8::1", "documentation")]),
+        ("www.example.com foo.test bar.invalid", [("host", "www.example.com", "documentation"),
+         ("host", "foo.test", "documentation"), ("host", "bar.invalid", "documentation")]),
+        ("0.0.0.0 224.0.0.1", [("ipv4", "0.0.0.0", "special"), ("ipv4", "224.0.0.1", "special")]),
+        ("fe80::1 printer.local",
+         [("ipv6", "fe80::1", "private"), ("host", "printer.local", "private")]),
+        ("2606:4700:4700::1111", [("ipv6", "2606:4700:4700::1111", "public")]),
+        ("http://%s:%d/path", [("url", "http://%s:%d/path", "unknown")]),
+        ("https://%s.vendor.com/x http://srv%d.example.com:%s/",
+         [("url", "https://%s.vendor.com/x", "public"),
+          ("url", "http://srv%d.example.com:%s/", "documentation")]),
+        ("https://0177.1 http://[ab.be]/", [("url", "https://0177.1", "unknown"),
+                                            ("url", "http://[ab.be]/", "unknown")]),
+        ("http://[2001:db8::1]:80/x", [("url", "http://[2001:db8::1]:80/x", "documentation")]),
+        ("libfoo.so.1 Makefile.am config.in main.c README.md", []),
+        ("version 1.2.3.4 v2.0.0.1 1.3.6.1.4.1 2.5.4.3 2.5.29.17", []),
+        ('{ OID_SOMETHING, "1.2.0.4" }', []),
+        ("bugs@openssl.org", []),
+        ("ftp://admin:s3cret@files.vendor.com/fw",
+         [("url", "ftp://admin:****@files.vendor.com/fw", "public")]),
+        ("std::string 12:34:56 de:ad:be:ef:00:11 %s.com System.Net", []),
+        ("256.1.1.1 01.2.3.4", []),
+    ],
+    ids=["urls", "host", "public-ip", "rfc1918", "loopback", "rfc5737-3849", "rfc2606",
+         "special", "link-local", "public-ipv6", "placeholder-host", "placeholder-label",
+         "not-a-name", "bracketed-ipv6", "file-names", "versions-oids", "after-oid", "e-mail",
+         "password-redacted", "not-addresses", "invalid-octets"],
+)  # fmt: skip
+def test_find(text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert [(m.kind, m.value, m.klass) for m in find(text)] == expected
+
+
+CODE = """\
+#include "server.h"
+#define NTP_SERVER "pool.ntp.org"
+/* see https://www.openssl.org/license.html */
+static const char *servers[] = { "time1.vendor.com", "10.1.2.3" };
+int f(CURL *h) {
+  struct addrinfo *r;
+  getaddrinfo(NTP_SERVER, "123", 0, &r);
+  getaddrinfo(servers[0], 0, 0, &r);
+  curl_easy_setopt(h, CURLOPT_URL, "https://telemetry.vendor.com/v1?id=%s");
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "agent www.vendor.com");
+  inet_addr("8.8.8.8");
+  printf("see https://example.com/ or localhost\\n");
+  system("wget -q http://updates.vendor.net/fw.bin");
+  return 0;
+}
+"""
+
+
+def test_usage_in_c() -> None:
+    assert rows(scan(CODE)) == [
+        (2, "pool.ntp.org", "public", "code", ["resolve"]),
+        (3, "https://www.openssl.org/license.html", "public", "comment", []),
+        (4, "time1.vendor.com", "public", "code", ["resolve"]),
+        (4, "10.1.2.3", "private", "code", ["resolve"]),
+        (9, "https://telemetry.vendor.com/v1?id=%s", "public", "code", ["http-client"]),
+        (10, "www.vendor.com", "public", "code", []),
+        (11, "8.8.8.8", "public", "code", ["resolve"]),
+        (12, "https://example.com/", "documentation", "code", []),
+        (12, "localhost", "loopback", "code", []),
+        (13, "http://updates.vendor.net/fw.bin", "public", "code", ["command"]),
+    ]
+
+
+def test_findings_only_for_public_and_private_outside_comments() -> None:
+    found = [(f.start_line, f.rule_id) for f in scan(CODE).findings]
+    assert found == [
+        (2, "endpoints/public-endpoint-used"), (4, "endpoints/public-endpoint-used"),
+        (4, "endpoints/private-endpoint"), (9, "endpoints/public-endpoint-used"),
+        (10, "endpoints/public-endpoint"), (11, "endpoints/public-endpoint-used"),
+        (13, "endpoints/public-endpoint-used"),
+    ]  # fmt: skip
+
+
+def test_config_text() -> None:
+    text = b"server = update.vendor.com\n# docs at https://example.com\n; 8.8.8.8\nntp=10.0.0.5\n"
+    result = ANALYZER.analyze_content(Content(text, FileKind.TEXT, "app.conf"))
+    assert rows(result) == [
+        (1, "update.vendor.com", "public", "config", []),
+        (2, "https://example.com", "documentation", "comment", []),
+        (3, "8.8.8.8", "public", "comment", []),
+        (4, "10.0.0.5", "private", "config", []),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "wanted"),
+    [("a.c", FileKind.C, True), ("bin/app", FileKind.ELF, True),
+     ("etc/app.conf", FileKind.TEXT, True),
+     ("rootfs/etc/hosts", FileKind.TEXT, True), ("docs/index.md", FileKind.TEXT, False),
+     ("tests/data/test1", FileKind.TEXT, False), ("x.tar", FileKind.ARCHIVE, False)],
+)  # fmt: skip
+def test_wants(path: str, kind: FileKind, wanted: bool) -> None:
+    assert ANALYZER.wants(SourceFile(path, "/dev/null", kind, 1, "0" * 64)) is wanted
+
+
+def _compile(tmp_path: Path) -> Path:
+    gcc = shutil.which("gcc")
+    assert gcc is not None, "gcc is needed to build the test ELF (apt-get install gcc)"
+    source = tmp_path / "beacon.c"
+    source.write_text(
+        '#include <stdio.h>\n'
+        'const char *url = "https://beacon.vendor-cloud.com/report";\n'
+        'const char *doc = "http://192.0.2.10/";\n'
+        'int main(void) { puts(url); puts(doc); return 0; }\n'
+    )  # fmt: skip
+    binary = tmp_path / "beacon"
+    subprocess.run([gcc, "-O0", "-o", str(binary), str(source)], check=True)
+    return binary
+
+
+def test_elf_strings(tmp_path: Path) -> None:
+    data = _compile(tmp_path).read_bytes()  # compiled here, never executed
+    result = ANALYZER.analyze_content(Content(data, FileKind.ELF, "beacon"))
+    found = {(r["value"], r["class"], r["context"]): r["offset"]
+             for r in result.data["endpoints"]}  # fmt: skip
+    url = "https://beacon.vendor-cloud.com/report"
+    assert set(found) >= {
+        (url, "public", "binary"),
+        ("http://192.0.2.10/", "documentation", "binary"),
+    }
+    offset = found[(url, "public", "binary")]
+    assert data[offset : offset + len(url)] == url.encode()
+    assert [f.rule_id for f in result.findings] == ["endpoints/public-endpoint"]
+
+
+def test_inventory_per_component() -> None:
+    code, other = scan(CODE), scan('const char *u = "http://8.8.4.4/x";')
+    inventory = ANALYZER.aggregator()
+    inventory.add(PathContext("src/net.c", "src"), code)
+    inventory.add(PathContext("src/copy.c", "src"), code)
+    inventory.add(PathContext("third/curl/x.c", "third", "curl"), other)
+    summary, extra = inventory.finish()
+    assert list(extra) == []
+    destinations = summary["destinations"]
+    assert [(d["component"], d["endpoint"]) for d in destinations] == [
+        ("(vendor)", "pool.ntp.org"), ("(vendor)", "time1.vendor.com"), ("(vendor)", "8.8.8.8"),
+        ("(vendor)", "http://updates.vendor.net/fw.bin"),
+        ("(vendor)", "https://telemetry.vendor.com/v1?id=%s"), ("(vendor)", "10.1.2.3"),
+    ]  # fmt: skip
+    vendor = summary["components"]["(vendor)"]
+    ntp = next(e for e in vendor["endpoints"] if e["endpoint"] == "pool.ntp.org")
+    assert (ntp["occurrences"], ntp["locations"]) == (2, ["src/net.c:2", "src/copy.c:2"])
+    assert vendor["comments_by_class"] == {"public": 2}
+    curl = summary["components"]["curl"]["endpoints"]
+    assert [(e["endpoint"], e["usage"]) for e in curl] == [("http://8.8.4.4/x", [])]
+
+
+def test_picklable() -> None:
+    assert pickle.loads(pickle.dumps(ANALYZER)) == ANALYZER
+
+
+def test_evaluation_json_and_sarif(tmp_path: Path) -> None:
+    tree = write_tree(
+        tmp_path / "in", {"src/net.c": CODE, "etc/app.conf": "url = https://cloud.vendor.io/\n"}
+    )
+    run = run_evaluation(tree, tmp_path / "out")
+    document = run.json()
+    jsonschema.validate(document, SCHEMA, cls=jsonschema.Draft202012Validator)
+    section = document["endpoints"]
+    assert "pool.ntp.org" in {d["endpoint"] for d in section["destinations"]}
+    assert section["totals"]["by_context"] == {"code": 9, "comment": 1, "config": 1}
+    results = run.sarif()["runs"][0]["results"]
+    ours = {r["ruleId"] for r in results if r["ruleId"].startswith("endpoints/")}
+    assert ours == {
+        "endpoints/public-endpoint-used",
+        "endpoints/public-endpoint",
+        "endpoints/private-endpoint",
+    }
+
+
+def test_non_ascii_files_keep_lines_and_values() -> None:
+    source = '/* é */\nconst char *a = "https://räksmörgås.se/x";\n'.encode()
+    source += b'/* \xff */ const char *b = "8.8.8.8";\n'
+    result = ANALYZER.analyze(parse(source, FileKind.C))
+    assert rows(result) == [
+        (2, "https://räksmörgås.se/x", "public", "code", []),
+        (3, "8.8.8.8", "public", "code", []),
+    ]
+
+
+def test_binary_in_the_inventory(tmp_path: Path) -> None:
+    binary = _compile(tmp_path).read_bytes()
+    tree = write_tree(tmp_path / "in", {"bin/beacon": binary})
+    section = run_evaluation(tree, tmp_path / "out").json()["endpoints"]
+    listed = section["components"]["(vendor)"]["endpoints"]
+    url = next(e for e in listed if e["endpoint"] == "https://beacon.vendor-cloud.com/report")
+    assert url["contexts"] == ["binary"] and url["usage"] == []
+    [location] = url["locations"]
+    path, _, offset = location.partition("@")
+    assert path == "bin/beacon" and binary[int(offset, 16) :].startswith(url["endpoint"].encode())

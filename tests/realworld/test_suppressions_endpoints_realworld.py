@@ -1,0 +1,124 @@
+"""suppressions and endpoints on real releases, checked against independent oracles.
+
+Suppressions: the pragmas and NOLINT comments the analyzer reports are compared, line by line,
+with a plain line search over the same files (the ``grep -rn`` an evaluator would run).
+Endpoints: every URL reported in curl's code is re-read at its line; every URL whose host
+``urllib.parse`` reads as an RFC 2606 name or an RFC 5737 address is classed documentation,
+and none of them is a finding.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from assay.analyzers import suppressions
+from assay.analyzers._endpoint_match import redact
+from assay.ingest.classify import source_kind
+from assay.parse import parse
+from support import run_evaluation
+
+pytestmark = pytest.mark.realworld
+
+_PRAGMA = re.compile(r"^\s*#\s*pragma\s+(?:GCC|clang)\s+diagnostic\s+ignored\b")
+_NOLINT = re.compile(r"NOLINT(?!END)")
+_DOC_NETS = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
+
+
+def _c_files(root: Path) -> Iterator[tuple[str, Path]]:
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink() and source_kind(path.name):
+            yield path.relative_to(root).as_posix(), path
+
+
+def _grep(root: Path, pattern: re.Pattern[str]) -> set[tuple[str, int]]:
+    """(path, line) of every line of a C/C++ file that matches: the independent oracle."""
+    found = set()
+    for rel, path in _c_files(root):
+        text = path.read_text("utf-8", "replace")
+        found |= {(rel, n) for n, line in enumerate(text.splitlines(), 1) if pattern.search(line)}
+    return found
+
+
+def _reported(root: Path, kind: str) -> set[tuple[str, int]]:
+    """(path, line) of every suppression of ``kind`` the analyzer finds in the C/C++ files."""
+    analyzer = suppressions.configure({})
+    found = set()
+    for rel, path in _c_files(root):
+        kind_of = source_kind(path.name)
+        assert kind_of is not None
+        result = analyzer.analyze(parse(path.read_bytes(), kind_of))
+        found |= {(rel, f.start_line) for f in result.findings if f.rule_id.endswith("/" + kind)}
+    return found
+
+
+@pytest.mark.parametrize("spec", ["openssl/bookworm", "wolfssl/bookworm"])
+def test_pragmas_equal_a_line_search(upstream: Callable[[str], Any], spec: str) -> None:
+    root = upstream(spec).path
+    expected = _grep(root, _PRAGMA)
+    assert expected, f"{spec}: the oracle found no pragma, the test would prove nothing"
+    assert _reported(root, "pragma-diagnostic") == expected
+
+
+def test_nolint_equals_a_line_search(upstream: Callable[[str], Any]) -> None:
+    root = upstream("wolfssl/bookworm").path
+    expected = _grep(root, _NOLINT)
+    assert len(expected) >= 3
+    assert _reported(root, "nolint") == expected
+
+
+@pytest.fixture(scope="module")
+def curl_run(upstream: Callable[[str], Any], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    release = upstream("curl/bookworm")
+    run = run_evaluation(release.path, tmp_path_factory.mktemp("curl-out"), jobs=2)
+    return release, run
+
+
+def test_every_reported_url_is_at_its_line(curl_run: Any) -> None:
+    release, run = curl_run
+    findings = [f for f in run.findings("endpoints") if f["properties"]["kind"] == "url"]
+    assert len(findings) > 50
+    for finding in findings:
+        where = (finding["path"], finding["start_line"])
+        lines = (release.path / where[0]).read_text("utf-8", "replace").splitlines()
+        # URL passwords are redacted in the report (endpoints.redact), so in the line too
+        assert finding["properties"]["value"] in redact(lines[where[1] - 1]), where
+
+
+def _documentation_host(url: str) -> bool:
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # urllib refuses a bracketed host that is not an IPv6 address
+        return False
+    if host in ("example.com", "example.org", "example.net") or host.endswith(
+        (".example.com", ".example.org", ".example.net", ".example", ".test", ".invalid")
+    ):
+        return True
+    try:
+        return any(ipaddress.ip_address(host) in net for net in _DOC_NETS)
+    except ValueError:
+        return False
+
+
+def test_documentation_urls_are_classed_documentation(curl_run: Any) -> None:
+    _, run = curl_run
+    section = run.json()["endpoints"]
+    listed = [e for c in section["components"].values() for e in c["endpoints"]]
+    documentation = [e for e in listed if e["kind"] == "url" and _documentation_host(e["endpoint"])]
+    assert len(documentation) > 20
+    assert {e["class"] for e in documentation} == {"documentation"}
+    reported = {f["properties"]["value"] for f in run.findings("endpoints")}
+    assert not reported & {e["endpoint"] for e in documentation}
+
+
+def test_curl_suppressions_section(curl_run: Any) -> None:
+    release, run = curl_run
+    totals = run.json()["suppressions"]["totals"]
+    assert totals["by_kind"]["pragma-diagnostic"] == len(_grep(release.path, _PRAGMA))
+    assert totals["source_lines"] > 100_000 and totals["per_kloc"] is not None
