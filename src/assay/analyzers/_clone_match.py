@@ -1,0 +1,242 @@
+"""Clone matching over the whole tree: equal anchor keys → pairs extended both ways → classes.
+
+Runs once, in the main process, over the token streams of every unique content. Anchors are
+grouped by key with a bucketed sort (no dictionary of millions of entries); each pair of
+places with equal keys is extended token by token, comparing slices in C, and kept when it
+reaches ``min_tokens`` tokens and ``min_lines`` lines. Locations of equal extent that were
+paired are joined into classes (union-find). Within one content, the two places of a pair
+never overlap, so a repeated table yields clones of its halves, not of itself shifted.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from assay.analyzers._clone_anchors import Geometry, Mode, stream_of
+from assay.analyzers._clone_tokens import TokenStreams
+
+ALL_PAIRS = 16
+"""Places sharing one key that are compared pairwise; larger groups are split first by the
+``min_tokens`` tokens after the anchor (clones that start before it are then found from an
+earlier anchor)."""
+MAX_PARTNERS = 64
+"""Places paired with the first of a group of equal ``min_tokens`` contexts (tables and
+generated code repeat one window thousands of times)."""
+_CHUNK = 64
+_BUCKET_BITS = 16
+_POSITION_BITS = 24
+_LIMIT = 1 << _POSITION_BITS
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A token range of one unique content."""
+
+    content: int
+    """Index of the unique content."""
+    start: int
+    """First token."""
+    length: int
+    """Tokens."""
+
+
+@dataclass(frozen=True, slots=True)
+class CloneClass:
+    """Places holding the same token sequence (at least two)."""
+
+    spans: tuple[Span, ...]
+    """Every place, sorted; all of one length."""
+    exact: bool
+    """Whether the exact texts are equal too (else it is a renamed clone)."""
+
+
+@dataclass(slots=True)
+class Corpus:
+    """Token streams and anchors of every unique content, and the matching over them."""
+
+    mode: Mode
+    """What counts as the same token."""
+    geometry: Geometry
+    """Minimum tokens, window and gap."""
+    min_lines: int
+    """Smallest clone reported, in lines of its first place."""
+    streams: list[TokenStreams] = field(default_factory=list)
+    """Per content, its tokens."""
+    dropped: int = 0
+    """Anchors beyond token 2**24 of a file (not indexed)."""
+    _buckets: list[array[int]] = field(
+        default_factory=lambda: [array("Q") for _ in range(1 << _BUCKET_BITS)]
+    )
+
+    def add(self, streams: TokenStreams, anchors: bytes) -> int:
+        """Index one unique content; its number.
+
+        Each anchor goes to the bucket of the top 16 bits of its key, packed as the low 16
+        key bits, the content number (24 bits) and the token position (24 bits).
+        """
+        content = len(self.streams)
+        if content >= _LIMIT:
+            raise ValueError(f"more than {_LIMIT} unique contents to match")
+        self.streams.append(streams)
+        values = array("Q")
+        values.frombytes(anchors)
+        buckets = self._buckets
+        tag = content << _POSITION_BITS
+        for value in values:
+            position = value & 0xFFFFFFFF
+            if position >= _LIMIT:
+                self.dropped += 1
+                continue
+            buckets[value >> 48].append(((value >> 32) & 0xFFFF) << 48 | tag | position)
+        return content
+
+    def classes(self) -> list[CloneClass]:
+        """Every clone class of the corpus (pairs joined by equal extents); call once: the
+        anchor index is freed as it is read."""
+        parent: dict[Span, Span] = {}
+        for first, second in self._pairs():
+            _union(parent, first, second)
+        members: dict[Span, list[Span]] = {}
+        for span in parent:
+            members.setdefault(_find(parent, span), []).append(span)
+        return sorted(
+            (CloneClass(tuple(sorted(group)), self._exact(group)) for group in members.values()),
+            key=lambda c: c.spans[0],
+        )
+
+    def _pairs(self) -> Iterator[tuple[Span, Span]]:
+        """Extended pairs of places, each diagonal stretch extended once."""
+        covered: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+        for group in self._groups():
+            for (ca, pa), (cb, pb) in self._candidates(group):
+                diagonal = (ca, cb, pb - pa)
+                done = covered.get(diagonal)
+                if done is not None and _inside(done, pa):
+                    continue
+                pair = self._extend(ca, pa, cb, pb)
+                if pair is not None:
+                    first = pair[0]
+                    covered.setdefault(diagonal, []).append(
+                        (first.start, first.start + first.length)
+                    )
+                    yield pair
+
+    def _groups(self) -> Iterator[list[tuple[int, int]]]:
+        """Places (content, token) sharing one anchor key, bucket by bucket (freed as read)."""
+        mask = (1 << _POSITION_BITS) - 1
+        for index, bucket in enumerate(self._buckets):
+            self._buckets[index] = array("Q")
+            if len(bucket) < 2:
+                continue
+            ordered = sorted(bucket)
+            del bucket
+            start = 0
+            for end in range(1, len(ordered) + 1):
+                if end == len(ordered) or ordered[end] >> 48 != ordered[start] >> 48:
+                    if end - start > 1:
+                        yield [((v >> _POSITION_BITS) & mask, v & mask) for v in ordered[start:end]]
+                    start = end
+
+    def _candidates(
+        self, group: list[tuple[int, int]]
+    ) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
+        """The pairs of a group worth extending."""
+        if len(group) <= ALL_PAIRS:
+            for i, a in enumerate(group):
+                for b in group[i + 1 :]:
+                    yield a, b
+            return
+        contexts: dict[bytes, list[tuple[int, int]]] = {}
+        size = self.geometry.min_tokens
+        for content, token in group:
+            data, width = stream_of(self.streams[content], self.mode)
+            context = data[token * width : (token + size) * width]
+            contexts.setdefault(context, []).append((content, token))
+        for places in contexts.values():
+            first = places[0]
+            for other in places[1 : MAX_PARTNERS + 1]:
+                yield first, other
+
+    def _extend(self, ca: int, pa: int, cb: int, pb: int) -> tuple[Span, Span] | None:
+        """Grow a pair of equal windows both ways; the two places, or ``None`` if too small."""
+        da, width = stream_of(self.streams[ca], self.mode)
+        db, _ = stream_of(self.streams[cb], self.mode)
+        cap = pb - pa if ca == cb else len(da) + len(db)
+        back = _common(da, pa - 1, db, pb - 1, width, min(pa, pb, cap), -1)
+        ahead_limit = min(len(da) // width - pa, len(db) // width - pb, cap - back)
+        length = back + _common(da, pa, db, pb, width, ahead_limit, 1)
+        if length < self.geometry.min_tokens:
+            return None
+        first = Span(ca, pa - back, length)
+        streams = self.streams[ca]
+        lines = streams.line_of(first.start + length - 1) - streams.line_of(first.start) + 1
+        if lines < self.min_lines:
+            return None
+        return first, Span(cb, pb - back, length)
+
+    def _exact(self, group: list[Span]) -> bool:
+        """Whether every place of a class has the same exact token texts."""
+        if self.mode is Mode.EXACT:
+            return True
+        texts = {
+            self.streams[s.content].exact[s.start * 2 : (s.start + s.length) * 2] for s in group
+        }
+        return len(texts) == 1
+
+
+def _common(a: bytes, i: int, b: bytes, j: int, width: int, limit: int, step: int) -> int:
+    """Equal tokens from token ``i`` of ``a`` and ``j`` of ``b``, walking by ``step`` (±1).
+
+    Slices are compared in C: whole chunks while they match, then a bisection of the first
+    chunk that does not.
+    """
+    count = 0
+    while count < limit:
+        size = min(_CHUNK, limit - count)
+        if _equal(a, i, b, j, width, count, size, step):
+            count += size
+            continue
+        low, high = 0, size - 1  # the first `low` tokens match; token `high` + 1 does not
+        while low < high:
+            middle = (low + high + 1) // 2
+            if _equal(a, i, b, j, width, count, middle, step):
+                low = middle
+            else:
+                high = middle - 1
+        return count + low
+    return count
+
+
+def _equal(a: bytes, i: int, b: bytes, j: int, width: int, done: int, size: int, step: int) -> bool:
+    """Whether the ``size`` tokens after the ``done`` already matched ones are equal."""
+    if step > 0:
+        lo_a, lo_b = i + done, j + done
+    else:
+        lo_a, lo_b = i - done - size + 1, j - done - size + 1
+    return a[lo_a * width : (lo_a + size) * width] == b[lo_b * width : (lo_b + size) * width]
+
+
+def _inside(spans: list[tuple[int, int]], token: int) -> bool:
+    for start, end in spans:  # noqa: SIM110 (hot path: a plain loop beats any() on a genexpr)
+        if start <= token < end:
+            return True
+    return False
+
+
+def _find(parent: dict[Span, Span], span: Span) -> Span:
+    root = span
+    while parent[root] != root:
+        root = parent[root]
+    while parent[span] != root:
+        parent[span], span = root, parent[span]
+    return root
+
+
+def _union(parent: dict[Span, Span], a: Span, b: Span) -> None:
+    parent.setdefault(a, a)
+    parent.setdefault(b, b)
+    ra, rb = _find(parent, a), _find(parent, b)
+    if ra != rb:
+        parent[max(ra, rb)] = min(ra, rb)

@@ -1,0 +1,99 @@
+"""``clones``: token-based duplicated-code detection over the whole tree.
+
+Per file (in the worker pool), the source is lexed into compact token streams
+(:mod:`._clone_tokens`) and a few anchors are keyed (:mod:`._clone_anchors`); the aggregator
+in the main process matches anchors of every unique content, extends the matches and joins
+them into classes (:mod:`._clone_match`), then attributes them to every path
+(:mod:`._clone_summary`). Options (``[clones]``): ``min_tokens`` (default 50), ``min_lines``
+(default 5) and ``mode`` (``normalised``, the default, or ``exact``). docs/clones.md explains
+the method and how figures compare with jscpd.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from assay.analyzers._clone_anchors import Geometry, Mode, anchors
+from assay.analyzers._clone_summary import CloneSummary, streams_data
+from assay.analyzers._clone_tokens import tokenize
+from assay.analyzers._rule_rows import rule_from_row
+from assay.analyzers.interface import FileResult, SourceOnly
+from assay.errors import ConfigError
+from assay.ingest.interface import SourceFile
+from assay.model import SOURCE_KINDS, Rule
+from assay.parse import ParsedFile
+
+ID = "clones"
+"""Analyzer and category id."""
+VERSION = "2"
+"""Bumped whenever results for the same input can change (2: anchor geometry, min_tokens/5)."""
+DEFAULTS: Mapping[str, Any] = {"min_tokens": 50, "min_lines": 5, "mode": Mode.NORMALISED.value}
+"""Default settings; ``min_lines`` 5 is jscpd's default."""
+
+
+@cache
+def rules() -> tuple[Rule, ...]:
+    """The two rules: exact and renamed clone classes."""
+    text = (resources.files("assay") / "rules" / "clones.toml").read_text("utf-8")
+    return tuple(rule_from_row(ID, row["key"], row) for row in tomllib.loads(text)["rules"])
+
+
+@dataclass(frozen=True, slots=True)
+class Clones(SourceOnly):
+    """The ``clones`` analyzer: token streams per file, classes across the tree."""
+
+    mode: Mode = Mode.NORMALISED
+    """What counts as the same token."""
+    min_tokens: int = 50
+    """Smallest clone, in tokens."""
+    min_lines: int = 5
+    """Smallest clone, in lines (of its first place)."""
+    id: str = ID
+    """Category id."""
+    version: str = VERSION
+    """Result version."""
+    rows_key: str | None = None
+    """No per-item rows."""
+
+    def rules(self) -> tuple[Rule, ...]:
+        """Exact and renamed clone classes."""
+        return rules()
+
+    def wants(self, file: SourceFile) -> bool:
+        """C, C++ and header files."""
+        return file.kind in SOURCE_KINDS
+
+    def analyze(self, parsed: ParsedFile) -> FileResult:
+        """The token streams and anchors of one file (no findings: those need the tree)."""
+        streams = tokenize(parsed.source)
+        keyed = anchors(streams, self.mode, Geometry(self.min_tokens))
+        return FileResult(data=streams_data(streams, keyed, parsed.source, parsed.line_count))
+
+    def aggregator(self) -> CloneSummary:
+        """A fresh corpus for one evaluation."""
+        return CloneSummary(self.mode, Geometry(self.min_tokens), self.min_lines)
+
+
+def configure(settings: Mapping[str, Any]) -> Clones:
+    """The analyzer with ``[clones]`` settings checked and applied."""
+    unknown = sorted(set(settings) - set(DEFAULTS))
+    if unknown:
+        raise ConfigError(f"[{ID}]: unknown keys {', '.join(unknown)}; known: min_tokens, "
+                          "min_lines, mode")  # fmt: skip
+    merged = {**DEFAULTS, **settings}
+    for key in ("min_tokens", "min_lines"):
+        value = merged[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"[{ID}] {key}: expected a positive integer, got {value!r}")
+    try:
+        mode = Mode(merged["mode"])
+    except ValueError:
+        raise ConfigError(
+            f"[{ID}] mode: expected 'normalised' or 'exact', got {merged['mode']!r}"
+        ) from None
+    return Clones(mode, merged["min_tokens"], merged["min_lines"])
