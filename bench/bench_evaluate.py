@@ -222,9 +222,11 @@ def _venv_tool(name: str) -> str | None:
 
 
 def measure_assay(tree: Path, jobs: int, out: Path) -> Measurement:
-    """Measure ``python -m assay evaluate TREE -o OUT --jobs N``."""
+    """Measure ``python -m assay evaluate TREE -o OUT --jobs N`` (cold: no result cache, no
+    history)."""
     shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, "-m", "assay", "evaluate", str(tree), "-o", str(out)]
+    command += ["--no-cache", "--no-history"]
     return run_measured("assay", [*command, "--jobs", str(jobs)])
 
 

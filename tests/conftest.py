@@ -31,5 +31,7 @@ def example_tree(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: Any) -> None:
-    """Keep the developer's own knowledge-base overlays (user data directory) out of tests."""
+    """Keep the developer's own knowledge-base overlays and history (user data directory) and
+    result cache (user cache directory) out of tests; the download caches stay shared."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+    monkeypatch.setenv("ASSAY_CACHE_DIR", str(tmp_path_factory.mktemp("results-cache")))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from assay import __version__, analyzers, engine, examples
+from assay import __version__, analyzers, cli_many, cli_rebuild, cli_report, engine, examples
 from assay.cli_progress import RichProgress
 from assay.components import kb
 from assay.config import Options, load, read_config
@@ -38,7 +38,7 @@ class _Command(Protocol):
         """Add the module's sub-command parsers to ``sub``."""
 
 
-_EXTENSIONS: tuple[_Command, ...] = ()
+_EXTENSIONS: tuple[_Command, ...] = (cli_many, cli_report, cli_rebuild)
 """Command modules beside the built-in ones (``assay.cli_*``)."""
 
 
@@ -83,6 +83,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--keep-work", action="store_true", help="keep extracted archives")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
+    cli_many.add_run_options(p)
+    cli_report.add_record_options(p)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,9 +104,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         evaluation = engine.evaluate(options, RichProgress(enabled=not args.quiet))
         store = FindingStore(engine.store_path(options.output_dir))
         try:
+            evaluation = cli_report.prepare(evaluation, store, args)
             written = write_all(evaluation, store, options.output_dir)
         finally:
             store.close()
+        cli_report.record(evaluation, args, options.output_dir)
     except AssayError as exc:
         log.error("%s", exc)
         return EXIT_ERROR
@@ -114,8 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _rules(args: argparse.Namespace) -> int:
+    from assay.rebuild import report as rebuild_report
+    from assay.vulns import findings as vuln_findings
+
     settings = load(Path("."), Path("."), read_config(args.config)).settings
-    print(rules_md.render(r for a in analyzers.build(settings) for r in a.rules()), end="")
+    rows = [r for a in analyzers.build(settings) for r in a.rules()]
+    rows += [*vuln_findings.rules(), *rebuild_report.rules()]
+    print(rules_md.render(rows), end="")
     return EXIT_OK
 
 
@@ -157,12 +166,12 @@ def _options(args: argparse.Namespace) -> Options:
     return load(
         args.input, args.output, read_config(args.config), jobs=args.jobs,
         fail_on=Severity.parse(args.fail_on) if args.fail_on else None, keep_work=args.keep_work,
-        compile_db=args.compile_db, kb=args.kb,
+        compile_db=args.compile_db, kb=args.kb, **cli_many.run_overrides(args),
     )  # fmt: skip
 
 
 def _exit_code(evaluation: Evaluation, fail_on: Severity | None) -> int:
-    top = evaluation.max_severity()
+    top = cli_report.max_severity(evaluation)
     if fail_on is not None and top is not None and top >= fail_on:
         return EXIT_FINDINGS
     return EXIT_OK

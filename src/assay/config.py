@@ -48,6 +48,19 @@ class Options:
     """The vendor's ``compile_commands.json``: label translation units built or not built."""
     keep_work: bool = False
     """Keep the work area (extracted archives, finding store) after the run."""
+    cache_dir: Path | None = None
+    """Directory of the result cache (``assay.cache``); ``None`` runs without one. The CLI
+    passes the user's cache directory unless ``--no-cache`` is given."""
+    cache_limit: int = 2 << 30
+    """Size limit of the result cache in bytes; the least recently used results go first."""
+    no_cache: bool = False
+    """Neither read nor write the result cache, even when ``cache_dir`` is set."""
+    scheduler: str | None = None
+    """Address of a Dask distributed scheduler that runs the per-file work instead of the
+    local process pool (``tcp://host:8786``)."""
+    shared_path: bool = False
+    """With ``scheduler``: the Dask workers see the input at the same path, so batches carry
+    paths instead of file contents."""
 
     @classmethod
     def default(cls, input: Path, output_dir: Path) -> Options:
@@ -55,7 +68,8 @@ class Options:
         return cls(input=input, output_dir=output_dir)
 
     def effective(self) -> dict[str, Any]:
-        """The options that change results, as JSON (paths and jobs left out: they do not)."""
+        """The options that change results, as JSON (paths, jobs, cache and scheduler left out:
+        they do not)."""
         return {
             "archive": _as_dict(self.archive),
             "parse": _as_dict(self.parse),

@@ -17,7 +17,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from assay import __version__, analyzers
+from assay import __version__, analyzers, cache, cluster
 from assay.analyzers.interface import Aggregator, FileAnalyzer, PathContext
 from assay.components import compile_db, inventory
 from assay.components.copies import Ownership, identify, relative_to_root
@@ -53,6 +53,7 @@ class _Unit:
 
     task: Task
     size: int
+    sha256: str
     paths: list[str] = field(default_factory=list)
 
 
@@ -115,7 +116,8 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         for c in found
     }
     progress.stage("analyze", total=sum(len(u.paths) for u in units))
-    for outcome in _execute(units, chosen, options, state.skipped):
+    snapshots = {"kb": components_section.get("knowledge_base"), "vulndb": known.snapshot}
+    for outcome in _execute(units, chosen, options, state.skipped, snapshots):
         _attribute(state, units[outcome.key], outcome)
         progress.advance(len(units[outcome.key].paths))
     _store_pairs(state, vuln_findings.CATEGORY, vuln_findings.rules(),
@@ -127,6 +129,14 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         ),
         **_finish(state),
     }
+    if "binaries" in sections:  # binary components vs the KB and the source (issue #6)
+        from assay.analyzers.binaries import rules as binary_rules
+        from assay.binaries.correlate import complete
+
+        has_source = any(f.kind in SOURCE_KINDS for f in ingested.files)
+        sections["binaries"], pairs = complete(sections["binaries"], found, known, has_source)
+        _store_pairs(state, "binaries", binary_rules(), pairs)
+        state.store.close_writing()  # commit the findings stored after the aggregators'
     files = _inventory(ingested.files, units, out_of_scope, state, ingested.links)
     counts = state.store.counts()
     state.store.close()
@@ -184,7 +194,7 @@ def _plan(
         unit = by_key.get(key)
         if unit is None:
             task = Task(len(by_key), file.disk_path, file.kind, wanted, name)
-            unit = by_key[key] = _Unit(task, file.size)
+            unit = by_key[key] = _Unit(task, file.size, file.sha256)
         unit.paths.append(file.path)
     return list(by_key.values()), out_of_scope
 
@@ -222,13 +232,63 @@ def _execute(
     chosen: tuple[FileAnalyzer, ...],
     options: Options,
     skipped: list[Skipped],
+    snapshots: Mapping[str, Any],
 ) -> Iterator[Outcome]:
-    """Run every task, in-process for ``jobs == 1``, else on a process pool."""
-    if options.jobs <= 1 or len(units) < 2:
+    """Every unit's outcome: from the result cache where it holds one, else computed (and
+    stored as it arrives). In-process runs keep the order of a run without the cache."""
+    if options.no_cache or options.cache_dir is None:
+        yield from _compute(units, units, chosen, options, skipped)
+        return
+    opened = cache.open_cache(options.cache_dir, options.cache_limit)
+    if opened is None:
+        yield from _compute(units, units, chosen, options, skipped)
+        return
+    context = cache.context_key(chosen, options.settings, options.parse, snapshots)
+    in_process = options.scheduler is None and options.jobs <= 1
+    with opened as results:
+        misses: list[_Unit] = []
+        keys: dict[int, bytes] = {}
         for unit in units:
+            key = cache.task_key(context, unit.sha256, unit.task)
+            blob = results.get(key)
+            if blob is not None:
+                yield cache.decode(unit.task.key, blob)
+            elif in_process:
+                yield _remember(results, key, run(unit.task, chosen, options.parse))
+            else:
+                misses.append(unit)
+                keys[unit.task.key] = key
+        for outcome in _compute(misses, units, chosen, options, skipped):
+            yield _remember(results, keys[outcome.key], outcome)
+
+
+def _remember(results: cache.ResultCache, key: bytes, outcome: Outcome) -> Outcome:
+    """Store an outcome that depends on the content alone; return it."""
+    if cache.cacheable(outcome):
+        results.put(key, cache.encode(outcome))
+    return outcome
+
+
+def _compute(
+    todo: Sequence[_Unit],
+    units: Sequence[_Unit],
+    chosen: tuple[FileAnalyzer, ...],
+    options: Options,
+    skipped: list[Skipped],
+) -> Iterator[Outcome]:
+    """Run the tasks of ``todo`` on the cluster when a scheduler is given, in-process for
+    ``jobs == 1``, else on a process pool (``units`` is the whole table, indexed by key)."""
+    if options.scheduler:
+        yield from cluster.run(
+            options.scheduler, list(_batches(todo)), chosen, options.parse, options.shared_path,
+            lambda batch: _crashed(batch, units, skipped),
+        )  # fmt: skip
+        return
+    if options.jobs <= 1 or len(todo) < 2:
+        for unit in todo:
             yield run(unit.task, chosen, options.parse)
         return
-    yield from _pooled(list(_batches(units)), chosen, options, skipped, units)
+    yield from _pooled(list(_batches(todo)), chosen, options, skipped, units)
 
 
 def _pooled(

@@ -208,7 +208,7 @@ class InputInfo:
     name: str
     """Base name of the input as given."""
     kind: str
-    """``directory`` or ``archive``."""
+    """``directory``, ``archive`` or ``file`` (a lone binary)."""
     sha256: str
     """sha256 of the archive, or the tree hash of a directory (sorted path and content hashes)."""
 
@@ -239,6 +239,15 @@ class Evaluation:
     """Sections that have per-item rows in the store, and the key they appear under."""
     components: tuple[Component, ...] = ()
     """Third-party copies found, sorted by (name, root)."""
+    suppressions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Findings a baseline suppresses: fingerprint -> ``status`` and ``reason``."""
+    baseline: Mapping[str, JSONValue] = field(default_factory=dict)
+    """The baseline applied (file, entries, matched, stale), empty without one."""
+    rating: Mapping[str, JSONValue] = field(default_factory=dict)
+    """The rating as JSON (``assay.rating``), once computed; reporters compute it otherwise."""
+    trend: tuple[Mapping[str, JSONValue], ...] = ()
+    """Earlier evaluations of the same product from the history (release, verdict, headline),
+    oldest first; empty without history."""
 
     @property
     def total_findings(self) -> int:

@@ -66,12 +66,29 @@ def run_batch(tasks: list[Task]) -> list[Outcome]:
     return [run(task, analyzers, limits) for task in tasks]
 
 
-def run(task: Task, analyzers: tuple[FileAnalyzer, ...], limits: ParseLimits) -> Outcome:
-    """Read, check, parse once (C/C++) and run every wanted analyzer on one content."""
-    try:
-        source = Path(task.disk_path).read_bytes()
-    except OSError as exc:
-        return Outcome(task.key, skip=("unreadable", str(exc)))
+def run_shipped(
+    items: list[tuple[Task, bytes | None]],
+    analyzers: tuple[FileAnalyzer, ...],
+    limits: ParseLimits,
+) -> list[Outcome]:
+    """Run a batch whose contents travel with it (cluster entry point); ``None`` reads the
+    task's path, for workers that see the input at the same path."""
+    return [run(task, analyzers, limits, source) for task, source in items]
+
+
+def run(
+    task: Task,
+    analyzers: tuple[FileAnalyzer, ...],
+    limits: ParseLimits,
+    source: bytes | None = None,
+) -> Outcome:
+    """Read (unless ``source`` is given), check, parse once (C/C++) and run every wanted
+    analyzer on one content."""
+    if source is None:
+        try:
+            source = Path(task.disk_path).read_bytes()
+        except OSError as exc:
+            return Outcome(task.key, skip=("unreadable", str(exc)))
     if task.kind not in SOURCE_KINDS:
         return _run_content(task, source, analyzers, limits)
     reason = check_limits(source, limits)

@@ -193,7 +193,7 @@ def test_inventory_per_component() -> None:
     ]  # fmt: skip
     vendor = summary["components"]["(vendor)"]
     ntp = next(e for e in vendor["endpoints"] if e["endpoint"] == "pool.ntp.org")
-    assert (ntp["occurrences"], ntp["locations"]) == (2, ["src/net.c:2", "src/copy.c:2"])
+    assert (ntp["occurrences"], ntp["locations"]) == (2, ["src/copy.c:2", "src/net.c:2"])
     assert vendor["comments_by_class"] == {"public": 2}
     curl = summary["components"]["curl"]["endpoints"]
     assert [(e["endpoint"], e["usage"]) for e in curl] == [("http://8.8.4.4/x", [])]

@@ -14,7 +14,16 @@ def build(settings: Mapping[str, Mapping[str, Any]]) -> tuple[FileAnalyzer, ...]
     The user's wrapper rows are declared once, under ``[unsafe-calls] functions``, and also
     tell ``safe-defeated`` which names are bounded.
     """
-    from assay.analyzers import complexity, safe_defeated, unsafe_calls
+    from assay.analyzers import (
+        binaries,
+        clones,
+        complexity,
+        endpoints,
+        safe_defeated,
+        secrets,
+        suppressions,
+        unsafe_calls,
+    )
 
     census = settings.get(unsafe_calls.ID, {})
     defeated = {**settings.get(safe_defeated.ID, {})}
@@ -24,4 +33,9 @@ def build(settings: Mapping[str, Mapping[str, Any]]) -> tuple[FileAnalyzer, ...]
         unsafe_calls.configure(census),
         safe_defeated.configure(defeated),
         complexity.configure(settings.get(complexity.ID, {})),
+        secrets.configure(settings.get(secrets.ID, {})),
+        binaries.configure(census),
+        suppressions.configure(settings.get(suppressions.ID, {})),
+        endpoints.configure(settings.get(endpoints.ID, {})),
+        clones.configure(settings.get(clones.ID, {})),
     )

@@ -35,15 +35,22 @@ class _Entry:
     klass: str
     usage: set[str] = field(default_factory=set)
     contexts: set[str] = field(default_factory=set)
-    locations: list[str] = field(default_factory=list)
+    locations: list[tuple[str, int, str]] = field(default_factory=list)
     occurrences: int = 0
 
-    def add(self, where: str, row: Mapping[str, Any]) -> None:
+    def add(self, where: tuple[str, int, str], row: Mapping[str, Any]) -> None:
+        """Count one occurrence; ``where`` is (path, line or offset, label).
+
+        The first ``MAX_LOCATIONS`` by path and position are kept, not the first to arrive:
+        results reach the aggregator in the pool's completion order, which varies by run.
+        """
         self.usage.update(row.get("usage", ()))
         self.contexts.add(row["context"])
         self.occurrences += 1
-        if len(self.locations) < MAX_LOCATIONS:
-            self.locations.append(where)
+        self.locations.append(where)
+        if len(self.locations) > 4 * MAX_LOCATIONS:
+            self.locations.sort()
+            del self.locations[MAX_LOCATIONS:]
 
     def as_data(self, value: str) -> dict[str, JSONValue]:
         return {
@@ -51,7 +58,7 @@ class _Entry:
             "contexts": sorted(self.contexts),
             "endpoint": value,
             "kind": self.kind,
-            "locations": list(self.locations),
+            "locations": [label for _, _, label in sorted(self.locations)[:MAX_LOCATIONS]],
             "occurrences": self.occurrences,
             "usage": sorted(self.usage),
         }
@@ -88,7 +95,10 @@ class EndpointInventory:
             if entry is None:
                 entry = entries[row["value"]] = _Entry(row["kind"], row["class"])
             offset = row.get("offset")
-            where = f"{ctx.path}@{offset:#x}" if offset is not None else f"{ctx.path}:{row['line']}"
+            if offset is not None:
+                where = (ctx.path, int(offset), f"{ctx.path}@{offset:#x}")
+            else:
+                where = (ctx.path, int(row["line"]), f"{ctx.path}:{row['line']}")
             entry.add(where, row)
 
     def add_unique(self, result: FileResult) -> None:

@@ -148,8 +148,3 @@ def configure(settings: Mapping[str, Any]) -> Endpoints:
     if settings:
         raise ConfigError(f"unknown settings: {', '.join(sorted(settings))}")
     return Endpoints()
-
-
-def from_settings(settings: Mapping[str, Mapping[str, Any]]) -> Endpoints:
-    """The analyzer configured from its ``[endpoints]`` table (registry hook)."""
-    return configure(settings.get(ID, {}))

@@ -132,8 +132,3 @@ def configure(settings: Mapping[str, Any]) -> Suppressions:
     if settings:
         raise ConfigError(f"unknown settings: {', '.join(sorted(settings))}")
     return Suppressions()
-
-
-def from_settings(settings: Mapping[str, Mapping[str, Any]]) -> Suppressions:
-    """The analyzer configured from its ``[suppressions]`` table (registry hook)."""
-    return configure(settings.get(ID, {}))

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
 from assay.model import Evaluation, Finding, Rule, Skipped
+from assay.rating import rating_json
 from assay.reporters.interface import Streams
 
 
@@ -62,6 +63,14 @@ def head(evaluation: Evaluation) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _marked(item: dict[str, Any], marks: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """A finding's JSON with its baseline ``suppression`` (status, reason) when it has one."""
+    mark = marks.get(item["fingerprint"])
+    if mark is not None:
+        item["suppression"] = dict(mark)
+    return item
+
+
 def _array(out: TextIO, key: str, items: Iterable[Any], indent: str = "  ") -> None:
     out.write(f"{indent}{_dump(key)}: [")
     sep = "\n"
@@ -88,6 +97,8 @@ def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
     out.write("{\n")
     for key, value in head(evaluation).items():
         out.write(f"  {_dump(key)}: {_dump(value)},\n")
+    out.write(f'  "rating": {_dump(rating_json(evaluation, streams.findings))},\n')
+    out.write(f'  "baseline": {_dump(dict(evaluation.baseline))},\n')
     for name in sorted(evaluation.sections):
         _section(out, name, evaluation.sections[name], evaluation.rows_keys.get(name), streams)
         out.write(",\n")
@@ -95,5 +106,6 @@ def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
     out.write(",\n")
     _array(out, "skipped", (skipped_json(s) for s in evaluation.skipped))
     out.write(",\n")
-    _array(out, "findings", (finding_json(f) for f in streams.findings()))
+    marks = evaluation.suppressions
+    _array(out, "findings", (_marked(finding_json(f), marks) for f in streams.findings()))
     out.write("\n}\n")

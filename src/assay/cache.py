@@ -1,0 +1,230 @@
+"""Content-addressed result cache: the per-file ``Outcome`` of one unique content, on disk.
+
+A result depends on the content (its sha256), its kind and base name, the analyzers that want
+it (id, version, rule rows) and everything that configures them (the settings tables, which
+hold user wrappers and thresholds), the parse limits, the grammar, the tool version and the
+knowledge-base snapshots. All of these go into the key, so a key names exactly one result and
+an entry is never stale: changing any of them simply misses. Entries live in one SQLite file
+(``results.sqlite``) with an index on last use; the cache is trimmed to its size limit, least
+recently used first, when it is closed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import sqlite3
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import fields
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import platformdirs
+
+from assay import __version__
+from assay.analyzers.interface import FileAnalyzer
+from assay.parse import GRAMMAR_VERSION, ParseLimits
+from assay.worker import Outcome, Task
+
+FILE_NAME = "results.sqlite"
+DEFAULT_LIMIT = 2 << 30
+"""Default size limit: 2 GiB of compressed results."""
+_COMMIT_EVERY = 512
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outcome (
+    key BLOB PRIMARY KEY,
+    value BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    used REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outcome_used ON outcome (used);
+"""
+log = logging.getLogger("assay")
+_UNCACHED = frozenset({"unreadable"})
+"""Skip reasons that depend on the machine, not the content: never stored."""
+
+
+def open_cache(directory: Path, limit: int = DEFAULT_LIMIT) -> ResultCache | None:
+    """The cache in ``directory``, or ``None`` (with a warning) when it cannot be opened: a
+    read-only or broken cache slows the run down but never stops it."""
+    try:
+        return ResultCache(directory, limit)
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("result cache not used (%s): %s", directory, exc)
+        return None
+
+
+def default_dir() -> Path:
+    """``$ASSAY_CACHE_DIR``, else the user's result cache (``~/.cache/assay/results``)."""
+    chosen = os.environ.get("ASSAY_CACHE_DIR")
+    return Path(chosen) if chosen else Path(platformdirs.user_cache_dir("assay")) / "results"
+
+
+def context_key(
+    analyzers: tuple[FileAnalyzer, ...],
+    settings: Mapping[str, Mapping[str, Any]],
+    limits: ParseLimits,
+    snapshots: Mapping[str, Any],
+) -> str:
+    """Fingerprint of everything, beside the file itself, that decides a per-file result.
+
+    Derived generically for every analyzer: its id, version and rule rows, plus the whole
+    settings table (an analyzer may read another's table, as ``safe-defeated`` reads the
+    wrappers declared under ``[unsafe-calls]``), so no analyzer has to implement anything.
+    """
+    doc = {
+        "tool": __version__,
+        "grammar": GRAMMAR_VERSION,
+        "limits": {f.name: getattr(limits, f.name) for f in fields(limits)},
+        "settings": {k: settings[k] for k in sorted(settings)},
+        "analyzers": [[a.id, a.version, _rules_digest(a)] for a in analyzers],
+        "snapshots": {k: snapshots[k] for k in sorted(snapshots)},
+    }
+    text = json.dumps(doc, sort_keys=True, default=repr, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _rules_digest(analyzer: FileAnalyzer) -> str:
+    rows = sorted(repr(rule) for rule in analyzer.rules())
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+def task_key(context: str, sha256: str, task: Task) -> bytes:
+    """Key of one unit of work: the context, the content hash, kind, name and analyzers."""
+    wanted = ",".join(str(i) for i in task.analyzers)
+    text = f"{context}\0{sha256}\0{task.kind.value}\0{task.name}\0{wanted}"
+    return hashlib.sha256(text.encode()).digest()
+
+
+def cacheable(outcome: Outcome) -> bool:
+    """Whether an outcome is a function of the content alone (worth storing)."""
+    return outcome.skip is None or outcome.skip[0] not in _UNCACHED
+
+
+def encode(outcome: Outcome) -> bytes:
+    """An outcome without its task key, pickled and compressed."""
+    body = (outcome.skip, outcome.lines, outcome.labels, outcome.results, outcome.failures)
+    return zlib.compress(pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def decode(key: int, blob: bytes) -> Outcome:
+    """The outcome stored as ``blob``, for the task ``key`` of this evaluation."""
+    skip, lines, labels, results, failures = pickle.loads(zlib.decompress(blob))
+    return Outcome(key, skip, lines, labels, results, failures)
+
+
+class ResultCache:
+    """One SQLite file of encoded outcomes, trimmed to ``limit`` bytes on close.
+
+    Reads and writes happen in the main process only (lookups before work is submitted,
+    stores as outcomes arrive). Reads run outside transactions; writes are buffered and
+    committed in short ``BEGIN IMMEDIATE`` transactions of up to 512, so other assay
+    processes can use the same file at the same time (WAL, busy timeout).
+    """
+
+    def __init__(self, directory: Path, limit: int = DEFAULT_LIMIT) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / FILE_NAME
+        self.limit = limit
+        self.hits = 0
+        self.stores = 0
+        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._used: list[bytes] = []
+        self._puts: list[tuple[bytes, bytes, int, float]] = []
+
+    def __enter__(self) -> ResultCache:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def get(self, key: bytes) -> bytes | None:
+        """The encoded outcome stored under ``key``, or ``None`` (also when the read fails)."""
+        try:
+            row = self._db.execute("SELECT value FROM outcome WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            log.warning("result cache %s: cannot read: %s", self.path, exc)
+            return None
+        if row is None:
+            return None
+        self.hits += 1
+        self._used.append(key)
+        if len(self._used) >= _COMMIT_EVERY:
+            self._flush()
+        return bytes(row[0])
+
+    def put(self, key: bytes, value: bytes) -> None:
+        """Store an encoded outcome under ``key`` (written with the next batch)."""
+        self._puts.append((key, value, len(value), time.time()))
+        self.stores += 1
+        if len(self._puts) >= _COMMIT_EVERY:
+            self._flush()
+
+    def size(self) -> int:
+        """Bytes of stored results."""
+        return int(self._db.execute("SELECT COALESCE(SUM(size), 0) FROM outcome").fetchone()[0])
+
+    def close(self) -> None:
+        """Write what is pending, trim to the size limit and close the file."""
+        self._flush()
+        try:
+            self.trim(self.limit)
+        except sqlite3.Error as exc:
+            log.warning("result cache %s: not trimmed: %s", self.path, exc)
+        finally:
+            self._db.close()
+
+    def trim(self, limit: int) -> int:
+        """Drop the least recently used results until at most ``limit`` bytes remain."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            excess = self.size() - limit
+            doomed: list[tuple[bytes]] = []
+            rows = self._db.execute("SELECT key, size FROM outcome ORDER BY used, key")
+            for key, size in rows:
+                if excess <= 0:
+                    break
+                doomed.append((key,))
+                excess -= size
+            rows.close()
+            self._db.executemany("DELETE FROM outcome WHERE key = ?", doomed)
+        finally:
+            self._db.execute("COMMIT")
+        if doomed:
+            self._db.execute("PRAGMA incremental_vacuum")
+        return len(doomed)
+
+    def _flush(self) -> None:
+        """Write the buffered results and mark those read since the last flush as just used.
+        A write that fails (disk full, locked too long) is a warning; the run goes on."""
+        if not self._puts and not self._used:
+            return
+        now = time.time()
+        used = [(now, key) for key in self._used]
+        try:
+            with self._db:  # BEGIN ... COMMIT, or ROLLBACK on error
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO outcome (key, value, size, used) VALUES (?,?,?,?)",
+                    self._puts,
+                )
+                self._db.executemany("UPDATE outcome SET used = ? WHERE key = ?", used)
+        except sqlite3.Error as exc:
+            log.warning("result cache %s: results not stored: %s", self.path, exc)
+        self._puts.clear()
+        self._used.clear()
