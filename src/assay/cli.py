@@ -46,8 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="assay", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"assay {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    ev = sub.add_parser("evaluate", help="evaluate a source release (directory or archive)")
-    ev.add_argument("input", type=Path, help="directory or archive (.tar[.gz|.xz|.bz2], .zip)")
+    ev = sub.add_parser("evaluate", help="evaluate a release: source, binaries or firmware")
+    ev.add_argument("input", type=Path, help="directory, archive (tar, zip, cpio), firmware "
+                    "image (squashfs, cramfs, ext2/3/4) or one ELF file")  # fmt: skip
     _common(ev)
     ex = sub.add_parser("example", help="evaluate the built-in example release")
     _common(ex)
@@ -195,8 +196,8 @@ def _summary(evaluation: Evaluation, written: list[Path]) -> None:
     inv = evaluation.inventory
     analyzed = inv["analyzed"]
     print(f"assay {evaluation.tool_version}: {evaluation.input.name} ({evaluation.input.kind})")
-    print(f"  files {inv['files']}, C/C++ analysed {analyzed['paths']} paths "
-          f"({analyzed['unique_contents']} unique), {analyzed['lines']} lines "
+    print(f"  files {inv['files']}, analysed {analyzed['paths']} paths "
+          f"({analyzed['unique_contents']} unique), {analyzed['lines']} C/C++ lines "
           f"({analyzed['unique_lines']} unique)")  # fmt: skip
     _inventory_table(evaluation)
     known = evaluation.sections.get("vulnerabilities", {}).get("summary")
@@ -210,5 +211,7 @@ def _summary(evaluation: Evaluation, written: list[Path]) -> None:
         print(f"  {category}: {sum(counts.values())} findings ({detail})")
     if evaluation.skipped:
         print(f"  skipped: {len(evaluation.skipped)} (reasons in evaluation.json)")
+    if evaluation.rating:
+        print(f"  verdict: {evaluation.rating.get('why') or evaluation.rating.get('verdict')}")
     for path in written:
         print(f"  wrote {path}")

@@ -461,6 +461,8 @@ def _inventory(
     links: int,
 ) -> dict[str, object]:
     """Files by kind, bytes, lines (every path and unique content), labels."""
+    source = [u for u in units if u.task.kind in SOURCE_KINDS]
+    other = [u for u in units if u.task.kind not in SOURCE_KINDS]
     kinds = Counter(f.kind.value for f in files)
     return {
         "files": len(files),
@@ -469,10 +471,14 @@ def _inventory(
         "by_kind": dict(sorted(kinds.items())),
         "out_of_scope_by_kind": dict(sorted(out_of_scope.items())),
         "analyzed": {
-            "paths": sum(len(u.paths) for u in units),
-            "unique_contents": len(units),
+            "paths": sum(len(u.paths) for u in source),
+            "unique_contents": len(source),
             "lines": state.lines["total"],
             "unique_lines": state.lines["unique"],
+        },
+        "analyzed_other": {  # text, build files, binaries read by the non-C analyzers
+            "paths": sum(len(u.paths) for u in other),
+            "unique_contents": len(other),
         },
         "labels": dict(sorted(state.labels.items())),
         "symlinks": links,
