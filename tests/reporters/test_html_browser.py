@@ -98,6 +98,13 @@ def test_example_report_renders_every_section_and_filters(
         assert page.locator(selector).first.is_visible(), selector
     if "binaries" in doc:
         assert page.locator("#hardening-matrix tr").count() >= 2
+    for name in ("secrets", "suppressions", "endpoints"):  # the example holds some of each
+        rules = {f["rule_id"] for f in doc["findings"] if f["category"] == name}
+        assert rules, name
+        text = page.inner_text(f"#cat-{name}")
+        assert all(rule in text for rule in rules), name
+    secret_values = ("Tr0ub4dor&3", "xyzzy-debug")  # the example's literals, never shown
+    assert not any(v in page.content() for v in secret_values)
     for absent in ("secrets", "equivalence", "binaries", "clones"):
         if absent not in doc:
             assert "Not evaluated" in page.inner_text(f"#cat-{absent}")
