@@ -82,7 +82,11 @@ def _jscpd_lines(tree: Path, out: Path, renamed: bool) -> tuple[int, int]:
 
 def _assay_lines(tree: Path, out: Path, mode: str) -> tuple[int, int]:
     """(lines covered by some clone place, component copies included; lines read)."""
-    options = replace(Options.default(tree, out), jobs=2, settings={"clones": {"mode": mode}})
+    options = replace(
+        Options.default(tree, out),
+        jobs=2,
+        settings={"clones": {"mode": mode, "library_internal": True}},
+    )
     section: Any = engine.evaluate(options).sections["clones"]
     covered = section["totals"]["duplicated_lines"]
     return covered + section["component_copies"]["duplicated_lines"], section["totals"]["lines"]

@@ -62,10 +62,21 @@ class Corpus:
     """Minimum tokens, window and gap."""
     min_lines: int
     """Smallest clone reported, in lines of its first place."""
+    library_internal: bool = False
+    """Whether code of one library is matched against other code of the same library; copies
+    of one library (e.g. two OpenSSL versions) are never matched against each other."""
     streams: list[TokenStreams] = field(default_factory=list)
     """Per content, its tokens."""
     dropped: int = 0
     """Anchors beyond token 2**24 of a file (not indexed)."""
+    library_of: list[int] = field(default_factory=list)
+    """Per content, the library it lies wholly in (an index), or -1 (vendor code, or mixed)."""
+    copies_of: list[frozenset[str]] = field(default_factory=list)
+    """Per content, the keys of the library copies holding it."""
+    skipped_pairs: int = 0
+    """Candidate pairs not compared: both contents lie wholly in code of one library."""
+    skipped_groups: int = 0
+    """Groups of places with one anchor key, all in code of one library, not compared."""
     _buckets: list[array[int]] = field(
         default_factory=lambda: [array("Q") for _ in range(1 << _BUCKET_BITS)]
     )
@@ -109,8 +120,21 @@ class Corpus:
     def _pairs(self) -> Iterator[tuple[Span, Span]]:
         """Extended pairs of places, each diagonal stretch extended once."""
         covered: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+        libraries, copies = self.library_of, self.copies_of
         for group in self._groups():
+            if libraries and not self.library_internal and _one_library(group, libraries):
+                self.skipped_groups += 1
+                continue
             for (ca, pa), (cb, pb) in self._candidates(group):
+                # Code shared by copies of one library (e.g. two OpenSSL versions) is one
+                # library's code: the inventory reports the copies, they are not compared.
+                if (
+                    libraries
+                    and 0 <= libraries[ca] == libraries[cb]
+                    and not (self.library_internal and copies[ca] & copies[cb])
+                ):
+                    self.skipped_pairs += 1
+                    continue
                 diagonal = (ca, cb, pb - pa)
                 done = covered.get(diagonal)
                 if done is not None and _inside(done, pa):
@@ -216,6 +240,12 @@ def _equal(a: bytes, i: int, b: bytes, j: int, width: int, done: int, size: int,
     else:
         lo_a, lo_b = i - done - size + 1, j - done - size + 1
     return a[lo_a * width : (lo_a + size) * width] == b[lo_b * width : (lo_b + size) * width]
+
+
+def _one_library(group: list[tuple[int, int]], libraries: list[int]) -> bool:
+    """Whether every place of a group lies in code of one and the same library."""
+    first = libraries[group[0][0]]
+    return first >= 0 and all(libraries[content] == first for content, _ in group)
 
 
 def _inside(spans: list[tuple[int, int]], token: int) -> bool:

@@ -62,6 +62,8 @@ class CloneSummary:
     """Minimum tokens, window and gap."""
     min_lines: int
     """Smallest clone, in lines."""
+    library_internal: bool = False
+    """Whether code of one library is matched against other code of the same library."""
     corpus: Corpus = field(init=False)
     _pending: dict[str, tuple[TokenStreams, bytes, int]] = field(default_factory=dict)
     _contents: dict[str, int] = field(default_factory=dict)
@@ -69,7 +71,7 @@ class CloneSummary:
     _paths: list[_Path] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.corpus = Corpus(self.mode, self.geometry, self.min_lines)
+        self.corpus = Corpus(self.mode, self.geometry, self.min_lines, self.library_internal)
 
     def add_unique(self, result: FileResult) -> None:
         """Index one unique content's tokens."""
@@ -92,6 +94,7 @@ class CloneSummary:
         by_content: dict[int, list[int]] = {}
         for index, where in enumerate(self._paths):
             by_content.setdefault(self._contents[where.content], []).append(index)
+        self._owners(by_content)
         classes = [*self.corpus.classes(), *self._identical(by_content)]
         tally = Tally(len(self._paths))
         findings: list[tuple[str, RawFinding]] = []
@@ -115,6 +118,20 @@ class CloneSummary:
             streams, anchors, lines = self._pending.pop(digest)
             self._contents[digest] = self.corpus.add(streams, anchors)
             self._lines.append(lines)
+
+    def _owners(self, by_content: Mapping[int, list[int]]) -> None:
+        """Tell the corpus which contents lie wholly in copies of one library, and in which
+        copies, so that two copies of a library are not matched against each other."""
+        names: dict[str, int] = {}
+        library_of = [-1] * len(self.corpus.streams)
+        copies_of: list[frozenset[str]] = [frozenset()] * len(self.corpus.streams)
+        for content, paths in by_content.items():
+            libraries = {self._paths[p].library for p in paths}
+            if len(libraries) == 1 and None not in libraries:
+                (name,) = libraries
+                library_of[content] = names.setdefault(str(name), len(names))
+                copies_of[content] = frozenset(self._paths[p].scope for p in paths)
+        self.corpus.library_of, self.corpus.copies_of = library_of, copies_of
 
     def _identical(self, by_content: Mapping[int, list[int]]) -> list[CloneClass]:
         """One whole-content class per content held by several paths."""
@@ -188,6 +205,8 @@ class CloneSummary:
                 "tokens": sum(s.count for s in self.corpus.streams),
             },
             "component_copies": {
+                "pairs_not_compared": self.corpus.skipped_pairs,
+                "anchor_groups_not_compared": self.corpus.skipped_groups,
                 "classes": tally.copy_classes,
                 "places": tally.copy_places,
                 "duplicated_lines": with_copies - duplicated,

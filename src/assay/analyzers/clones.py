@@ -30,10 +30,17 @@ from assay.parse import ParsedFile
 
 ID = "clones"
 """Analyzer and category id."""
-VERSION = "2"
-"""Bumped whenever results for the same input can change (2: anchor geometry, min_tokens/5)."""
-DEFAULTS: Mapping[str, Any] = {"min_tokens": 50, "min_lines": 5, "mode": Mode.NORMALISED.value}
-"""Default settings; ``min_lines`` 5 is jscpd's default."""
+VERSION = "3"
+"""Bumped whenever results for the same input can change (3: library-internal pairs)."""
+DEFAULTS: Mapping[str, Any] = {
+    "min_tokens": 50,
+    "min_lines": 5,
+    "mode": Mode.NORMALISED.value,
+    "library_internal": False,
+}
+"""Default settings; ``min_lines`` 5 is jscpd's default. ``library_internal``: also match code
+inside third-party copies against other code of the same library (upstream's duplication,
+off by default: it is most of the work on a tree of libraries and reported as components)."""
 
 
 @cache
@@ -53,6 +60,8 @@ class Clones(SourceOnly):
     """Smallest clone, in tokens."""
     min_lines: int = 5
     """Smallest clone, in lines (of its first place)."""
+    library_internal: bool = False
+    """Whether code of one library is matched against other code of the same library."""
     id: str = ID
     """Category id."""
     version: str = VERSION
@@ -76,7 +85,9 @@ class Clones(SourceOnly):
 
     def aggregator(self) -> CloneSummary:
         """A fresh corpus for one evaluation."""
-        return CloneSummary(self.mode, Geometry(self.min_tokens), self.min_lines)
+        return CloneSummary(
+            self.mode, Geometry(self.min_tokens), self.min_lines, self.library_internal
+        )
 
 
 def configure(settings: Mapping[str, Any]) -> Clones:
@@ -84,7 +95,7 @@ def configure(settings: Mapping[str, Any]) -> Clones:
     unknown = sorted(set(settings) - set(DEFAULTS))
     if unknown:
         raise ConfigError(f"[{ID}]: unknown keys {', '.join(unknown)}; known: min_tokens, "
-                          "min_lines, mode")  # fmt: skip
+                          "min_lines, mode, library_internal")  # fmt: skip
     merged = {**DEFAULTS, **settings}
     for key in ("min_tokens", "min_lines"):
         value = merged[key]
@@ -96,4 +107,6 @@ def configure(settings: Mapping[str, Any]) -> Clones:
         raise ConfigError(
             f"[{ID}] mode: expected 'normalised' or 'exact', got {merged['mode']!r}"
         ) from None
-    return Clones(mode, merged["min_tokens"], merged["min_lines"])
+    if not isinstance(merged["library_internal"], bool):
+        raise ConfigError(f"[{ID}] library_internal: expected true or false")
+    return Clones(mode, merged["min_tokens"], merged["min_lines"], merged["library_internal"])
