@@ -44,14 +44,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # tools/ is a plain script folder: the sibling module is importable by name.
-from upstream import _locked, system_mirror
+from upstream import _locked, private_apt_options, run_apt, system_mirror
 
 ARCHES: tuple[str, ...] = ("amd64", "arm64", "armhf", "mips64el", "i386", "s390x")
 """Architectures the tests use (any Debian architecture is accepted)."""
 
 _MANIFEST = "MANIFEST.tsv"
 _LISTS_MAX_AGE_S = 24 * 3600
-_APT_TIMEOUT_S = 1800
 _AR_MAGIC = b"!<arch>\n"
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9+.-]*$")
 
@@ -159,40 +158,17 @@ class _Apt:
 
     def _options(self) -> list[str]:
         """``-o`` options isolating apt from the system's state and architectures."""
-        state = self.state
-        options = {
-            "Dir::Etc::SourceList": str(state / "sources.list"),
-            "Dir::Etc::SourceParts": "/nonexistent",
-            "Dir::State::Lists": str(state / "lists"),
-            "Dir::State::status": str(state / "status"),
-            "Dir::Cache": str(state / "cache"),
-            "Dir::Cache::Archives": str(state / "archives"),
+        extra = {
+            "Dir::State::status": str(self.state / "status"),
             "APT::Architecture": self.arch,
             "APT::Architectures": self.arch,
             "Acquire::Languages": "none",
         }
-        if os.geteuid() == 0:
-            options["APT::Sandbox::User"] = "root"
-        return [arg for key, value in options.items() for arg in ("-o", f"{key}={value}")]
+        return private_apt_options(self.state, extra)
 
     def run(self, args: Sequence[str], cwd: Path | None = None) -> str:
         """Run apt-get with the private options; return stdout or raise BinaryError."""
-        command = ["apt-get", "-q", *self._options(), *args]
-        try:
-            done = subprocess.run(
-                command,
-                cwd=cwd,
-                capture_output=True,
-                text=True,
-                timeout=_APT_TIMEOUT_S,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise BinaryError(f"apt-get {' '.join(args)}: {exc}") from exc
-        if done.returncode != 0:
-            tail = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-            raise BinaryError(f"apt-get {' '.join(args)} failed: {tail}")
-        return done.stdout
+        return run_apt("apt-get", self._options(), args, cwd, BinaryError)
 
     def ensure_ready(self) -> None:
         """Write the private sources and status; update indexes older than a day."""

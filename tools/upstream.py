@@ -255,6 +255,48 @@ def _version_key(version: str) -> list[tuple[int, int | str]]:
     ]
 
 
+def private_apt_options(state: Path, extra: dict[str, str] | None = None) -> list[str]:
+    """``-o`` options that point apt at a private state directory (the system's is only read
+    for its mirror), plus ``extra`` options."""
+    options = {
+        "Dir::Etc::SourceList": str(state / "sources.list"),
+        "Dir::Etc::SourceParts": "/nonexistent",
+        "Dir::State::Lists": str(state / "lists"),
+        "Dir::Cache": str(state / "cache"),
+        "Dir::Cache::Archives": str(state / "archives"),
+        **(extra or {}),
+    }
+    if os.geteuid() == 0:
+        options["APT::Sandbox::User"] = "root"
+    return [arg for key, value in options.items() for arg in ("-o", f"{key}={value}")]
+
+
+def run_apt(
+    tool: str,
+    options: Sequence[str],
+    args: Sequence[str],
+    cwd: Path | None = None,
+    error: type[Exception] = UpstreamError,
+) -> str:
+    """Run an apt tool with ``options``; return its stdout or raise ``error`` with its last
+    line of stderr."""
+    try:
+        done = subprocess.run(
+            [tool, "-q", *options, *args],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=_APT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise error(f"{tool} {' '.join(args)}: {exc}") from exc
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+        raise error(f"{tool} {' '.join(args)} failed: {tail}")
+    return done.stdout
+
+
 class _Apt:
     """apt-get and apt-cache bound to a private state directory under the cache."""
 
@@ -264,36 +306,11 @@ class _Apt:
 
     def _options(self) -> list[str]:
         """The ``-o`` options that isolate apt from the system's state."""
-        state = self.state
-        options = {
-            "Dir::Etc::SourceList": str(state / "sources.list"),
-            "Dir::Etc::SourceParts": "/nonexistent",
-            "Dir::State::Lists": str(state / "lists"),
-            "Dir::Cache": str(state / "cache"),
-            "Dir::Cache::Archives": str(state / "archives"),
-        }
-        if os.geteuid() == 0:
-            options["APT::Sandbox::User"] = "root"
-        return [arg for key, value in options.items() for arg in ("-o", f"{key}={value}")]
+        return private_apt_options(self.state)
 
     def _run(self, tool: str, args: Sequence[str], cwd: Path | None = None) -> str:
         """Run an apt tool with the private options; return stdout or raise UpstreamError."""
-        command = [tool, "-q", *self._options(), *args]
-        try:
-            done = subprocess.run(
-                command,
-                cwd=cwd,
-                capture_output=True,
-                text=True,
-                timeout=_APT_TIMEOUT_S,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise UpstreamError(f"{tool} {' '.join(args)}: {exc}") from exc
-        if done.returncode != 0:
-            tail = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
-            raise UpstreamError(f"{tool} {' '.join(args)} failed: {tail}")
-        return done.stdout
+        return run_apt(tool, self._options(), args, cwd)
 
     def _write_sources(self) -> None:
         """Write deb-src lines for every suite, built from the system's mirror."""
