@@ -46,6 +46,7 @@ from bench_evaluate import (  # bench/ is a script folder, not a package
     CPP_SUFFIXES,
     RESULTS_DIR,
     Measurement,
+    _json_or_empty,
     machine_facts,
     run_measured,
     warm_cache,
@@ -88,7 +89,7 @@ def measure_child(tool: str, tree: Path, out: Path, jobs: int) -> Measurement:
     """Measure this script in a child process, keeping ``tool``'s analyzers."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", tool, str(tree),
                "--jobs", str(jobs), "--out", str(out)]  # fmt: skip
-    return run_measured(tool, command, digest=_last_json)
+    return run_measured(tool, command, digest=_json_or_empty)
 
 
 def measure_assay(tree: Path, out: Path, jobs: int) -> Measurement:
@@ -118,15 +119,6 @@ def measure_jscpd(tree: Path, out: Path, jobs: int, binary: Path) -> Measurement
         stats = json.loads(report.read_text(encoding="utf-8"))["statistics"]["total"]
         measurement.details = {"statistics": stats}
     return measurement
-
-
-def _last_json(text: str) -> dict[str, Any]:
-    lines = text.strip().splitlines()
-    try:
-        value = json.loads(lines[-1]) if lines else {}
-    except json.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 # --- the 4x tree ----------------------------------------------------------------------------
