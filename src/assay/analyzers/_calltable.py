@@ -8,13 +8,11 @@ is the bounded (checked) or the unbounded variant. Users add their own wrappers 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
+from assay.analyzers._rule_rows import rule_table
 from assay.errors import ConfigError
 from assay.model import Severity
 
@@ -77,18 +75,12 @@ class CallTable:
         return hash(self.names)
 
 
-@cache
-def _builtin_document() -> dict[str, Any]:
-    text = (resources.files("assay") / "rules" / "unsafe_calls.toml").read_text("utf-8")
-    return tomllib.loads(text)
-
-
 def load_table(settings: Mapping[str, Any]) -> CallTable:
     """The built-in rows with the user's ``functions`` rows merged over them by name."""
     unknown = sorted(set(settings) - {"functions"})
     if unknown:
         raise ConfigError(f"unknown settings: {', '.join(unknown)}")
-    document = _builtin_document()
+    document = rule_table("unsafe_calls.toml")
     families: Mapping[str, Mapping[str, Any]] = document["families"]
     extra = settings.get("functions", [])
     if not isinstance(extra, Sequence) or isinstance(extra, str):

@@ -14,12 +14,12 @@ import bisect
 import ipaddress
 import re
 import sys
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
+
+from assay.analyzers._rule_rows import rule_table
 
 # NOTE: every pattern starts with a literal or a character set, so that the regular-expression
 # engine skips ahead at C speed; boundaries are checked around each hit instead of with
@@ -68,8 +68,7 @@ class Match:
 @cache
 def tables() -> Mapping[str, Any]:
     """The parsed ``endpoints.toml``."""
-    text = (resources.files("assay") / "rules" / "endpoints.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return rule_table("endpoints.toml")
 
 
 @cache

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
+from functools import cache
+from importlib import resources
 from typing import Any
 
 from assay.model import Rule, RuleId, Severity
@@ -21,3 +24,11 @@ def rule_from_row(category: str, key: str, row: Mapping[str, Any]) -> Rule:
         example=row.get("example", ""),
         alternative=row.get("alternative", ""),
     )
+
+
+@cache
+def rule_table(name: str) -> dict[str, Any]:
+    """The parsed rule file ``src/assay/rules/NAME`` shipped with the package, read once per
+    process. Shared: callers must not change it."""
+    text = (resources.files("assay") / "rules" / name).read_text("utf-8")
+    return tomllib.loads(text)

@@ -7,13 +7,12 @@ and prefixes (a name ending in ``*``). The most severe class that lists a name w
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from assay.analyzers._rule_rows import rule_table
 from assay.model import Severity
 
 UNCLASSIFIED = "unclassified"
@@ -52,8 +51,7 @@ def normal(name: str) -> str:
 @cache
 def document() -> Mapping[str, Any]:
     """The parsed ``suppressions.toml``."""
-    text = (resources.files("assay") / "rules" / "suppressions.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return rule_table("suppressions.toml")
 
 
 @cache

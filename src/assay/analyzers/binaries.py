@@ -10,15 +10,13 @@ the OS, the knowledge base's verdicts and the comparison with the source copies
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from assay.analyzers._calltable import CallTable, load_table
-from assay.analyzers._rule_rows import rule_from_row
+from assay.analyzers._rule_rows import rule_from_row, rule_table
 from assay.analyzers.interface import AnalyzerFailure, Content, FileResult
 from assay.binaries import archive, elf, findings, signatures, system
 from assay.binaries.summary import BinariesAggregator
@@ -35,8 +33,8 @@ VERSION = "1"
 @cache
 def rules() -> tuple[Rule, ...]:
     """The category's rules, from ``rules/binaries.toml``."""
-    text = (resources.files("assay") / "rules" / "binaries.toml").read_text("utf-8")
-    return tuple(rule_from_row(ID, key, row) for key, row in sorted(tomllib.loads(text).items()))
+    rows = sorted(rule_table("binaries.toml").items())
+    return tuple(rule_from_row(ID, key, row) for key, row in rows)
 
 
 def elf_data(facts: elf.ElfFacts, table: CallTable) -> dict[str, JSONValue]:

@@ -11,17 +11,15 @@ the method and how figures compare with jscpd.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from assay.analyzers._clone_anchors import Geometry, Mode, anchors
 from assay.analyzers._clone_summary import CloneSummary, streams_data
 from assay.analyzers._clone_tokens import tokenize
-from assay.analyzers._rule_rows import rule_from_row
+from assay.analyzers._rule_rows import rule_from_row, rule_table
 from assay.analyzers.interface import FileResult, SourceOnly
 from assay.errors import ConfigError
 from assay.ingest.interface import SourceFile
@@ -46,8 +44,7 @@ off by default: it is most of the work on a tree of libraries and reported as co
 @cache
 def rules() -> tuple[Rule, ...]:
     """The two rules: exact and renamed clone classes."""
-    text = (resources.files("assay") / "rules" / "clones.toml").read_text("utf-8")
-    return tuple(rule_from_row(ID, row["key"], row) for row in tomllib.loads(text)["rules"])
+    return tuple(rule_from_row(ID, row["key"], row) for row in rule_table("clones.toml")["rules"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,11 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from assay.analyzers._complexity_summary import Summary, file_figures
 from assay.analyzers._functions import FunctionMetrics, measure
-from assay.analyzers._rule_rows import rule_from_row
+from assay.analyzers._rule_rows import rule_from_row, rule_table
 from assay.analyzers.interface import FileResult, SourceOnly
 from assay.errors import AnalyzerError, ConfigError
 from assay.ingest.interface import SourceFile
@@ -61,9 +60,8 @@ def value_of(function: FunctionMetrics, metric: str) -> int:
 @cache
 def default_limits() -> tuple[Limit, ...]:
     """The rules of ``rules/complexity.toml`` with their default thresholds, in METRICS order."""
-    text = (resources.files("assay") / "rules" / "complexity.toml").read_text("utf-8")
     try:
-        limits = {row["metric"]: _limit(row) for row in tomllib.loads(text)["rules"]}
+        limits = {row["metric"]: _limit(row) for row in rule_table("complexity.toml")["rules"]}
         return tuple(limits[metric] for metric in METRICS)
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise AnalyzerError(f"rules/complexity.toml: invalid rule rows: {exc}") from exc

@@ -10,11 +10,9 @@ function definition, or a header no evaluated file includes, every call in the t
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from assay.analyzers._callsites import SiteKind, sites
@@ -23,7 +21,7 @@ from assay.analyzers._defeat_index import DefeatIndex
 from assay.analyzers._defeats import Defeat, defeat_of
 from assay.analyzers._includes import includes_of
 from assay.analyzers._lexical import Matcher
-from assay.analyzers._rule_rows import rule_from_row
+from assay.analyzers._rule_rows import rule_from_row, rule_table
 from assay.analyzers.interface import FileResult, SourceOnly
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, Rule
@@ -61,8 +59,7 @@ def scan(parsed: ParsedFile, table: CallTable) -> FileResult:
 @cache
 def rules() -> tuple[Rule, ...]:
     """The documented rules, one per way of defeating a bound."""
-    text = (resources.files("assay") / "rules" / "safe_defeated.toml").read_text("utf-8")
-    return tuple(_rule(row) for row in tomllib.loads(text)["rules"])
+    return tuple(_rule(row) for row in rule_table("safe_defeated.toml")["rules"])
 
 
 def _rule(row: Mapping[str, Any]) -> Rule:

@@ -9,16 +9,14 @@ text files through the byte scan only. Values are always redacted (``_secret_red
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from assay.analyzers._backdoor import indicators
 from assay.analyzers._backdoor_listen import listeners
-from assay.analyzers._rule_rows import rule_from_row
+from assay.analyzers._rule_rows import rule_from_row, rule_table
 from assay.analyzers._secret_c import compares
 from assay.analyzers._secret_files import scan_bytes
 from assay.analyzers._secret_index import SecretIndex
@@ -39,8 +37,7 @@ MAX_TEXT_BYTES = 16 * 1024**2
 @cache
 def rules() -> tuple[Rule, ...]:
     """The documented rules of ``rules/secrets.toml``."""
-    text = (resources.files("assay") / "rules" / "secrets.toml").read_text("utf-8")
-    return tuple(rule_from_row(ID, row["key"], row) for row in tomllib.loads(text)["rules"])
+    return tuple(rule_from_row(ID, row["key"], row) for row in rule_table("secrets.toml")["rules"])
 
 
 def scan_source(parsed: ParsedFile) -> FileResult:

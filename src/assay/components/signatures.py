@@ -14,9 +14,10 @@ import string
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from assay.analyzers._rule_rows import rule_table
 
 _WILDCARDS = frozenset("*?[")
 _STRIP = "-+._ "
@@ -170,19 +171,13 @@ def _parse(document: Mapping[str, Any]) -> tuple[list[Library], list[Signature]]
 
 def load_signatures(extra: Path | None = None) -> SignatureSet:
     """The built-in rows, plus those of the user's TOML file ``extra`` (same format)."""
-    libraries, rows = _parse(_builtin_document())
+    libraries, rows = _parse(rule_table("signatures.toml"))
     if extra is not None:
         more_libraries, more_rows = _parse(tomllib.loads(extra.read_text(encoding="utf-8")))
         known = {lib.name for lib in libraries}
         libraries.extend(lib for lib in more_libraries if lib.name not in known)
         rows.extend(more_rows)
     return SignatureSet.of(libraries, rows)
-
-
-@functools.cache
-def _builtin_document() -> dict[str, Any]:
-    text = (resources.files("assay") / "rules" / "signatures.toml").read_text("utf-8")
-    return tomllib.loads(text)
 
 
 @functools.cache

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from assay import sandbox
-from assay.analyzers._rule_rows import rule_from_row
+from assay.analyzers._rule_rows import rule_from_row, rule_table
 from assay.model import RawFinding, Rule, RuleId
 from assay.rebuild.build import NOT_VARIED, VARIATIONS
 from assay.rebuild.interface import Build, Comparison, Verdict
@@ -48,8 +46,8 @@ class Pair:
 @cache
 def rules() -> tuple[Rule, ...]:
     """The category's rules, from ``rules/equivalence.toml``."""
-    text = (resources.files("assay") / "rules" / "equivalence.toml").read_text("utf-8")
-    return tuple(rule_from_row(CATEGORY, k, row) for k, row in sorted(tomllib.loads(text).items()))
+    rows = sorted(rule_table("equivalence.toml").items())
+    return tuple(rule_from_row(CATEGORY, key, row) for key, row in rows)
 
 
 def refusals(log: str) -> list[str]:

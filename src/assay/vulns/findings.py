@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
-from importlib import resources
 from typing import Any
 
-from assay.analyzers._rule_rows import rule_from_row
+from assay.analyzers._rule_rows import rule_from_row, rule_table
 from assay.model import Component, RawFinding, Rule, RuleId, Severity
 from assay.vulns.match import Assessment, Hit, Support
 from assay.vulns.versions import key
@@ -23,8 +21,7 @@ _SEVERITY = {
 @cache
 def rules() -> tuple[Rule, ...]:
     """The category's rules, from ``rules/vulnerabilities.toml``."""
-    text = (resources.files("assay") / "rules" / "vulnerabilities.toml").read_text("utf-8")
-    rows = tomllib.loads(text)
+    rows = rule_table("vulnerabilities.toml")
     return tuple(rule_from_row(CATEGORY, key, row) for key, row in sorted(rows.items()))
 
 
