@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from assay import __version__, analyzers, cache, cluster
+from assay.analyzers import binaries as binary_findings
 from assay.analyzers.interface import Aggregator, FileAnalyzer, PathContext
+from assay.binaries import correlate as binary_correlate
 from assay.components import compile_db, inventory
 from assay.components.copies import Ownership, identify, relative_to_root
 from assay.components.kb import KnowledgeBase, open_default
@@ -129,14 +131,13 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         ),
         **_finish(state),
     }
-    if "binaries" in sections:  # binary components vs the KB and the source (issue #6)
-        from assay.analyzers.binaries import rules as binary_rules
-        from assay.binaries.correlate import complete
-
+    if "binaries" in sections:  # binary components vs the KB and the source copies
         has_source = any(f.kind in SOURCE_KINDS for f in ingested.files)
-        sections["binaries"], pairs = complete(sections["binaries"], found, known, has_source)
-        _store_pairs(state, "binaries", binary_rules(), pairs)
-        state.store.close_writing()  # commit the findings stored after the aggregators'
+        sections["binaries"], pairs = binary_correlate.complete(
+            sections["binaries"], found, known, has_source
+        )
+        _store_pairs(state, "binaries", binary_findings.rules(), pairs)
+    state.store.close_writing()
     files = _inventory(ingested.files, units, out_of_scope, state, ingested.links)
     counts = state.store.counts()
     state.store.close()
@@ -449,7 +450,6 @@ def _finish(state: _Run) -> dict[str, Mapping[str, object]]:
         summary, findings = aggregator.finish()
         _store_pairs(state, analyzer.id, analyzer.rules(), findings)
         sections[analyzer.id] = dict(summary)
-    state.store.close_writing()
     return sections
 
 
