@@ -19,7 +19,7 @@ import pickle
 import sqlite3
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import fields
 from pathlib import Path
 from types import TracebackType
@@ -36,6 +36,8 @@ FILE_NAME = "results.sqlite"
 DEFAULT_LIMIT = 2 << 30
 """Default size limit: 2 GiB of compressed results."""
 _COMMIT_EVERY = 512
+_LOOKUP_CHUNK = 500
+"""Keys per batched lookup (well below SQLite's limit of bound parameters)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outcome (
     key BLOB PRIMARY KEY,
@@ -122,8 +124,9 @@ def decode(key: int, blob: bytes) -> Outcome:
 class ResultCache:
     """One SQLite file of encoded outcomes, trimmed to ``limit`` bytes on close.
 
-    Reads and writes happen in the main process only (lookups before work is submitted,
-    stores as outcomes arrive). Reads run outside transactions; writes are buffered and
+    Reads and writes happen in the main process only (which keys are present is looked up
+    before work is submitted, the stored outcomes are read in batches while it runs, new
+    ones are stored as they arrive). Reads run outside transactions; writes are buffered and
     committed in short ``BEGIN IMMEDIATE`` transactions of up to 512, so other assay
     processes can use the same file at the same time (WAL, busy timeout).
     """
@@ -167,6 +170,38 @@ class ResultCache:
         if len(self._used) >= _COMMIT_EVERY:
             self._flush()
         return bytes(row[0])
+
+    def present(self, keys: Sequence[bytes]) -> set[bytes]:
+        """Which of ``keys`` have a stored outcome, looked up ``_LOOKUP_CHUNK`` at a time
+        (none, with a warning, when the read fails: every unit is then computed)."""
+        found: set[bytes] = set()
+        try:
+            for chunk in _chunks(keys):
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key FROM outcome WHERE key IN ({marks})"
+                found.update(bytes(row[0]) for row in self._db.execute(query, chunk))
+        except sqlite3.Error as exc:
+            log.warning("result cache %s: cannot read: %s", self.path, exc)
+            return set()
+        return found
+
+    def get_many(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
+        """The encoded outcomes stored under ``keys`` (at most ``_LOOKUP_CHUNK`` per query),
+        by key; a key without one is absent (all are, when the read fails)."""
+        found: dict[bytes, bytes] = {}
+        try:
+            for chunk in _chunks(keys):
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT key, value FROM outcome WHERE key IN ({marks})"
+                found.update((bytes(k), bytes(v)) for k, v in self._db.execute(query, chunk))
+        except sqlite3.Error as exc:
+            log.warning("result cache %s: cannot read: %s", self.path, exc)
+            return {}
+        self.hits += len(found)
+        self._used.extend(found)
+        if len(self._used) >= _COMMIT_EVERY:
+            self._flush()
+        return found
 
     def put(self, key: bytes, value: bytes) -> None:
         """Store an encoded outcome under ``key`` (written with the next batch)."""
@@ -228,3 +263,9 @@ class ResultCache:
             log.warning("result cache %s: results not stored: %s", self.path, exc)
         self._puts.clear()
         self._used.clear()
+
+
+def _chunks(keys: Sequence[bytes]) -> Iterator[Sequence[bytes]]:
+    """``keys`` in slices of at most ``_LOOKUP_CHUNK``."""
+    for start in range(0, len(keys), _LOOKUP_CHUNK):
+        yield keys[start : start + _LOOKUP_CHUNK]

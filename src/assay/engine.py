@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from itertools import islice
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,10 @@ WORK_DIR = ".assay"
 STORE_NAME = "findings.sqlite"
 _BATCH_BYTES = 1 << 20
 _BATCH_FILES = 32
+_LOOKUP_BATCH = 500
+"""Cached outcomes read from the result cache per query."""
+_READY_STEP = 64
+"""Cached outcomes yielded between two polls of the pool."""
 HUGE_BYTES = 4 << 20
 """A file this large gets a batch of its own, and only one such batch runs at a time: its
 parse tree alone can take 300 MiB (OpenSSL's 8 MB ``drbg_cavs_data.c``), and two at once on
@@ -236,7 +241,13 @@ def _execute(
     snapshots: Mapping[str, Any],
 ) -> Iterator[Outcome]:
     """Every unit's outcome: from the result cache where it holds one, else computed (and
-    stored as it arrives). In-process runs keep the order of a run without the cache."""
+    stored as it arrives). In-process runs keep the order of a run without the cache.
+
+    Parallel runs look every key up first (in batches), submit the misses to the pool or
+    cluster, and decode the hits while the workers compute: the main process attributes
+    cached outcomes instead of waiting. Aggregators do not depend on arrival order (pool
+    completion order already varies from run to run).
+    """
     if options.no_cache or options.cache_dir is None:
         yield from _compute(units, units, chosen, options, skipped)
         return
@@ -247,20 +258,37 @@ def _execute(
     context = cache.context_key(chosen, options.settings, options.parse, snapshots)
     in_process = options.scheduler is None and options.jobs <= 1
     with opened as results:
-        misses: list[_Unit] = []
-        keys: dict[int, bytes] = {}
-        for unit in units:
-            key = cache.task_key(context, unit.sha256, unit.task)
-            blob = results.get(key)
-            if blob is not None:
-                yield cache.decode(unit.task.key, blob)
-            elif in_process:
+        pairs = [(unit, cache.task_key(context, unit.sha256, unit.task)) for unit in units]
+        if in_process:
+            yield from _cached(results, pairs, chosen, options)
+            return
+        present = results.present([key for _, key in pairs])
+        misses = [unit for unit, key in pairs if key not in present]
+        keys = {unit.task.key: key for unit, key in pairs if key not in present}
+        hits = _cached(results, [(u, k) for u, k in pairs if k in present], chosen, options)
+        for outcome in _compute(misses, units, chosen, options, skipped, hits):
+            key = keys.get(outcome.key)
+            yield outcome if key is None else _remember(results, key, outcome)
+
+
+def _cached(
+    results: cache.ResultCache,
+    pairs: Sequence[tuple[_Unit, bytes]],
+    chosen: tuple[FileAnalyzer, ...],
+    options: Options,
+) -> Iterator[Outcome]:
+    """The outcomes of ``pairs`` (unit, key) in order, read a batch of keys at a time; a
+    unit without a stored outcome (a miss, or one another process trimmed since the lookup)
+    is computed here, in-process, and stored."""
+    for start in range(0, len(pairs), _LOOKUP_BATCH):
+        chunk = pairs[start : start + _LOOKUP_BATCH]
+        blobs = results.get_many([key for _, key in chunk])
+        for unit, key in chunk:
+            blob = blobs.pop(key, None)
+            if blob is None:
                 yield _remember(results, key, run(unit.task, chosen, options.parse))
             else:
-                misses.append(unit)
-                keys[unit.task.key] = key
-        for outcome in _compute(misses, units, chosen, options, skipped):
-            yield _remember(results, keys[outcome.key], outcome)
+                yield cache.decode(unit.task.key, blob)
 
 
 def _remember(results: cache.ResultCache, key: bytes, outcome: Outcome) -> Outcome:
@@ -276,20 +304,41 @@ def _compute(
     chosen: tuple[FileAnalyzer, ...],
     options: Options,
     skipped: list[Skipped],
+    ready: Iterator[Outcome] | None = None,
 ) -> Iterator[Outcome]:
     """Run the tasks of ``todo`` on the cluster when a scheduler is given, in-process for
-    ``jobs == 1``, else on a process pool (``units`` is the whole table, indexed by key)."""
+    ``jobs == 1``, else on a process pool (``units`` is the whole table, indexed by key).
+
+    ``ready`` (outcomes known without work, i.e. cache hits) are yielded too, once the work
+    is submitted, so the workers compute while the caller consumes them.
+    """
+    ready = ready if ready is not None else iter(())
     if options.scheduler:
-        yield from cluster.run(
+        computed = cluster.run(
             options.scheduler, list(_batches(todo)), chosen, options.parse, options.shared_path,
             lambda batch: _crashed(batch, units, skipped),
         )  # fmt: skip
+        yield from _interleave(computed, ready, len(units) // max(1, len(todo)) + 1)
         return
     if options.jobs <= 1 or len(todo) < 2:
+        yield from ready
         for unit in todo:
             yield run(unit.task, chosen, options.parse)
         return
-    yield from _pooled(list(_batches(todo)), chosen, options, skipped, units)
+    yield from _pooled(list(_batches(todo)), chosen, options, skipped, units, ready)
+
+
+def _interleave(
+    computed: Iterator[Outcome], ready: Iterator[Outcome], share: int
+) -> Iterator[Outcome]:
+    """Each computed outcome followed by ``share`` ready ones, then the ready ones left.
+
+    Starting ``computed`` submits its work; while it is suspended, the work in flight goes on.
+    """
+    for outcome in computed:
+        yield outcome
+        yield from islice(ready, share)
+    yield from ready
 
 
 def _pooled(
@@ -298,13 +347,18 @@ def _pooled(
     options: Options,
     skipped: list[Skipped],
     units: Sequence[_Unit],
+    ready: Iterator[Outcome] | None = None,
 ) -> Iterator[Outcome]:
     """Keep ``2 * jobs`` batches in flight on a process pool.
 
-    A worker that dies (e.g. a native crash on hostile input) breaks the pool: the batches in
-    flight are retried one task at a time on a fresh pool, and a task that breaks it again is
-    recorded as skipped. The run goes on.
+    Outcomes in ``ready`` are yielded ``_READY_STEP`` at a time whenever no batch has
+    completed, after the first batches are submitted: the pool works while the caller
+    consumes them. A worker that dies (e.g. a native crash on hostile input) breaks the
+    pool: the batches in flight are retried one task at a time on a fresh pool, and a task
+    that breaks it again is recorded as skipped. The run goes on.
     """
+    ready = ready if ready is not None else iter(())
+    more = True
     pending = list(reversed(batches))
     while pending:
         broken: list[list[Task]] = []
@@ -317,7 +371,7 @@ def _pooled(
             while (pending or inflight) and not broken:
                 if not _fill(pool, pending, inflight, units, 2 * options.jobs) or not inflight:
                     break
-                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                done, _ = wait(inflight, 0 if more else None, FIRST_COMPLETED)
                 for future in done:
                     batch = inflight.pop(future)
                     try:
@@ -327,10 +381,23 @@ def _pooled(
                         continue
                     completed += 1
                     yield from outcomes
+                if more and not done:
+                    more = yield from _step(ready, _READY_STEP)
             broken.extend(inflight.values())
         if (broken or pending) and not completed and all(len(b) > 1 for b in broken):
             raise AssayError("worker processes could not start (run assay from a script file)")
         _retry_alone(broken, pending, units, skipped)
+    yield from ready
+
+
+def _step(ready: Iterator[Outcome], count: int) -> Generator[Outcome, None, bool]:
+    """Yield up to ``count`` outcomes of ``ready``; ``False`` once it is exhausted."""
+    for _ in range(count):
+        outcome = next(ready, None)
+        if outcome is None:
+            return False
+        yield outcome
+    return True
 
 
 def _fill(
