@@ -3,7 +3,7 @@
 Indexing every token window of a 5-million-line tree would cost gigabytes; instead each file
 offers *anchors*: the first token of every line, plus one every ``gap`` tokens along lines
 longer than that (``gap`` is a fifth of ``min_tokens``; C lines average five tokens). The
-key of an anchor is the CRC-32 of its window of ``window`` tokens (kinds in normalised mode,
+key of an anchor is a 32-bit hash of its window of ``window`` tokens (kinds in normalised mode,
 exact hashes in exact mode). With ``window + gap == min_tokens``, every clone of at least
 ``min_tokens`` tokens whose copies break lines alike has an anchor in its first ``gap``
 tokens, whose whole window lies inside the clone in every copy, so equal keys find it; the
@@ -12,15 +12,22 @@ match is then extended token by token in both directions.
 
 from __future__ import annotations
 
-import zlib
-from array import array
 from dataclasses import dataclass
 from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
 
 from assay.analyzers._clone_tokens import TokenStreams
 
 EXACT_WIDTH = 2
 """Bytes per token in ``TokenStreams.exact``."""
+_BASE = np.uint64(0x100000001B3)
+"""Odd multiplier of the window hash (the 64-bit FNV prime)."""
+_INVERSE = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+"""Its inverse modulo 2**64."""
+_MIX = np.uint64(0xBF58476D1CE4E5B9)
+"""Multiplier of the final mix (splitmix64's)."""
 
 
 class Mode(StrEnum):
@@ -57,29 +64,53 @@ def stream_of(streams: TokenStreams, mode: Mode) -> tuple[bytes, int]:
     return streams.kinds, 1
 
 
-def anchor_positions(streams: TokenStreams, geometry: Geometry) -> list[int]:
+def anchor_positions(streams: TokenStreams, geometry: Geometry) -> npt.NDArray[np.uint64]:
     """Token positions of the anchors of one file (line starts, and every ``gap`` along)."""
-    starts = streams.line_starts
-    last = streams.count - geometry.window
-    positions: list[int] = []
-    gap = geometry.gap
-    ends = [*starts[1:], streams.count]
-    for start, end in zip(starts, ends, strict=True):
-        if start < end and start <= last:
-            positions.extend(range(start, min(end, last + 1), gap))
-    return positions
+    count = streams.count
+    last = count - geometry.window
+    if last < 0:
+        return np.zeros(0, dtype=np.uint64)
+    starts = np.frombuffer(streams.line_starts, dtype=np.uint32).astype(np.int64)
+    starts = starts[starts < count]
+    line_start = np.zeros(count, dtype=np.int64)
+    line_start[starts] = starts  # each token's line begins at the last start at or before it
+    np.maximum.accumulate(line_start, out=line_start)
+    tokens = np.arange(last + 1, dtype=np.int64)
+    chosen = tokens[(tokens - line_start[: last + 1]) % geometry.gap == 0]
+    result: npt.NDArray[np.uint64] = chosen.astype(np.uint64)
+    return result
+
+
+def _window_hashes(data: bytes, width: int, window: int) -> npt.NDArray[np.uint64]:
+    """A 64-bit polynomial hash of every window of ``window`` tokens, all at once.
+
+    With ``S[i]`` the sum of ``t[j] * B**j`` for ``j < i`` (arithmetic modulo 2**64, where an
+    odd ``B`` has an inverse), the window at ``p`` hashes to ``(S[p + window] - S[p]) / B**p``;
+    a final multiply-xorshift mixes the high half, which becomes the key.
+    """
+    tokens = np.frombuffer(data, dtype=np.uint8 if width == 1 else np.uint16).astype(np.uint64)
+    count = len(tokens)
+    with np.errstate(over="ignore"):
+        powers = np.cumprod(np.full(count, _BASE, dtype=np.uint64), dtype=np.uint64)
+        powers = np.concatenate((np.ones(1, dtype=np.uint64), powers[:-1]))
+        sums = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(tokens * powers)))
+        windows = count - window + 1
+        inverse = np.cumprod(np.full(windows, _INVERSE, dtype=np.uint64), dtype=np.uint64)
+        inverse = np.concatenate((np.ones(1, dtype=np.uint64), inverse[:-1]))
+        hashes: npt.NDArray[np.uint64] = (sums[window:] - sums[:windows]) * inverse
+        hashes ^= hashes >> np.uint64(31)
+        hashes *= _MIX
+        hashes ^= hashes >> np.uint64(29)
+    return hashes
 
 
 def anchors(streams: TokenStreams, mode: Mode, geometry: Geometry) -> bytes:
     """The anchors of one file as packed ``key << 32 | position`` unsigned 64-bit values."""
+    positions = anchor_positions(streams, geometry)
+    if not len(positions):
+        return b""
     data, width = stream_of(streams, mode)
-    size = geometry.window * width
-    crc32 = zlib.crc32
-    packed = array(
-        "Q",
-        [
-            (crc32(data[p * width : p * width + size]) << 32) | p
-            for p in anchor_positions(streams, geometry)
-        ],
-    )
+    hashes = _window_hashes(data, width, geometry.window)[positions.astype(np.int64)]
+    keys = hashes >> np.uint64(32)
+    packed: npt.NDArray[np.uint64] = (keys << np.uint64(32)) | positions
     return packed.tobytes()

@@ -1,7 +1,7 @@
 """Clone matching over the whole tree: equal anchor keys → pairs extended both ways → classes.
 
 Runs once, in the main process, over the token streams of every unique content. Anchors are
-grouped by key with a bucketed sort (no dictionary of millions of entries); each pair of
+grouped by key with one numpy sort (no dictionary of millions of entries); each pair of
 places with equal keys is extended token by token, comparing slices in C, and kept when it
 reaches ``min_tokens`` tokens and ``min_lines`` lines. Locations of equal extent that were
 paired are joined into classes (union-find). Within one content, the two places of a pair
@@ -10,9 +10,11 @@ never overlap, so a repeated table yields clones of its halves, not of itself sh
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
 
 from assay.analyzers._clone_anchors import Geometry, Mode, stream_of
 from assay.analyzers._clone_tokens import TokenStreams
@@ -25,7 +27,6 @@ MAX_PARTNERS = 64
 """Places paired with the first of a group of equal ``min_tokens`` contexts (tables and
 generated code repeat one window thousands of times)."""
 _CHUNK = 64
-_BUCKET_BITS = 16
 _POSITION_BITS = 24
 _LIMIT = 1 << _POSITION_BITS
 
@@ -77,30 +78,16 @@ class Corpus:
     """Candidate pairs not compared: both contents lie wholly in code of one library."""
     skipped_groups: int = 0
     """Groups of places with one anchor key, all in code of one library, not compared."""
-    _buckets: list[array[int]] = field(
-        default_factory=lambda: [array("Q") for _ in range(1 << _BUCKET_BITS)]
-    )
+    _anchors: list[bytes] = field(default_factory=list)
+    """Per content, its packed anchors (until matching reads them)."""
 
     def add(self, streams: TokenStreams, anchors: bytes) -> int:
-        """Index one unique content; its number.
-
-        Each anchor goes to the bucket of the top 16 bits of its key, packed as the low 16
-        key bits, the content number (24 bits) and the token position (24 bits).
-        """
+        """Index one unique content; its number."""
         content = len(self.streams)
         if content >= _LIMIT:
             raise ValueError(f"more than {_LIMIT} unique contents to match")
         self.streams.append(streams)
-        values = array("Q")
-        values.frombytes(anchors)
-        buckets = self._buckets
-        tag = content << _POSITION_BITS
-        for value in values:
-            position = value & 0xFFFFFFFF
-            if position >= _LIMIT:
-                self.dropped += 1
-                continue
-            buckets[value >> 48].append(((value >> 32) & 0xFFFF) << 48 | tag | position)
+        self._anchors.append(anchors)
         return content
 
     def classes(self) -> list[CloneClass]:
@@ -122,9 +109,6 @@ class Corpus:
         covered: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
         libraries, copies = self.library_of, self.copies_of
         for group in self._groups():
-            if libraries and not self.library_internal and _one_library(group, libraries):
-                self.skipped_groups += 1
-                continue
             for (ca, pa), (cb, pb) in self._candidates(group):
                 # Code shared by copies of one library (e.g. two OpenSSL versions) is one
                 # library's code: the inventory reports the copies, they are not compared.
@@ -148,20 +132,60 @@ class Corpus:
                     yield pair
 
     def _groups(self) -> Iterator[list[tuple[int, int]]]:
-        """Places (content, token) sharing one anchor key, bucket by bucket (freed as read)."""
-        mask = (1 << _POSITION_BITS) - 1
-        for index, bucket in enumerate(self._buckets):
-            self._buckets[index] = array("Q")
-            if len(bucket) < 2:
-                continue
-            ordered = sorted(bucket)
-            del bucket
-            start = 0
-            for end in range(1, len(ordered) + 1):
-                if end == len(ordered) or ordered[end] >> 48 != ordered[start] >> 48:
-                    if end - start > 1:
-                        yield [((v >> _POSITION_BITS) & mask, v & mask) for v in ordered[start:end]]
-                    start = end
+        """Places (content, token) sharing one anchor key, in key order (each group sorted).
+
+        All anchors are sorted at once (numpy, stable: contents were added in order and each
+        content's positions ascend); groups of one place are dropped, and, unless
+        ``library_internal``, so are groups lying wholly in code of one library, counted in
+        ``skipped_groups``. The index is freed before the first group is yielded.
+        """
+        places = self._index()
+        if places is None:
+            return
+        keys, contents, positions = places
+        order = np.argsort(keys, kind="stable")
+        keys, contents, positions = keys[order], contents[order], positions[order]
+        del order
+        first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        sizes = np.diff(np.append(first, len(keys)))
+        del keys
+        keep = sizes > 1
+        if self.library_of and not self.library_internal:
+            library = np.asarray(self.library_of, dtype=np.int64)[contents]
+            low = np.minimum.reduceat(library, first)
+            high = np.maximum.reduceat(library, first)
+            one = keep & (low == high) & (low >= 0)
+            self.skipped_groups += int(np.count_nonzero(one))
+            keep &= ~one
+        kept = np.repeat(keep, sizes)
+        content_list, position_list = contents[kept].tolist(), positions[kept].tolist()
+        ends = np.cumsum(sizes[keep]).tolist()
+        del contents, positions, first, sizes, keep, kept
+        start = 0
+        for end in ends:
+            yield list(zip(content_list[start:end], position_list[start:end], strict=True))
+            start = end
+
+    def _index(
+        self,
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+        """Every anchor's key, content and position (anchors past token 2**24 are dropped and
+        counted); ``None`` when none is left. Frees the per-content anchors."""
+        chunks = [np.frombuffer(a, dtype=np.uint64) for a in self._anchors]
+        self._anchors = []
+        if not chunks:
+            return None
+        counts = [len(c) for c in chunks]
+        packed = np.concatenate(chunks)
+        del chunks
+        contents = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+        positions = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        inside = positions < _LIMIT
+        self.dropped += int(len(inside) - np.count_nonzero(inside))
+        if not np.any(inside):
+            return None
+        keys = (packed[inside] >> np.uint64(32)).astype(np.uint32)
+        return keys, contents[inside], positions[inside]
 
     def _candidates(
         self, group: list[tuple[int, int]]
@@ -240,12 +264,6 @@ def _equal(a: bytes, i: int, b: bytes, j: int, width: int, done: int, size: int,
     else:
         lo_a, lo_b = i - done - size + 1, j - done - size + 1
     return a[lo_a * width : (lo_a + size) * width] == b[lo_b * width : (lo_b + size) * width]
-
-
-def _one_library(group: list[tuple[int, int]], libraries: list[int]) -> bool:
-    """Whether every place of a group lies in code of one and the same library."""
-    first = libraries[group[0][0]]
-    return first >= 0 and all(libraries[content] == first for content, _ in group)
 
 
 def _inside(spans: list[tuple[int, int]], token: int) -> bool:

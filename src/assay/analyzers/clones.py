@@ -28,8 +28,8 @@ from assay.parse import ParsedFile
 
 ID = "clones"
 """Analyzer and category id."""
-VERSION = "3"
-"""Bumped whenever results for the same input can change (3: library-internal pairs)."""
+VERSION = "4"
+"""Bumped whenever results for the same input can change (4: new anchor keys)."""
 DEFAULTS: Mapping[str, Any] = {
     "min_tokens": 50,
     "min_lines": 5,
