@@ -3,9 +3,10 @@
 The page holds the verdict and why, the rating table with its thresholds, provenance, every
 section (charts as inline SVG), the trend over earlier releases, and every finding with its
 evidence. The findings are embedded as compact JSON (rows of indexes into a string table) and
-paged by an inline script, so the page opens fast with 100,000 findings. Two passes over the
-store: one counts (rating, per-rule tables), the second streams the finding rows into the page
-after the template is rendered, so no list of findings is held. A Content-Security-Policy forbids
+paged by an inline script, so the page opens fast with 100,000 findings. One pass over the
+store both counts (rating, per-rule tables) and writes the finding rows to a spool file (memory
+up to a bound, then disk); the rows are copied into the page once the template is rendered from
+the counts, so no list of findings is held. A Content-Security-Policy forbids
 every network request; Jinja2 autoescapes everything from the input, and the JSON blocks escape
 ``<`` so that no input can close their script element. The snippet shown for a finding is the
 evidence the analyzer stored (secrets already redacted): the input may be gone when the report is
@@ -15,9 +16,11 @@ written, and evidence is what the finding is judged on.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from typing import Any, TextIO
+from collections.abc import Mapping
+from typing import IO, Any, TextIO
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -68,9 +71,13 @@ def _shape(value: Any) -> str:
     return "scalar"
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""What ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` builds per call, once."""
+
+
 def _blob(value: Any) -> str:
     """JSON safe inside a ``<script type="application/json">`` element."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+    return _COMPACT.encode(value).replace("<", "\\u003c")
 
 
 class _Strings:
@@ -85,19 +92,27 @@ class _Strings:
         return self.index.setdefault(text, len(self.index))
 
 
-def _counts(findings: Iterable[Finding], marks: Mapping[str, Any]) -> dict[str, Any]:
+class _Tally:
     """Per (category, rule, severity): all findings and unsuppressed ones; the first page."""
-    every: Counter[tuple[str, str, str]] = Counter()
-    open_: Counter[tuple[str, str, str]] = Counter()
-    first: list[dict[str, Any]] = []
-    for f in findings:
+
+    def __init__(self, marks: Mapping[str, Any]) -> None:
+        self.marks = marks
+        self.every: Counter[tuple[str, str, str]] = Counter()
+        self.open: Counter[tuple[str, str, str]] = Counter()
+        self.first: list[dict[str, Any]] = []
+
+    def add(self, f: Finding) -> None:
+        """Count one finding (and keep it when it is on the first page)."""
         key = (f.category, f.rule_id, f.severity.label)
-        every[key] += 1
-        if f.fingerprint not in marks:
-            open_[key] += 1
-        if len(first) < PAGE:
-            first.append({**finding_json(f), "suppression": marks.get(f.fingerprint)})
-    return {"every": every, "open": open_, "first": first}
+        self.every[key] += 1
+        if f.fingerprint not in self.marks:
+            self.open[key] += 1
+        if len(self.first) < PAGE:
+            self.first.append({**finding_json(f), "suppression": self.marks.get(f.fingerprint)})
+
+    def counts(self) -> dict[str, Any]:
+        """What ``_context`` reads: ``every``, ``open`` and ``first``."""
+        return {"every": self.every, "open": self.open, "first": self.first}
 
 
 def _by_rule(counts: Counter[tuple[str, str, str]]) -> dict[str, list[dict[str, Any]]]:
@@ -159,27 +174,67 @@ def _context(evaluation: Evaluation, counts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
-    """Render the page, streaming the findings into it."""
-    counts = _counts(streams.findings(), evaluation.suppressions)
-    page = _environment().get_template("report.html.j2").render(**_context(evaluation, counts))
-    before, after = page.split(_MARK, 1)
-    out.write(before)
-    strings = _Strings()
-    rule_index = {r.id: i for i, r in enumerate(evaluation.rules)}
-    marks = evaluation.suppressions
-    out.write('<script type="application/json" id="assay-findings">[')
-    sep = ""
-    for f in streams.findings():
+_SPOOL = 8 << 20
+"""Characters of finding rows held in memory before they spill to a temporary file."""
+
+
+class Page:
+    """report.html written around one pass over the findings: each ``add``ed finding is counted
+    and its compact row goes to a spool file; ``finish`` renders the page from the counts and
+    copies the rows into it (so one pass over the findings can feed several reports)."""
+
+    def __init__(self, evaluation: Evaluation, out: TextIO) -> None:
+        self.evaluation = evaluation
+        self.out = out
+        self.tally = _Tally(evaluation.suppressions)
+        self.strings = _Strings()
+        self.rule_index = {r.id: i for i, r in enumerate(evaluation.rules)}
+        self.marks = evaluation.suppressions
+        self.sep = ""
+        self.spool: IO[str] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed on __exit__)
+            max_size=_SPOOL, mode="w+", encoding="utf-8", newline="\n"
+        )
+
+    def __enter__(self) -> Page:
+        """The writer itself."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Drop the spool file."""
+        self.spool.close()
+
+    def add(self, f: Finding) -> None:
+        """Count one finding and spool its row."""
+        self.tally.add(f)
+        strings = self.strings
         loc = f.location
-        mark = marks.get(f.fingerprint, {})
-        row = [rule_index.get(f.rule_id, -1), int(f.severity), strings(loc.path), loc.start_line,
-               loc.end_line, strings(f.message), strings(f.evidence), f.fingerprint,
-               strings(loc.component), strings(mark.get("status")), strings(mark.get("reason")),
-               strings(f.category)]  # fmt: skip
-        out.write(sep + _blob(row))
-        sep = ",\n"
-    out.write(']</script>\n<script type="application/json" id="assay-strings">')
-    out.write(_blob(list(strings.index)))
-    out.write("</script>\n")
-    out.write(after)
+        mark = self.marks.get(f.fingerprint, {})
+        row = [self.rule_index.get(f.rule_id, -1), int(f.severity), strings(loc.path),
+               loc.start_line, loc.end_line, strings(f.message), strings(f.evidence),
+               f.fingerprint, strings(loc.component), strings(mark.get("status")),
+               strings(mark.get("reason")), strings(f.category)]  # fmt: skip
+        self.spool.write(self.sep + _blob(row))
+        self.sep = ",\n"
+
+    def finish(self) -> None:
+        """Render the page from the counts and write it with the spooled rows inside."""
+        context = _context(self.evaluation, self.tally.counts())
+        page = _environment().get_template("report.html.j2").render(**context)
+        before, after = page.split(_MARK, 1)
+        out = self.out
+        out.write(before)
+        out.write('<script type="application/json" id="assay-findings">[')
+        self.spool.seek(0)
+        shutil.copyfileobj(self.spool, out)
+        out.write(']</script>\n<script type="application/json" id="assay-strings">')
+        out.write(_blob(list(self.strings.index)))
+        out.write("</script>\n")
+        out.write(after)
+
+
+def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
+    """Render the page, reading the findings once (``Page``)."""
+    with Page(evaluation, out) as page:
+        for f in streams.findings():
+            page.add(f)
+        page.finish()

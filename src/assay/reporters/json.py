@@ -15,9 +15,12 @@ from assay.model import Evaluation, Finding, Rule, Skipped
 from assay.rating import rating_json
 from assay.reporters.interface import Streams
 
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+"""What ``json.dumps(value, sort_keys=True, ensure_ascii=False)`` builds on every call, once."""
+
 
 def _dump(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def rule_json(rule: Rule) -> dict[str, Any]:

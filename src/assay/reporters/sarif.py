@@ -16,6 +16,8 @@ from assay.reporters.interface import Streams
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "assay/v1"
+_ENCODER = json.JSONEncoder(sort_keys=True)
+"""What ``json.dumps(value, sort_keys=True)`` builds on every call, once."""
 _LEVEL = {
     Severity.INFO: "note", Severity.LOW: "note", Severity.MEDIUM: "warning",
     Severity.HIGH: "error", Severity.CRITICAL: "error",
@@ -117,15 +119,13 @@ def _notifications(evaluation: Evaluation) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
-    """Write results.sarif, streaming the results."""
-    rules = [rule_descriptor(r) for r in evaluation.rules]
-    rule_index: dict[str, int] = {r.id: i for i, r in enumerate(evaluation.rules)}
-    run_head = {
+def _run_head(evaluation: Evaluation) -> dict[str, Any]:
+    """The run without its results: the tool and its rules, the base URI, the notifications."""
+    return {
         "tool": {"driver": {
             "name": "assay", "version": evaluation.tool_version,
             "semanticVersion": evaluation.tool_version,
-            "rules": rules,
+            "rules": [rule_descriptor(r) for r in evaluation.rules],
         }},
         "originalUriBaseIds": {"SRCROOT": {"description": {
             "text": f"root of the evaluated input {evaluation.input.name}"}}},
@@ -134,15 +134,45 @@ def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
         "properties": {"input": {"name": evaluation.input.name,
                                  "sha256": evaluation.input.sha256}},
     }  # fmt: skip
-    head = json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0"}, sort_keys=True)[:-1]
-    out.write(head + ', "runs": [\n')
-    out.write(json.dumps(run_head, sort_keys=True)[:-1] + ', "results": [')
-    sep = "\n"
-    marks = evaluation.suppressions
-    for finding in streams.findings():
-        item = result(finding, rule_index)
-        if finding.fingerprint in marks:
-            item["suppressions"] = suppressions(marks[finding.fingerprint])
-        out.write(sep + json.dumps(item, sort_keys=True))
-        sep = ",\n"
-    out.write("\n]}\n]}\n")
+
+
+class Results:
+    """results.sarif written one finding at a time: the head when made, a result per ``add``,
+    the end of the document on ``finish`` (so one pass over the findings can feed several
+    reports)."""
+
+    def __init__(self, evaluation: Evaluation, out: TextIO) -> None:
+        self.out = out
+        self.rule_index: dict[str, int] = {r.id: i for i, r in enumerate(evaluation.rules)}
+        self.marks = evaluation.suppressions
+        self.sep = "\n"
+        head = json.dumps({"$schema": SARIF_SCHEMA, "version": "2.1.0"}, sort_keys=True)[:-1]
+        out.write(head + ', "runs": [\n')
+        out.write(json.dumps(_run_head(evaluation), sort_keys=True)[:-1] + ', "results": [')
+
+    def __enter__(self) -> Results:
+        """The writer itself."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Nothing to release."""
+
+    def add(self, finding: Finding) -> None:
+        """Write the result of one finding."""
+        item = result(finding, self.rule_index)
+        if finding.fingerprint in self.marks:
+            item["suppressions"] = suppressions(self.marks[finding.fingerprint])
+        self.out.write(self.sep + _ENCODER.encode(item))
+        self.sep = ",\n"
+
+    def finish(self) -> None:
+        """Close the results, the run and the document."""
+        self.out.write("\n]}\n]}\n")
+
+
+def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
+    """Write results.sarif, streaming the results."""
+    with Results(evaluation, out) as results:
+        for finding in streams.findings():
+            results.add(finding)
+        results.finish()

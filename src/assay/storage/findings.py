@@ -31,6 +31,10 @@ CREATE TABLE rows (
 );
 """
 _WS = re.compile(r"\s+")
+_EMPTY = "{}"
+"""The stored ``properties`` of a finding without any (most of them): no JSON to parse."""
+_decode = json.JSONDecoder().decode
+"""``json.loads`` without its per-call checks (the store only holds what ``json.dumps`` wrote)."""
 
 
 def base_fingerprint(rule_id: str, path: str, evidence: str) -> str:
@@ -42,9 +46,14 @@ def base_fingerprint(rule_id: str, path: str, evidence: str) -> str:
 class FindingStore:
     """Append findings and rows during an evaluation; read them back sorted afterwards."""
 
-    def __init__(self, path: Path, *, create: bool = False) -> None:
+    def __init__(self, path: Path, *, create: bool = False, read_only: bool = False) -> None:
+        """Open the store at ``path``: ``create`` starts an empty one, ``read_only`` opens a
+        finished one for reading only (e.g. from a reporter's child process)."""
         self.path = path
         try:
+            if read_only:
+                self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+                return
             if create:
                 path.unlink(missing_ok=True)
             self._db = sqlite3.connect(path)
@@ -110,17 +119,22 @@ class FindingStore:
             "PARTITION BY path, base_fp ORDER BY start_line, end_line, message) AS fp"
             " FROM findings ORDER BY path, start_line, rule_id, end_line, fp"
         )
-        for row in self._db.execute(query):
-            yield _finding(row)
+        yield from map(_finding, self._db.execute(query))
 
     def rows(self, section: str) -> Iterator[dict[str, Any]]:
         """The records of ``section`` sorted by path and line, each with its ``path``."""
         for path, body in self._db.execute(
             "SELECT path, body FROM rows WHERE section = ? ORDER BY path, line, body", (section,)
         ):
-            record: dict[str, Any] = json.loads(body)
+            record: dict[str, Any] = _decode(body)
             record["path"] = path
             yield record
+
+    @property
+    def shared(self) -> bool:
+        """Whether another connection (e.g. a reporter's child process) reads what this one
+        does: the store is a file and nothing written here is left uncommitted."""
+        return self.path.is_file() and not self._db.in_transaction
 
     def close(self) -> None:
         """Close the database."""
@@ -137,5 +151,5 @@ def _finding(row: tuple[Any, ...]) -> Finding:
         message=msg,
         evidence=evidence,
         fingerprint=fp,
-        properties=json.loads(props),
+        properties={} if props == _EMPTY else _decode(props),
     )
