@@ -127,3 +127,27 @@ def test_docs_list_every_threshold_row() -> None:
     docs = (Path(__file__).parents[1] / "docs" / "report.md").read_text(encoding="utf-8")
     for row in describe():
         assert f"| {row['category']} | {row['grade']} | {row['condition']} |" in docs
+
+
+def test_store_counts_equal_a_pass_over_the_findings(tmp_path: Path) -> None:
+    """``assess_store`` counts in SQLite unless findings are suppressed; both ways agree with
+    ``assess`` over the findings, on the built-in example (many categories and rules)."""
+    from dataclasses import replace
+
+    from assay import engine, examples
+    from assay.rating import assess_store, count_findings
+    from assay.storage.findings import FindingStore
+
+    tree = examples.materialise(tmp_path / "example")
+    run = run_evaluation(tree, tmp_path / "out")
+    store = FindingStore(engine.store_path(run.out))
+    try:
+        tally = store.tally()
+        assert tally == count_findings(store.findings(), {})
+        assert len({category for category, _, _ in tally}) >= 5
+        assert assess_store(run.evaluation, store) == assess(run.evaluation, store.findings())
+        first = next(store.findings())
+        marked = replace(run.evaluation, suppressions={first.fingerprint: {"status": "accepted"}})
+        assert assess_store(marked, store) == assess(marked, store.findings())
+    finally:
+        store.close()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from assay.engine import store_path
 from assay.model import Severity
-from assay.rating import assess
+from assay.rating import assess_store
 from assay.rebuild.engine import RebuildOptions, rebuild
 from assay.reporters import write_all
 from assay.storage.findings import FindingStore
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     evaluation = rebuild(options)
     store = FindingStore(store_path(args.output))
     try:
-        evaluation = replace(evaluation, rating=assess(evaluation, store.findings()).to_json())
+        evaluation = replace(evaluation, rating=assess_store(evaluation, store).to_json())
         written = write_all(evaluation, store, args.output)
     finally:
         store.close()

@@ -18,7 +18,7 @@ from typing import Any
 from assay import baseline, diff
 from assay.errors import AssayError, StorageError
 from assay.model import Evaluation, Severity
-from assay.rating import assess
+from assay.rating import assess_store
 from assay.storage.findings import FindingStore
 from assay.storage.history import History, Snapshot, default_path
 
@@ -67,7 +67,7 @@ def prepare(evaluation: Evaluation, store: FindingStore, args: argparse.Namespac
     """Apply the baseline, rate, and attach the product's earlier evaluations (trend)."""
     if args.baseline is not None:
         evaluation = baseline.apply(evaluation, baseline.load(args.baseline), store.findings())
-    rating = assess(evaluation, store.findings()).to_json()
+    rating = assess_store(evaluation, store).to_json()
     evaluation = replace(evaluation, rating=rating)
     if args.no_history:
         return evaluation

@@ -11,10 +11,10 @@ into the report.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from assay.model import Evaluation, Finding, Severity
 
@@ -264,6 +264,26 @@ def assess(evaluation: Evaluation, findings: Iterable[Finding]) -> Rating:
     """Rate an evaluation from its sections and its unsuppressed ``findings`` (all of them)."""
     counts = count_findings(findings, evaluation.suppressions)
     return rate(Facts(evaluation.sections, counts))
+
+
+class CountedStore(Protocol):
+    """A finding store that can count its findings itself (``FindingStore``)."""
+
+    def tally(self) -> Counter[tuple[str, str, str]]:
+        """Findings per (category, rule id, severity label)."""
+        ...
+
+    def findings(self) -> Iterator[Finding]:
+        """Every finding."""
+        ...
+
+
+def assess_store(evaluation: Evaluation, store: CountedStore) -> Rating:
+    """``assess`` over a store's findings: counted by the store unless some are suppressed
+    (suppressions are keyed by fingerprint, so those runs read the findings)."""
+    if evaluation.suppressions:
+        return assess(evaluation, store.findings())
+    return rate(Facts(evaluation.sections, store.tally()))
 
 
 def rating_json(

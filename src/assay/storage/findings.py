@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,20 @@ CREATE TABLE rows (
 );
 """
 _WS = re.compile(r"\s+")
+
+
+def findings_query(table: str = "findings") -> str:
+    """Every finding of ``table`` in report order, its fingerprint suffixed with its ordinal
+    among equal ones in its file (columns as ``_finding`` reads them; the last is ``fp``)."""
+    return (
+        "SELECT path, start_line, end_line, rule_id, category, severity, component, message,"
+        " evidence, properties, base_fp || ':' || ROW_NUMBER() OVER ("
+        "PARTITION BY path, base_fp ORDER BY start_line, end_line, message) AS fp"
+        f" FROM {table} ORDER BY path, start_line, rule_id, end_line, fp"
+    )
+
+
+FINDINGS_QUERY = findings_query()
 _EMPTY = "{}"
 """The stored ``properties`` of a finding without any (most of them): no JSON to parse."""
 _decode = json.JSONDecoder().decode
@@ -111,15 +126,19 @@ class FindingStore:
             out.setdefault(cat, {})[Severity(sev).label] = n
         return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}
 
+    def tally(self) -> Counter[tuple[str, str, str]]:
+        """Findings per (category, rule id, severity label), counted by SQLite."""
+        return Counter({
+            (cat, rule, Severity(sev).label): n
+            for cat, rule, sev, n in self._db.execute(
+                "SELECT category, rule_id, severity, COUNT(*) FROM findings"
+                " GROUP BY category, rule_id, severity"
+            )
+        })  # fmt: skip
+
     def findings(self) -> Iterator[Finding]:
         """Every finding, sorted by (path, line, rule id), with its ordinal-suffixed fingerprint."""
-        query = (
-            "SELECT path, start_line, end_line, rule_id, category, severity, component, message,"
-            " evidence, properties, base_fp || ':' || ROW_NUMBER() OVER ("
-            "PARTITION BY path, base_fp ORDER BY start_line, end_line, message) AS fp"
-            " FROM findings ORDER BY path, start_line, rule_id, end_line, fp"
-        )
-        yield from map(_finding, self._db.execute(query))
+        yield from map(_finding, self._db.execute(FINDINGS_QUERY))
 
     def rows(self, section: str) -> Iterator[dict[str, Any]]:
         """The records of ``section`` sorted by path and line, each with its ``path``."""

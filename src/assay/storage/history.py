@@ -23,11 +23,13 @@ import platformdirs
 
 from assay import engine
 from assay.errors import StorageError
-from assay.model import Evaluation, Finding
+from assay.model import Evaluation, Severity
 from assay.rating import Facts, rate
-from assay.storage.findings import FindingStore
+from assay.storage.findings import findings_query
 
 _VERSION = 1
+_LABELS = " ".join(f"WHEN {int(s)} THEN '{s.label}'" for s in Severity)
+"""SQL ``CASE`` arms from a stored severity number to its label."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS evaluations (
     id INTEGER PRIMARY KEY, product TEXT NOT NULL, release TEXT NOT NULL,
@@ -132,15 +134,6 @@ def headline(
     }  # fmt: skip
 
 
-def finding_ref(finding: Finding, suppressions: Mapping[str, Mapping[str, str]]) -> FindingRef:
-    """The history's record of one finding."""
-    mark = suppressions.get(finding.fingerprint, {})
-    return FindingRef(
-        finding.fingerprint, finding.rule_id, finding.category, finding.severity.label,
-        finding.location.path, mark.get("status", ""), mark.get("reason", ""),
-    )  # fmt: skip
-
-
 def unsuppressed_counts(refs: Iterable[FindingRef]) -> Counter[tuple[str, str, str]]:
     """Findings per (category, rule, severity label), leaving out suppressed ones."""
     return Counter((r.category, r.rule_id, r.severity) for r in refs if not r.status)
@@ -176,32 +169,55 @@ class History:
     ) -> int:
         """Store one evaluation written to ``output_dir``; returns its id. Findings stream from
         the store into the database (one pass, nothing held), the headline follows them."""
-        store = FindingStore(engine.store_path(output_dir))
-        counts: Counter[tuple[str, str, str]] = Counter()
+        store = engine.store_path(output_dir)
+        if not store.is_file():
+            raise StorageError(f"cannot record: no finding store at {store}")
         try:
-            with self._db:
-                ident = self._insert(evaluation, product, release)
-                self._db.executemany(
-                    "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?)",
-                    _rows(ident, store.findings(), evaluation.suppressions, counts),
-                )
-                suppressed = self._db.execute(
-                    "SELECT COUNT(*) FROM findings WHERE evaluation_id = ? AND status != ''",
-                    (ident,),
-                ).fetchone()[0]
-                rating = (
-                    dict(evaluation.rating) or rate(Facts(evaluation.sections, counts)).to_json()
-                )
-                figures = headline(evaluation.sections, rating, counts, suppressed)
-                self._db.execute(
-                    "UPDATE evaluations SET verdict = ?, headline = ? WHERE id = ?",
-                    (rating["verdict"], json.dumps(figures, sort_keys=True), ident),
-                )
+            self._db.execute("ATTACH DATABASE ? AS run", (str(store),))
+            try:
+                with self._db:
+                    ident = self._insert(evaluation, product, release)
+                    counts = self._copy_findings(ident, evaluation.suppressions)
+                    suppressed = self._db.execute(
+                        "SELECT COUNT(*) FROM findings WHERE evaluation_id = ? AND status != ''",
+                        (ident,),
+                    ).fetchone()[0]
+                    rating = (
+                        dict(evaluation.rating)
+                        or rate(Facts(evaluation.sections, counts)).to_json()
+                    )
+                    figures = headline(evaluation.sections, rating, counts, suppressed)
+                    self._db.execute(
+                        "UPDATE evaluations SET verdict = ?, headline = ? WHERE id = ?",
+                        (rating["verdict"], json.dumps(figures, sort_keys=True), ident),
+                    )
+            finally:
+                self._db.execute("DETACH DATABASE run")
         except sqlite3.Error as exc:
             raise StorageError(f"cannot record into {self.path}: {exc}") from exc
-        finally:
-            store.close()
         return ident
+
+    def _copy_findings(
+        self, ident: int, marks: Mapping[str, Mapping[str, str]]
+    ) -> Counter[tuple[str, str, str]]:
+        """Copy the attached store's findings (in report order) inside SQLite, mark the
+        suppressed ones, and count the others per (category, rule, severity label)."""
+        self._db.execute(
+            "INSERT INTO findings SELECT ?, fp, rule_id, category, CASE severity"
+            f" {_LABELS} END, path, '', '' FROM ({findings_query('run.findings')})",
+            (ident,),
+        )
+        self._db.executemany(
+            "UPDATE findings SET status = ?, reason = ?"
+            " WHERE evaluation_id = ? AND fingerprint = ?",
+            ((m.get("status", ""), m.get("reason", ""), ident, fp) for fp, m in marks.items()),
+        )
+        rows = self._db.execute(
+            "SELECT category, rule_id, severity, COUNT(*) FROM findings"
+            " WHERE evaluation_id = ? AND status = '' GROUP BY category, rule_id, severity",
+            (ident,),
+        )
+        return Counter({(cat, rule, sev): n for cat, rule, sev, n in rows})
 
     def _insert(self, evaluation: Evaluation, product: str, release: str) -> int:
         cursor = self._db.execute(
@@ -273,17 +289,3 @@ class History:
             query, params
         ):
             yield ReleaseRow(ident, product, release, at, tool, sha, verdict, json.loads(figures))
-
-
-def _rows(
-    ident: int,
-    findings: Iterable[Finding],
-    marks: Mapping[str, Mapping[str, str]],
-    counts: Counter[tuple[str, str, str]],
-) -> Iterator[tuple[Any, ...]]:
-    """Database rows of the findings, counting the unsuppressed ones into ``counts``."""
-    for finding in findings:
-        r = finding_ref(finding, marks)
-        if not r.status:
-            counts[r.category, r.rule_id, r.severity] += 1
-        yield (ident, r.fingerprint, r.rule_id, r.category, r.severity, r.path, r.status, r.reason)
