@@ -250,7 +250,6 @@ class ResultCache:
         if not self._puts and not self._used:
             return
         now = time.time()
-        used = [(now, key) for key in self._used]
         try:
             with self._db:  # BEGIN ... COMMIT, or ROLLBACK on error
                 self._db.execute("BEGIN IMMEDIATE")
@@ -258,7 +257,10 @@ class ResultCache:
                     "INSERT OR REPLACE INTO outcome (key, value, size, used) VALUES (?,?,?,?)",
                     self._puts,
                 )
-                self._db.executemany("UPDATE outcome SET used = ? WHERE key = ?", used)
+                for chunk in _chunks(self._used):
+                    marks = ",".join("?" * len(chunk))
+                    query = f"UPDATE outcome SET used = ? WHERE key IN ({marks})"
+                    self._db.execute(query, (now, *chunk))
         except sqlite3.Error as exc:
             log.warning("result cache %s: results not stored: %s", self.path, exc)
         self._puts.clear()
