@@ -5,8 +5,8 @@ it (id, version, rule rows) and everything that configures them (the settings ta
 hold user wrappers and thresholds), the parse limits, the grammar, the tool version and the
 knowledge-base snapshots. All of these go into the key, so a key names exactly one result and
 an entry is never stale: changing any of them simply misses. Entries live in one SQLite file
-(``results.sqlite``) with an index on last use; the cache is trimmed to its size limit, least
-recently used first, when it is closed.
+(``results-2.sqlite``), their last use in a table of its own; the cache is trimmed to its size
+limit, least recently used first, when it is closed.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ from assay.analyzers.interface import FileAnalyzer
 from assay.parse import GRAMMAR_VERSION, ParseLimits
 from assay.worker import Outcome, Task
 
-FILE_NAME = "results.sqlite"
+FILE_NAME = "results-2.sqlite"
+"""The cache file (2: last use kept apart from the results; a ``results.sqlite`` of an older
+assay is not read)."""
 DEFAULT_LIMIT = 2 << 30
 """Default size limit: 2 GiB of compressed results."""
 _COMMIT_EVERY = 512
@@ -42,11 +44,13 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outcome (
     key BLOB PRIMARY KEY,
     value BLOB NOT NULL,
-    size INTEGER NOT NULL,
-    used REAL NOT NULL
+    size INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS outcome_used ON outcome (used);
+CREATE TABLE IF NOT EXISTS recency (key BLOB PRIMARY KEY, used REAL NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS recency_used ON recency (used);
 """
+"""Last use lives in its own small table: marking a hit as used then rewrites a 40-byte row,
+not the row holding the result (a warm run marks every unchanged file)."""
 log = logging.getLogger("assay")
 _UNCACHED = frozenset({"unreadable"})
 """Skip reasons that depend on the machine, not the content: never stored."""
@@ -230,7 +234,10 @@ class ResultCache:
         try:
             excess = self.size() - limit
             doomed: list[tuple[bytes]] = []
-            rows = self._db.execute("SELECT key, size FROM outcome ORDER BY used, key")
+            rows = self._db.execute(
+                "SELECT outcome.key, size FROM outcome LEFT JOIN recency USING (key)"
+                " ORDER BY COALESCE(used, 0), outcome.key"
+            )
             for key, size in rows:
                 if excess <= 0:
                     break
@@ -238,6 +245,7 @@ class ResultCache:
                 excess -= size
             rows.close()
             self._db.executemany("DELETE FROM outcome WHERE key = ?", doomed)
+            self._db.executemany("DELETE FROM recency WHERE key = ?", doomed)
         finally:
             self._db.execute("COMMIT")
         if doomed:
@@ -254,12 +262,16 @@ class ResultCache:
             with self._db:  # BEGIN ... COMMIT, or ROLLBACK on error
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO outcome (key, value, size, used) VALUES (?,?,?,?)",
-                    self._puts,
+                    "INSERT OR REPLACE INTO outcome (key, value, size) VALUES (?,?,?)",
+                    ((key, value, size) for key, value, size, _ in self._puts),
+                )
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO recency (key, used) VALUES (?,?)",
+                    ((key, used) for key, _, _, used in self._puts),
                 )
                 for chunk in _chunks(self._used):
                     marks = ",".join("?" * len(chunk))
-                    query = f"UPDATE outcome SET used = ? WHERE key IN ({marks})"
+                    query = f"UPDATE recency SET used = ? WHERE key IN ({marks})"
                     self._db.execute(query, (now, *chunk))
         except sqlite3.Error as exc:
             log.warning("result cache %s: results not stored: %s", self.path, exc)
