@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS recency (key BLOB PRIMARY KEY, used REAL NOT NULL) WI
 CREATE INDEX IF NOT EXISTS recency_used ON recency (used);
 """
 """Last use lives in its own small table: marking a hit as used then rewrites a 40-byte row,
-not the row holding the result (a warm run marks every unchanged file)."""
+not the row holding the result (a warm run marks every unchanged file). Hits are marked with
+the next write of results, or when the cache is closed, in one transaction."""
 log = logging.getLogger("assay")
 _UNCACHED = frozenset({"unreadable"})
 """Skip reasons that depend on the machine, not the content: never stored."""
@@ -171,8 +172,6 @@ class ResultCache:
             return None
         self.hits += 1
         self._used.append(key)
-        if len(self._used) >= _COMMIT_EVERY:
-            self._flush()
         return bytes(row[0])
 
     def present(self, keys: Sequence[bytes]) -> set[bytes]:
@@ -203,8 +202,6 @@ class ResultCache:
             return {}
         self.hits += len(found)
         self._used.extend(found)
-        if len(self._used) >= _COMMIT_EVERY:
-            self._flush()
         return found
 
     def put(self, key: bytes, value: bytes) -> None:
