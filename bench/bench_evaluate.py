@@ -8,7 +8,9 @@ Usage::
 
 Measured, one after the other on the same (warmed) tree:
 
-* ``assay``: ``python -m assay evaluate TREE -o OUT --jobs N``;
+* ``assay``: ``python -m assay evaluate TREE -o OUT --jobs N`` (every analyzer);
+* ``foundation``: the same with ``--only unsafe-calls,safe-defeated,complexity``, the
+  analyzers whose targets issue #2 set against lizard and the bare parse;
 * ``lizard``: ``lizard -l cpp -t N -i -1 TREE`` (output discarded; ``-i -1`` only keeps
   its exit status at 0 when functions exceed its warning thresholds);
 * ``parse``: a bare tree-sitter parse, in a child process, of every unique-content C/C++
@@ -46,7 +48,9 @@ import psutil  # type: ignore[import-untyped]
 
 C_SUFFIXES = frozenset({".c", ".h"})
 CPP_SUFFIXES = frozenset({".cc", ".cpp", ".cxx", ".hh", ".hpp"})
-TOOLS = ("assay", "lizard", "parse", "flawfinder")
+TOOLS = ("assay", "foundation", "lizard", "parse", "flawfinder")
+FOUNDATION = "unsafe-calls,safe-defeated,complexity"
+"""The analyzers of issue #2, whose targets (against lizard and the bare parse) are theirs."""
 SAMPLE_INTERVAL_S = 0.05
 GIB = 1 << 30
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -221,13 +225,15 @@ def _venv_tool(name: str) -> str | None:
     return str(beside) if beside.exists() else shutil.which(name)
 
 
-def measure_assay(tree: Path, jobs: int, out: Path) -> Measurement:
+def measure_assay(tree: Path, jobs: int, out: Path, only: str | None = None) -> Measurement:
     """Measure ``python -m assay evaluate TREE -o OUT --jobs N`` (cold: no result cache, no
-    history)."""
+    history); with ``only``, just those analyzers (``--only``)."""
     shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, "-m", "assay", "evaluate", str(tree), "-o", str(out)]
-    command += ["--no-cache", "--no-history"]
-    return run_measured("assay", [*command, "--jobs", str(jobs)])
+    command += ["--no-cache", "--no-history", "--jobs", str(jobs)]
+    if only:
+        return run_measured("foundation", [*command, "--only", only])
+    return run_measured("assay", command)
 
 
 def measure_lizard(tree: Path, jobs: int) -> Measurement:
@@ -313,17 +319,22 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 
 def ratios(results: dict[str, Measurement]) -> dict[str, float | None]:
-    """The ratios the benchmark reports; None where a run is missing or failed."""
-    assay = results.get("assay")
-    if assay is None or not assay.ok:
-        return {"assay/lizard wall": None, "assay/bare-parse wall": None, "assay RSS/1 GiB": None}
+    """The ratios the benchmark reports, for the whole evaluation (``assay``) and for the
+    foundation analyzers alone; None where a run is missing or failed."""
     lizard = results.get("lizard")
     parse = results.get("parse")
-    return {
-        "assay/lizard wall": _ratio(assay.wall_s, lizard.wall_s) if lizard and lizard.ok else None,
-        "assay/bare-parse wall": _ratio(assay.wall_s, parse.wall_s) if parse and parse.ok else None,
-        "assay RSS/1 GiB": assay.peak_rss_bytes / GIB,
-    }
+    out: dict[str, float | None] = {}
+    for name in ("assay", "foundation"):
+        run = results.get(name)
+        ok = run is not None and run.ok
+        out[f"{name}/lizard wall"] = (
+            _ratio(run.wall_s, lizard.wall_s) if run and ok and lizard and lizard.ok else None
+        )
+        out[f"{name}/bare-parse wall"] = (
+            _ratio(run.wall_s, parse.wall_s) if run and ok and parse and parse.ok else None
+        )
+        out[f"{name} RSS/1 GiB"] = run.peak_rss_bytes / GIB if run and ok else None
+    return out
 
 
 def print_report(facts: dict[str, Any], results: dict[str, Measurement]) -> None:
@@ -398,6 +409,7 @@ def run_tools(
     """
     runners = {
         "assay": lambda: measure_assay(tree, jobs, out),
+        "foundation": lambda: measure_assay(tree, jobs, out, FOUNDATION),
         "lizard": lambda: measure_lizard(tree, jobs),
         "parse": lambda: measure_parse(tree),
         "flawfinder": lambda: measure_flawfinder(tree),

@@ -99,3 +99,23 @@ def test_kb_add_detects_the_release_and_the_evaluation_uses_it(
     assert (copy["name"], copy["version"], copy["root"], copy["kind"]) == (
         "zlib", "9.9.9", "lib/z", "fragment",
     )  # fmt: skip
+
+
+def test_only_runs_the_chosen_categories(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``--only`` keeps the named analyzers (components and vulnerabilities always run), is
+    recorded among the options, and an unknown category is an error naming the known ones."""
+    out = tmp_path / "out"
+    args = ["example", "-o", str(out), "-j", "1", "-q", "--no-history", "--no-cache"]
+    assert main([*args, "--only", "unsafe-calls, complexity"]) in (0, 1)
+    doc = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    assert doc["options"]["categories"] == ["unsafe-calls", "complexity"]
+    assert {"unsafe-calls", "complexity", "components", "vulnerabilities"} <= set(doc)
+    assert not {"clones", "secrets", "safe-defeated", "endpoints"} & set(doc)
+    assert {r["id"].split("/")[0] for r in doc["rules"]} >= {"unsafe-calls", "complexity"}
+    assert not any(r["id"].startswith("clones/") for r in doc["rules"])
+    assert main([*args, "--only", "complexity,bogus"]) == 2
+    assert "unknown categories bogus" in caplog.text and "secrets" in caplog.text
+    with pytest.raises(SystemExit):
+        main([*args, "--only", " , "])

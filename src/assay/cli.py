@@ -83,6 +83,13 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="the vendor's compile_commands.json: label files built or not built",
     )
     p.add_argument("--keep-work", action="store_true", help="keep extracted archives")
+    p.add_argument(
+        "--only",
+        metavar="CATEGORIES",
+        type=_categories,
+        help="run only these analyzer categories, comma-separated (e.g. unsafe-calls,"
+        "complexity); components and vulnerabilities always run",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
     cli_many.add_run_options(p)
     cli_report.add_record_options(p)
@@ -167,8 +174,17 @@ def _options(args: argparse.Namespace) -> Options:
     return load(
         args.input, args.output, read_config(args.config), jobs=args.jobs,
         fail_on=Severity.parse(args.fail_on) if args.fail_on else None, keep_work=args.keep_work,
-        compile_db=args.compile_db, kb=args.kb, **cli_many.run_overrides(args),
+        compile_db=args.compile_db, kb=args.kb, categories=args.only,
+        **cli_many.run_overrides(args),
     )  # fmt: skip
+
+
+def _categories(text: str) -> tuple[str, ...]:
+    """``--only``'s comma-separated list, blanks dropped, in the order given."""
+    ids = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not ids:
+        raise argparse.ArgumentTypeError("expected at least one category")
+    return ids
 
 
 def _exit_code(evaluation: Evaluation, fail_on: Severity | None) -> int:

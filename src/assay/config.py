@@ -61,6 +61,9 @@ class Options:
     shared_path: bool = False
     """With ``scheduler``: the Dask workers see the input at the same path, so batches carry
     paths instead of file contents."""
+    categories: tuple[str, ...] = ()
+    """Analyzer categories to run (``--only``); empty runs every one. Components and
+    vulnerabilities always run: they need no per-file pass."""
 
     @classmethod
     def default(cls, input: Path, output_dir: Path) -> Options:
@@ -70,10 +73,12 @@ class Options:
     def effective(self) -> dict[str, Any]:
         """The options that change results, as JSON (paths, jobs, cache and scheduler left out:
         they do not)."""
+        chosen = {"categories": list(self.categories)} if self.categories else {}
         return {
             "archive": _as_dict(self.archive),
             "parse": _as_dict(self.parse),
             "settings": {k: dict(v) for k, v in sorted(self.settings.items())},
+            **chosen,
         }
 
 

@@ -104,7 +104,7 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
     ingested = ingest(
         options.input, extract, options.archive, progress, exclude=[options.output_dir]
     )
-    chosen = analyzers.build(options.settings)
+    chosen = analyzers.select(analyzers.build(options.settings), options.categories)
     found, component_skips, components_section = _components(options, ingested.files)
     units, out_of_scope = _plan(ingested.files, chosen)
     state = _Run(

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from assay.analyzers.interface import FileAnalyzer
+from assay.errors import ConfigError
 
 
 def build(settings: Mapping[str, Mapping[str, Any]]) -> tuple[FileAnalyzer, ...]:
@@ -39,3 +40,15 @@ def build(settings: Mapping[str, Mapping[str, Any]]) -> tuple[FileAnalyzer, ...]
         endpoints.configure(settings.get(endpoints.ID, {})),
         clones.configure(settings.get(clones.ID, {})),
     )
+
+
+def select(chosen: tuple[FileAnalyzer, ...], ids: tuple[str, ...]) -> tuple[FileAnalyzer, ...]:
+    """The analyzers of ``chosen`` whose id is in ``ids`` (all when ``ids`` is empty), in
+    registry order; an unknown id is a ``ConfigError`` naming the known ones."""
+    if not ids:
+        return chosen
+    known = [a.id for a in chosen]
+    unknown = sorted(set(ids) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown categories {', '.join(unknown)}; known: {', '.join(known)}")
+    return tuple(a for a in chosen if a.id in ids)
