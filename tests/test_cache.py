@@ -229,3 +229,18 @@ def test_unusable_cache_is_a_warning_not_an_error(
         run = run_evaluation(example_tree, tmp_path / f"out-{bad.name}", cache_dir=bad)
         assert outputs(run) == outputs(plain)
     assert caplog.text.count("result cache not used") == 2
+
+
+def test_outcomes_are_stored_as_plain_pickles_and_zlib_ones_still_decode() -> None:
+    """Format 2 stores pickles uncompressed; a zlib-compressed pickle (what the format stored
+    before) decodes to the same outcome."""
+    import pickle
+    import zlib
+
+    stored = worker.Outcome(3, ("too-large", "detail"), 7)
+    blob = cache.encode(stored)
+    assert blob[:1] == b"\x80"
+    assert pickle.loads(blob)[0] == ("too-large", "detail")
+    legacy = zlib.compress(blob, 1)
+    expected = worker.Outcome(9, *pickle.loads(blob))
+    assert cache.decode(9, legacy) == cache.decode(9, blob) == expected
