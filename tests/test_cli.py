@@ -101,9 +101,7 @@ def test_kb_add_detects_the_release_and_the_evaluation_uses_it(
     )  # fmt: skip
 
 
-def test_only_runs_the_chosen_categories(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_only_runs_the_chosen_categories(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """``--only`` keeps the named analyzers (components and vulnerabilities always run), is
     recorded among the options, and an unknown category is an error naming the known ones."""
     out = tmp_path / "out"
