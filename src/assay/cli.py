@@ -7,6 +7,7 @@ Exit codes: 0 evaluated (no finding at or above ``--fail-on``), 1 a finding at o
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from assay.reporters import rules_md, write_all
 from assay.storage.findings import FindingStore
 from assay.vulns import db as vulndb
 from assay.vulns import osv
+from assay.worker import GC_THRESHOLDS
 
 log = logging.getLogger("assay")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -98,6 +100,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
+    gc.set_threshold(*GC_THRESHOLDS)
     logging.basicConfig(level=logging.WARNING, format="assay: %(message)s", stream=sys.stderr)
     try:
         if getattr(args, "run", None) is not None:
