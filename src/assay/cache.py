@@ -53,6 +53,8 @@ CREATE INDEX IF NOT EXISTS recency_used ON recency (used);
 not the row holding the result (a warm run marks every unchanged file). Hits are marked with
 the next write of results, or when the cache is closed, in one transaction."""
 log = logging.getLogger("assay")
+ENTRY_FORMAT = 3
+"""Version of what an entry holds, part of every key (3: rows encoded apart from results)."""
 _PICKLE = b"\x80"
 """First byte of a pickle of protocol 2 or later (a zlib stream starts with 0x78)."""
 _UNCACHED = frozenset({"unreadable"})
@@ -88,6 +90,7 @@ def context_key(
     wrappers declared under ``[unsafe-calls]``), so no analyzer has to implement anything.
     """
     doc = {
+        "format": ENTRY_FORMAT,
         "tool": __version__,
         "grammar": GRAMMAR_VERSION,
         "limits": {f.name: getattr(limits, f.name) for f in fields(limits)},
@@ -120,7 +123,8 @@ def encode(outcome: Outcome) -> bytes:
     """An outcome without its task key, pickled, not compressed: most of its bytes are clone
     token streams and hashes, which zlib shrinks about 2.3 times at a cost (compressing in the
     cold run, decompressing in every warm one) that a disk cache does not repay."""
-    body = (outcome.skip, outcome.lines, outcome.labels, outcome.results, outcome.failures)
+    body = (outcome.skip, outcome.lines, outcome.labels, outcome.results, outcome.failures,
+            outcome.rows)  # fmt: skip
     return pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -128,8 +132,8 @@ def decode(key: int, blob: bytes) -> Outcome:
     """The outcome stored as ``blob``, for the task ``key`` of this evaluation (a pickle, or
     a zlib-compressed one as earlier versions of this file format stored)."""
     raw = blob if blob[:1] == _PICKLE else zlib.decompress(blob)
-    skip, lines, labels, results, failures = pickle.loads(raw)
-    return Outcome(key, skip, lines, labels, results, failures)
+    skip, lines, labels, results, failures, rows = pickle.loads(raw)
+    return Outcome(key, skip, lines, labels, results, failures, rows)
 
 
 class ResultCache:

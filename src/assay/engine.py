@@ -475,8 +475,9 @@ def _attribute(state: _Run, unit: _Unit, outcome: Outcome) -> None:
             analyzer = state.analyzers[index]
             state.aggregators[index].add(ctx, result)
             _store(state, analyzer.id, state.severities[index], path, owner, result.findings)
-            if analyzer.rows_key and result.rows:
-                state.store.add_rows(analyzer.id, path, result.rows)
+            rows = outcome.rows.get(index)
+            if analyzer.rows_key and rows:
+                state.store.add_encoded_rows(analyzer.id, path, rows)
     for index, (reason, detail) in outcome.failures.items():
         stage = state.analyzers[index].id
         state.skipped.extend(Skipped(p, stage, reason, detail) for p in unit.paths)

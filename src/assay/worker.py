@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import gc
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assay.analyzers.interface import AnalyzerFailure, Content, FileAnalyzer, FileResult
 from assay.model import SOURCE_KINDS, FileKind
 from assay.parse import ParsedFile, ParseLimits, check_limits, parse
+from assay.storage.findings import EncodedRows, encode_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,9 @@ class Outcome:
     """Analyzer index to its result."""
     failures: dict[int, tuple[str, str]] = field(default_factory=dict)
     """Analyzer index to (reason, detail) where the analyzer could not evaluate the file."""
+    rows: dict[int, EncodedRows] = field(default_factory=dict)
+    """Analyzer index to its ``FileResult.rows``, encoded here as the store keeps them (the
+    results then carry none): strings cost far less to ship, cache and load than dicts."""
 
 
 _STATE: tuple[tuple[FileAnalyzer, ...], ParseLimits] | None = None
@@ -106,7 +110,9 @@ def run(
         return Outcome(task.key, skip=(name, detail), lines=source.count(b"\n"))
     parsed = parse(source, task.kind)
     results, failures = _apply(task, analyzers, parsed)
-    return Outcome(task.key, None, parsed.line_count, parsed.labels, results, failures)
+    return Outcome(
+        task.key, None, parsed.line_count, parsed.labels, results, failures, _encode(results)
+    )
 
 
 def _run_content(
@@ -116,7 +122,17 @@ def _run_content(
     if len(source) > limits.max_bytes:
         return Outcome(task.key, skip=("too-large", f"{len(source)} bytes > {limits.max_bytes}"))
     results, failures = _apply(task, analyzers, Content(source, task.kind, task.name))
-    return Outcome(task.key, None, 0, frozenset(), results, failures)
+    return Outcome(task.key, None, 0, frozenset(), results, failures, _encode(results))
+
+
+def _encode(results: dict[int, FileResult]) -> dict[int, EncodedRows]:
+    """Move every result's rows out of it, encoded; ``results`` keeps the rest."""
+    rows: dict[int, EncodedRows] = {}
+    for index, result in results.items():
+        if result.rows:
+            rows[index] = encode_rows(result.rows)
+            results[index] = replace(result, rows=())
+    return rows
 
 
 def _apply(

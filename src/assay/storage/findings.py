@@ -32,6 +32,13 @@ CREATE TABLE rows (
 );
 """
 _WS = re.compile(r"\s+")
+EncodedRows = tuple[tuple[int, str], ...]
+"""Per-item records as the store keeps them: (line, JSON body with sorted keys)."""
+
+
+def encode_rows(rows: Iterable[Mapping[str, Any]]) -> EncodedRows:
+    """Records as ``(line, JSON)``, the form they are stored in."""
+    return tuple((int(r.get("line", 0)), json.dumps(dict(r), sort_keys=True)) for r in rows)
 
 
 def findings_query(table: str = "findings") -> str:
@@ -103,11 +110,14 @@ class FindingStore:
 
     def add_rows(self, section: str, path: str, rows: Iterable[Mapping[str, Any]]) -> None:
         """Store per-item records (e.g. functions) of ``path`` for ``section``."""
+        self.add_encoded_rows(section, path, encode_rows(rows))
+
+    def add_encoded_rows(self, section: str, path: str, rows: EncodedRows) -> None:
+        """Store records already encoded by ``encode_rows`` (the pool workers encode them)."""
         self._db.executemany(
             "INSERT INTO rows VALUES (?,?,?,?)",
-            ((section, path, int(r.get("line", 0)), json.dumps(dict(r), sort_keys=True))
-             for r in rows),
-        )  # fmt: skip
+            ((section, path, line, body) for line, body in rows),
+        )
 
     def close_writing(self) -> None:
         """Commit and index; call once when the producers are done."""
