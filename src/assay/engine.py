@@ -29,6 +29,7 @@ from assay.components.matching import correlate
 from assay.config import Options
 from assay.errors import AssayError
 from assay.ingest import SourceFile
+from assay.ingest.memo import open_memo
 from assay.ingest.tree import ingest
 from assay.model import SOURCE_KINDS, Component, Evaluation, RawFinding, Rule, Severity, Skipped
 from assay.parse import GRAMMAR_VERSION
@@ -101,9 +102,16 @@ def evaluate(options: Options, progress: Progress | None = None) -> Evaluation:
 
 
 def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -> Evaluation:
-    ingested = ingest(
-        options.input, extract, options.archive, progress, exclude=[options.output_dir]
-    )
+    memo = None
+    if options.cache_dir is not None and not options.no_cache and options.input.is_dir():
+        memo = open_memo(options.cache_dir, options.input)
+    try:
+        ingested = ingest(
+            options.input, extract, options.archive, progress, [options.output_dir], memo
+        )
+    finally:
+        if memo is not None:
+            memo.close()
     chosen = analyzers.select(analyzers.build(options.settings), options.categories)
     found, component_skips, components_section = _components(options, ingested.files)
     units, out_of_scope = _plan(ingested.files, chosen)

@@ -37,6 +37,7 @@ from assay.ingest.classify import (
     special_name,
 )
 from assay.ingest.interface import ArchiveLimits, IngestResult, SourceFile
+from assay.ingest.memo import DigestMemo, Known
 from assay.model import FileKind, InputInfo, Skipped
 from assay.progress import NullProgress, Progress
 
@@ -52,17 +53,19 @@ def ingest(
     limits: ArchiveLimits,
     progress: Progress | None = None,
     exclude: Sequence[Path] = (),
+    memo: DigestMemo | None = None,
 ) -> IngestResult:
     """The safe inventory of ``input`` (directory, archive, image, ELF); writes in ``work_dir``.
 
     Directories in ``exclude`` (e.g. the output directory inside the input) are not walked.
+    ``memo`` (a directory input) supplies the hashes of files unchanged since it was written.
 
     Raises ``IngestError`` when the input is missing, is neither a directory nor a supported
     archive, or cannot be read at all. Everything smaller becomes a ``Skipped`` record.
     """
     observer = progress if progress is not None else NullProgress()
     observer.stage("ingest")
-    inventory = _Inventory(work_dir, limits, observer, exclude)
+    inventory = _Inventory(work_dir, limits, observer, exclude, memo)
     if input.is_dir():
         info = inventory.directory(input)
     elif input.is_file():
@@ -87,8 +90,14 @@ class _Inventory:
     """Files, records and budget of one ingest, and the work directories it has made."""
 
     def __init__(
-        self, work_dir: Path, limits: ArchiveLimits, progress: Progress, exclude: Sequence[Path]
+        self,
+        work_dir: Path,
+        limits: ArchiveLimits,
+        progress: Progress,
+        exclude: Sequence[Path],
+        memo: DigestMemo | None = None,
     ) -> None:
+        self.memo = memo
         self.work_dir = work_dir
         self.exclude = frozenset(os.path.realpath(p) for p in exclude)
         self.budget = archive.Budget(limits)
@@ -101,7 +110,7 @@ class _Inventory:
 
     def directory(self, input: Path) -> InputInfo:
         """Walk the directory ``input``, then expand the archives in it."""
-        found = walk(input, self.progress, self.exclude)
+        found = walk(input, self.progress, self.exclude, self.memo)
         self.skipped.extend(found.skipped)
         self.links += found.links
         self._expand(found.files, level=1)
@@ -232,12 +241,18 @@ def tree_hash(files: Iterable[SourceFile]) -> str:
     return digest.hexdigest()
 
 
-def walk(root: Path, progress: Progress, exclude: frozenset[str] = frozenset()) -> Walk:
+def walk(
+    root: Path,
+    progress: Progress,
+    exclude: frozenset[str] = frozenset(),
+    memo: DigestMemo | None = None,
+) -> Walk:
     """Inventory the directory ``root``; ``IngestError`` if the root itself cannot be listed.
 
-    ``exclude`` holds real paths of directories that are recorded as skipped, not walked.
+    ``exclude`` holds real paths of directories that are recorded as skipped, not walked;
+    ``memo`` supplies the hashes of files whose identity is unchanged.
     """
-    return _Walker(progress, exclude).run(os.path.abspath(root))
+    return _Walker(progress, exclude, memo=memo).run(os.path.abspath(root))
 
 
 def skip_key(record: Skipped) -> tuple[str, str, str, str]:
@@ -253,8 +268,14 @@ class _Walker:
     """
 
     def __init__(
-        self, progress: Progress, exclude: frozenset[str], prefix: str = "", extracted: bool = False
+        self,
+        progress: Progress,
+        exclude: frozenset[str],
+        prefix: str = "",
+        extracted: bool = False,
+        memo: DigestMemo | None = None,
     ) -> None:
+        self.memo = memo
         self.progress = progress
         self.exclude = exclude
         self.prefix = prefix
@@ -321,11 +342,23 @@ class _Walker:
     def _file(self, disk_path: str, rel: str) -> None:
         if self.extracted:
             os.chmod(disk_path, 0o600, follow_symlinks=False)
-        digest = digest_file(disk_path)
-        kind = classify(rel, digest.head)
+        known = self._digest(disk_path, rel)
         path = self._path(rel)
-        self.files.append(SourceFile(path, disk_path, kind, digest.size, digest.sha256))
+        self.files.append(SourceFile(path, disk_path, known.kind, known.size, known.sha256))
         self.progress.advance()
+
+    def _digest(self, disk_path: str, rel: str) -> Known:
+        """Size, hash and kind of a file: from the memo when its identity is unchanged."""
+        if self.memo is None:
+            digest = digest_file(disk_path)
+            return Known(digest.size, digest.sha256, classify(rel, digest.head))
+        st = os.stat(disk_path, follow_symlinks=False)
+        known = self.memo.known(disk_path, st)
+        if known is None:
+            digest = digest_file(disk_path)
+            known = Known(digest.size, digest.sha256, classify(rel, digest.head))
+            self.memo.remember(disk_path, st, known)
+        return known
 
     def _skip(self, rel: str, reason: str, exc: OSError) -> None:
         detail = exc.strerror or str(exc)
