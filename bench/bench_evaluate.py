@@ -356,8 +356,8 @@ def print_report(facts: dict[str, Any], results: dict[str, Measurement]) -> None
         if measurement.details:
             print(f"{measurement.tool}: {json.dumps(measurement.details)}")
     for name, value in ratios(results).items():
-        shown = "n/a (assay did not run or failed)" if value is None else f"{value:.2f}"
-        print(f"{name:<24}{shown}")
+        shown = "n/a (a run is missing or failed)" if value is None else f"{value:.2f}"
+        print(f"{name:<30}{shown}")
 
 
 def write_results(
