@@ -183,3 +183,64 @@ def test_results_do_not_depend_on_the_order_contents_arrive() -> None:
         outputs.append((section, sorted(findings, key=repr)))
     assert outputs[0] == outputs[1]
     assert outputs[0][0]["totals"]["classes"] >= 2
+
+
+def _reference_big(corpus: Any, group: list[tuple[int, int]]) -> list[Any]:
+    """The big-group candidates by the definition: places split by the bytes of their
+    ``min_tokens`` context (shorter at a file's end), contexts in order of first appearance,
+    the first place of each paired with up to ``MAX_PARTNERS`` others."""
+    from assay.analyzers._clone_anchors import stream_of
+    from assay.analyzers._clone_match import MAX_PARTNERS
+
+    contexts: dict[bytes, list[tuple[int, int]]] = {}
+    size = corpus.geometry.min_tokens
+    for content, token in group:
+        data, width = stream_of(corpus.streams[content], corpus.mode)
+        contexts.setdefault(data[token * width : (token + size) * width], []).append(
+            (content, token)
+        )
+    return [(places[0], other) for places in contexts.values()
+            for other in places[1 : MAX_PARTNERS + 1]]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", ["normalised", "exact"])
+def test_big_groups_pair_places_as_their_definition_says(mode: str) -> None:
+    """Tables repeat one window hundreds of times: groups of more than ``ALL_PAIRS`` places
+    are split by context in numpy. Their candidates equal the byte-wise definition, including
+    contexts cut short by the end of a file and more than ``MAX_PARTNERS`` equal contexts."""
+    from assay.analyzers._clone_anchors import Geometry, Mode, anchors
+    from assay.analyzers._clone_match import ALL_PAIRS, Corpus
+
+    rows = [f"    {{{', '.join(str((r * 7 + c) % 5) for c in range(12))}}},\n" for r in range(90)]
+    sources = [
+        "static const int t[][12] = {\n" + "".join(rows) + "};\n",
+        "int u[][12] = {\n" + "".join(rows[:70]) + "};\n",
+        "int v[][12] = {\n" + "".join(rows[5:40]) + "};\nint w;\n",
+    ]
+    geometry = Geometry(50)
+
+    def corpus() -> Corpus:
+        made = Corpus(Mode(mode), geometry, 1)
+        for text in sources:
+            streams = tokenize(text.encode())
+            made.add(streams, anchors(streams, Mode(mode), geometry))
+        return made
+
+    found = list(corpus()._group_candidates())
+    reference = corpus()
+    kept = reference._kept()
+    assert kept is not None
+    contents, positions, sizes = kept
+    expected, start = [], 0
+    for size in sizes.tolist():
+        group = list(zip(contents[start : start + size].tolist(),
+                         positions[start : start + size].tolist(), strict=True))  # fmt: skip
+        start += size
+        if size <= ALL_PAIRS:
+            expected.append(list(Corpus._candidates(group)))
+        else:
+            expected.append(_reference_big(reference, group))
+    assert found == expected
+    assert max(sizes.tolist()) > ALL_PAIRS  # big groups were split
+    if mode == "normalised":  # all rows alike: more equal contexts than partners
+        assert max(sizes.tolist()) > 64 + ALL_PAIRS

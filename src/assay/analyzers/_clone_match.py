@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,8 @@ MAX_PARTNERS = 64
 """Places paired with the first of a group of equal ``min_tokens`` contexts (tables and
 generated code repeat one window thousands of times)."""
 _CHUNK = 64
+_CONTEXT_BASE = np.uint64(0x9E3779B97F4A7C15)
+"""Odd multiplier of the context hash."""
 _POSITION_BITS = 24
 _LIMIT = 1 << _POSITION_BITS
 
@@ -108,8 +111,8 @@ class Corpus:
         """Extended pairs of places, each diagonal stretch extended once."""
         covered: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
         libraries, copies = self.library_of, self.copies_of
-        for group in self._groups():
-            for (ca, pa), (cb, pb) in self._candidates(group):
+        for candidates in self._group_candidates():
+            for (ca, pa), (cb, pb) in candidates:
                 # Code shared by copies of one library (e.g. two OpenSSL versions) is one
                 # library's code: the inventory reports the copies, they are not compared.
                 if (
@@ -131,40 +134,133 @@ class Corpus:
                     )
                     yield pair
 
-    def _groups(self) -> Iterator[list[tuple[int, int]]]:
-        """Places (content, token) sharing one anchor key, in key order (each group sorted).
+    def _group_candidates(self) -> Iterator[list[tuple[tuple[int, int], tuple[int, int]]]]:
+        """Per kept group of places sharing one anchor key, in key order, the pairs of places
+        worth extending: every pair of a small group (``_candidates``); for groups of more
+        than ``ALL_PAIRS`` places, the first place of each equal ``min_tokens`` context paired
+        with up to ``MAX_PARTNERS`` others, computed for all such groups at once (numpy)."""
+        kept = self._kept()
+        if kept is None:
+            return
+        contents, positions, sizes = kept
+        big = sizes > ALL_PAIRS
+        in_big = np.repeat(big, sizes)
+        small_contents = contents[~in_big].tolist()
+        small_positions = positions[~in_big].tolist()
+        small_ends = np.cumsum(sizes[~big]).tolist()
+        ordinal = np.repeat(np.arange(int(np.count_nonzero(big))), sizes[big])
+        pairs, big_ends = self._big_candidates(contents[in_big], positions[in_big], ordinal)
+        del contents, positions, in_big, ordinal
+        small = big_index = start = big_start = 0
+        for is_big in big.tolist():
+            if is_big:
+                end = big_ends[big_index]
+                yield pairs[big_start:end]
+                big_index, big_start = big_index + 1, end
+                continue
+            end = small_ends[small]
+            group = list(zip(small_contents[start:end], small_positions[start:end], strict=True))
+            yield list(self._candidates(group))
+            small, start = small + 1, end
 
-        All anchors are sorted at once (numpy, stable: contents were added in order and each
+    def _kept(
+        self,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+        """The places (contents, positions) of every kept group in key order, each group's
+        places in (content, position) order, and the size of each kept group.
+
+        All anchors are sorted at once (stable: contents were added in order and each
         content's positions ascend); groups of one place are dropped, and, unless
         ``library_internal``, so are groups lying wholly in code of one library, counted in
-        ``skipped_groups``. The index is freed before the first group is yielded.
+        ``skipped_groups``. The per-content anchors are freed.
         """
         places = self._index()
         if places is None:
-            return
+            return None
         keys, contents, positions = places
         order = np.argsort(keys, kind="stable")
-        keys, contents, positions = keys[order], contents[order], positions[order]
-        del order
+        keys = keys[order]
         first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
         sizes = np.diff(np.append(first, len(keys)))
         del keys
-        keep = sizes > 1
-        if self.library_of and not self.library_internal:
-            library = np.asarray(self.library_of, dtype=np.int64)[contents]
-            low = np.minimum.reduceat(library, first)
-            high = np.maximum.reduceat(library, first)
-            one = keep & (low == high) & (low >= 0)
+        multi = sizes > 1
+        order = order[np.repeat(multi, sizes)]  # places of groups of two or more
+        sizes = sizes[multi]
+        keep = np.ones(len(sizes), dtype=bool)
+        if self.library_of and not self.library_internal and len(sizes):
+            library = np.asarray(self.library_of, dtype=np.int64)[contents[order]]
+            starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+            low = np.minimum.reduceat(library, starts)
+            high = np.maximum.reduceat(library, starts)
+            one = (low == high) & (low >= 0)
             self.skipped_groups += int(np.count_nonzero(one))
-            keep &= ~one
-        kept = np.repeat(keep, sizes)
-        content_list, position_list = contents[kept].tolist(), positions[kept].tolist()
-        ends = np.cumsum(sizes[keep]).tolist()
-        del contents, positions, first, sizes, keep, kept
-        start = 0
-        for end in ends:
-            yield list(zip(content_list[start:end], position_list[start:end], strict=True))
-            start = end
+            keep = ~one
+        order = order[np.repeat(keep, sizes)]
+        return contents[order], positions[order], sizes[keep]
+
+    def _big_candidates(
+        self,
+        contents: npt.NDArray[np.int64],
+        positions: npt.NDArray[np.int64],
+        ordinal: npt.NDArray[np.int64],
+    ) -> tuple[list[tuple[tuple[int, int], tuple[int, int]]], list[int]]:
+        """The candidate pairs of the big groups (places given in group order, ``ordinal``
+        numbering their group), in the order ``_candidates`` would give them, and the end of
+        each group's pairs. Contexts are told apart by a 64-bit hash of their tokens and
+        length instead of by their bytes."""
+        if not len(contents):
+            return [], []
+        context = self._contexts(contents, positions)
+        index = np.arange(len(contents))
+        by_context = np.lexsort((index, context, ordinal))
+        group, hashed = ordinal[by_context], context[by_context]
+        starts = np.concatenate(([True], (group[1:] != group[:-1]) | (hashed[1:] != hashed[:-1])))
+        first_seen = by_context[starts][np.cumsum(starts) - 1]  # first place of its context
+        final = np.lexsort((by_context, first_seen, group))  # contexts by first appearance
+        order, first_seen = by_context[final], first_seen[final]
+        starts = np.concatenate(([True], first_seen[1:] != first_seen[:-1]))
+        head = np.flatnonzero(starts)
+        rank = index - head[np.cumsum(starts) - 1]
+        chosen = (rank >= 1) & (rank <= MAX_PARTNERS)
+        a, b = first_seen[chosen], order[chosen]
+        ca, pa = contents[a].tolist(), positions[a].tolist()
+        cb, pb = contents[b].tolist(), positions[b].tolist()
+        pairs = [((w, x), (y, z)) for w, x, y, z in zip(ca, pa, cb, pb, strict=True)]
+        ends = np.searchsorted(ordinal[b], np.arange(int(ordinal[-1]) + 1), side="right")
+        return pairs, ends.tolist()
+
+    def _contexts(
+        self, contents: npt.NDArray[np.int64], positions: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.uint64]:
+        """A 64-bit hash of the ``min_tokens`` tokens (fewer at the end of a file) from each
+        place, and of their number: the bytes are read eight at a time through an unaligned
+        view of every content's stream laid end to end; places whose context is cut short by
+        the end of their file are hashed token by token."""
+        size = self.geometry.min_tokens
+        streams = [stream_of(s, self.mode) for s in self.streams]
+        width = streams[0][1] if streams else 1
+        raw = b"".join(data for data, _ in streams) + bytes(8)
+        counts = [len(data) // width for data, _ in streams]
+        bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        start = bounds[contents] + positions
+        length = np.minimum(size, bounds[contents + 1] - start)
+        words = np.ndarray((len(raw) - 7,), dtype=np.uint64, buffer=raw, strides=(1,))
+        first_byte = start * width
+        hashed = length.astype(np.uint64)
+        total = size * width
+        last = len(words) - 1  # short contexts may reach past the end; they are redone below
+        with np.errstate(over="ignore"):
+            for offset in range(0, total, 8):
+                word = words[np.minimum(first_byte + offset, last)]
+                if total - offset < 8:
+                    word &= np.uint64((1 << (8 * (total - offset))) - 1)
+                hashed = (hashed ^ word) * _CONTEXT_BASE
+                hashed ^= hashed >> np.uint64(29)
+        short = np.flatnonzero(length < size)
+        if len(short):
+            tokens = np.frombuffer(raw[: len(raw) - 8], dtype=np.uint8 if width == 1 else np.uint16)
+            hashed[short] = _short_contexts(tokens, start[short], length[short], size)
+        return hashed
 
     def _index(
         self,
@@ -187,25 +283,14 @@ class Corpus:
         keys = (packed[inside] >> np.uint64(32)).astype(np.uint32)
         return keys, contents[inside], positions[inside]
 
+    @staticmethod
     def _candidates(
-        self, group: list[tuple[int, int]]
+        group: list[tuple[int, int]],
     ) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
-        """The pairs of a group worth extending."""
-        if len(group) <= ALL_PAIRS:
-            for i, a in enumerate(group):
-                for b in group[i + 1 :]:
-                    yield a, b
-            return
-        contexts: dict[bytes, list[tuple[int, int]]] = {}
-        size = self.geometry.min_tokens
-        for content, token in group:
-            data, width = stream_of(self.streams[content], self.mode)
-            context = data[token * width : (token + size) * width]
-            contexts.setdefault(context, []).append((content, token))
-        for places in contexts.values():
-            first = places[0]
-            for other in places[1 : MAX_PARTNERS + 1]:
-                yield first, other
+        """Every pair of places of a small group (at most ``ALL_PAIRS``), in order."""
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                yield a, b
 
     def _extend(self, ca: int, pa: int, cb: int, pb: int) -> tuple[Span, Span] | None:
         """Grow a pair of equal windows both ways; the two places, or ``None`` if too small."""
@@ -288,3 +373,21 @@ def _union(parent: dict[Span, Span], a: Span, b: Span) -> None:
     ra, rb = _find(parent, a), _find(parent, b)
     if ra != rb:
         parent[max(ra, rb)] = min(ra, rb)
+
+
+def _short_contexts(
+    tokens: npt.NDArray[Any],
+    start: npt.NDArray[np.int64],
+    length: npt.NDArray[np.int64],
+    size: int,
+) -> npt.NDArray[np.uint64]:
+    """Context hashes of places with fewer than ``size`` tokens left, token by token (the
+    length is hashed too; tokens past it are not read). Distinct from the word-wise hashes
+    of full contexts, which is all that matters: contexts of different lengths differ."""
+    hashed = length.astype(np.uint64) | np.uint64(1 << 63)
+    last = max(len(tokens) - 1, 0)
+    with np.errstate(over="ignore"):
+        for k in range(size):
+            token = tokens[np.minimum(start + k, last)].astype(np.uint64) + np.uint64(1)
+            hashed = hashed * _CONTEXT_BASE + np.where(k < length, token, np.uint64(0))
+    return hashed
