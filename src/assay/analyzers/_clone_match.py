@@ -165,7 +165,7 @@ class Corpus:
 
     def _kept(
         self,
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int64]] | None:
         """The places (contents, positions) of every kept group in key order, each group's
         places in (content, position) order, and the size of each kept group.
 
@@ -200,8 +200,8 @@ class Corpus:
 
     def _big_candidates(
         self,
-        contents: npt.NDArray[np.int64],
-        positions: npt.NDArray[np.int64],
+        contents: npt.NDArray[np.int32],
+        positions: npt.NDArray[np.int32],
         ordinal: npt.NDArray[np.int64],
     ) -> tuple[list[tuple[tuple[int, int], tuple[int, int]]], list[int]]:
         """The candidate pairs of the big groups (places given in group order, ``ordinal``
@@ -230,7 +230,7 @@ class Corpus:
         return pairs, ends.tolist()
 
     def _contexts(
-        self, contents: npt.NDArray[np.int64], positions: npt.NDArray[np.int64]
+        self, contents: npt.NDArray[np.int32], positions: npt.NDArray[np.int32]
     ) -> npt.NDArray[np.uint64]:
         """A 64-bit hash of the ``min_tokens`` tokens (fewer at the end of a file) from each
         place, and of their number: the bytes are read eight at a time through an unaligned
@@ -242,11 +242,11 @@ class Corpus:
         raw = b"".join(data for data, _ in streams) + bytes(8)
         counts = [len(data) // width for data, _ in streams]
         bounds = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        start = bounds[contents] + positions
+        start = bounds[contents] + positions.astype(np.int64)
         length = np.minimum(size, bounds[contents + 1] - start)
         words = np.ndarray((len(raw) - 7,), dtype=np.uint64, buffer=raw, strides=(1,))
         first_byte = start * width
-        hashed = length.astype(np.uint64)
+        hashed: npt.NDArray[np.uint64] = length.astype(np.uint64)
         total = size * width
         last = len(words) - 1  # short contexts may reach past the end; they are redone below
         with np.errstate(over="ignore"):
@@ -264,9 +264,10 @@ class Corpus:
 
     def _index(
         self,
-    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32], npt.NDArray[np.int32]] | None:
         """Every anchor's key, content and position (anchors past token 2**24 are dropped and
-        counted); ``None`` when none is left. Frees the per-content anchors."""
+        counted); ``None`` when none is left. Frees the per-content anchors. Contents and
+        positions fit 24 bits: 32-bit arrays keep four copies of the tree in memory budget."""
         chunks = [np.frombuffer(a, dtype=np.uint64) for a in self._anchors]
         self._anchors = []
         if not chunks:
@@ -274,8 +275,8 @@ class Corpus:
         counts = [len(c) for c in chunks]
         packed = np.concatenate(chunks)
         del chunks
-        contents = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-        positions = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+        contents = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        positions = (packed & np.uint64(0xFFFFFFFF)).astype(np.int32)
         inside = positions < _LIMIT
         self.dropped += int(len(inside) - np.count_nonzero(inside))
         if not np.any(inside):
