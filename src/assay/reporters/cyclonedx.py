@@ -31,13 +31,24 @@ PROPERTY_PREFIX = "assay:"
 
 
 def _occurrences(component: Component) -> list[Occurrence]:
-    found = [Occurrence(location=component.root or ".", additional_context="copy root")]
+    """The copy root, then each piece of version evidence. Each occurrence gets a bom-ref of
+    its component's key and its index: cyclonedx-python-lib orders occurrences by bom-ref and
+    would otherwise draw a random one per occurrence, so their order changed from run to run."""
+
+    def ref() -> str:
+        return f"{component.key}#evidence-{len(found):04d}"
+
+    found: list[Occurrence] = []
+    found.append(Occurrence(bom_ref=ref(), location=component.root or ".",
+                            additional_context="copy root"))  # fmt: skip
     for item in component.evidence:
         path, _, line = item.rpartition(":")
         if path and line.isdigit():
-            found.append(Occurrence(location=path, line=int(line), additional_context="version"))
+            found.append(Occurrence(bom_ref=ref(), location=path, line=int(line),
+                                    additional_context="version"))  # fmt: skip
         else:
-            found.append(Occurrence(location=item, additional_context="release file"))
+            found.append(Occurrence(bom_ref=ref(), location=item,
+                                    additional_context="release file"))  # fmt: skip
     return found
 
 
