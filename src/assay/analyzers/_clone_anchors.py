@@ -105,7 +105,8 @@ def _window_hashes(data: bytes, width: int, window: int) -> npt.NDArray[np.uint6
 
 
 def anchors(streams: TokenStreams, mode: Mode, geometry: Geometry) -> bytes:
-    """The anchors of one file as packed ``key << 32 | position`` unsigned 64-bit values."""
+    """The anchors of one file as packed ``key << 32 | position`` unsigned 64-bit values,
+    sorted (so by key, then position)."""
     positions = anchor_positions(streams, geometry)
     if not len(positions):
         return b""
@@ -113,4 +114,5 @@ def anchors(streams: TokenStreams, mode: Mode, geometry: Geometry) -> bytes:
     hashes = _window_hashes(data, width, geometry.window)[positions.astype(np.int64)]
     keys = hashes >> np.uint64(32)
     packed: npt.NDArray[np.uint64] = (keys << np.uint64(32)) | positions
+    packed.sort()  # by key, then position: the tree-wide sort then merges sorted runs
     return packed.tobytes()

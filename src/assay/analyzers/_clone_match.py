@@ -169,8 +169,9 @@ class Corpus:
         """The places (contents, positions) of every kept group in key order, each group's
         places in (content, position) order, and the size of each kept group.
 
-        All anchors are sorted at once (stable: contents were added in order and each
-        content's positions ascend); groups of one place are dropped, and, unless
+        All anchors are sorted at once (stable: contents were added in order, and within a
+        content anchors of one key ascend by position; each content's anchors arrive sorted,
+        which the stable sort merges as runs); groups of one place are dropped, and, unless
         ``library_internal``, so are groups lying wholly in code of one library, counted in
         ``skipped_groups``. The per-content anchors are freed.
         """
