@@ -71,11 +71,30 @@ def test_a_rewritten_file_is_hashed_again_even_with_its_old_mtime(
     assert hits == len(FILES) - 1
 
 
-def test_files_changed_just_before_hashing_are_not_remembered(tmp_path: Path) -> None:
-    root = _tree(tmp_path / "tree")  # written now: within RACY_NS of the walk
+def test_files_changed_just_before_hashing_are_not_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memo_module, "RACY_NS", 60_000_000_000)  # "just now": within a minute
+    root = _tree(tmp_path / "tree")
     _walk(tmp_path / "cache", root)
     _, hits = _walk(tmp_path / "cache", root)
     assert hits == 0
+
+
+def test_whole_second_times_get_the_coarse_margin() -> None:
+    """On a file system that keeps whole seconds, a change within the same second keeps the
+    times: such files must have settled for two seconds, others for a tenth."""
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    def stat(mtime_ns: int, ctime_ns: int) -> Any:
+        return cast(Any, SimpleNamespace(st_mtime_ns=mtime_ns, st_ctime_ns=ctime_ns))
+
+    second = 1_000_000_000
+    assert memo_module.racy_margin(stat(1700 * second, 1800 * second)) == memo_module.COARSE_RACY_NS
+    assert memo_module.racy_margin(stat(1700 * second, 1800 * second + 5)) == memo_module.RACY_NS
+    assert memo_module.racy_margin(stat(1700 * second + 1, 1800 * second)) == memo_module.RACY_NS
+    assert memo_module.RACY_NS < memo_module.COARSE_RACY_NS
 
 
 def test_rows_of_removed_files_are_dropped_and_other_roots_kept(

@@ -5,8 +5,9 @@ files as they were. Like git's index, the memo keeps, per absolute path, the fil
 inode, size, modification and status-change times (nanoseconds) with its sha256 and kind; a
 file whose five values are all unchanged is taken as unchanged and not read. ``ctime`` cannot
 be set by an unprivileged writer, so rewriting a file and restoring its ``mtime`` still counts
-as a change. A file modified within ``RACY_NS`` of being hashed is not remembered (git's "racy
-clean" rule: it could change again within the clock's resolution). The memo is one SQLite file
+as a change. A file modified within ``RACY_NS`` (0.1 s; 2 s when its times are whole seconds) of
+being hashed is not remembered (git's "racy clean" rule: it could change again within the
+timestamps' resolution). The memo is one SQLite file
 beside the result cache (``digests.sqlite``); it is used whenever the result cache is, and
 rows of files that are gone are dropped when their root is walked again.
 """
@@ -23,8 +24,12 @@ from pathlib import Path
 from assay.model import FileKind
 
 FILE_NAME = "digests.sqlite"
-RACY_NS = 2_000_000_000
-"""Files changed this recently before being hashed are hashed again next time."""
+RACY_NS = 100_000_000
+"""Files changed this recently before being hashed are hashed again next time: well above the
+timestamp granularity of Linux file systems (a clock tick)."""
+COARSE_RACY_NS = 2_000_000_000
+"""The same for files whose times are whole seconds (file systems that keep seconds, or FAT's
+two seconds)."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS digest (
     path TEXT PRIMARY KEY, dev INTEGER NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL,
@@ -91,7 +96,7 @@ class DigestMemo:
         """Keep what was just computed for ``disk_path`` (unless it was modified too recently:
         then it is hashed again next time)."""
         self._seen.add(disk_path)
-        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > RACY_NS:
+        if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > racy_margin(st):
             self._new[disk_path] = (identity(st), known)
 
     def close(self) -> None:
@@ -108,6 +113,15 @@ class DigestMemo:
             log.warning("file hash memo %s: not written: %s", self.path, exc)
         finally:
             self._db.close()
+
+
+def racy_margin(st: os.stat_result) -> int:
+    """How long before hashing a change makes a file "racy": ``RACY_NS``, or
+    ``COARSE_RACY_NS`` when both its times are whole seconds (a coarse file system, where a
+    later change could keep the same times)."""
+    second = 1_000_000_000
+    coarse = st.st_mtime_ns % second == 0 and st.st_ctime_ns % second == 0
+    return COARSE_RACY_NS if coarse else RACY_NS
 
 
 def open_memo(directory: Path, root: Path) -> DigestMemo | None:
