@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import islice
-from multiprocessing import get_context
+from multiprocessing import forkserver, get_context
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,10 @@ def evaluate(options: Options, progress: Progress | None = None) -> Evaluation:
 
 
 def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -> Evaluation:
+    if options.scheduler is None and options.jobs > 1:
+        # The fork server imports assay while ingest runs: the pool's workers (and the
+        # reporters' child) then start without that delay.
+        forkserver.ensure_running()
     memo = None
     if options.cache_dir is not None and not options.no_cache and options.input.is_dir():
         memo = open_memo(options.cache_dir, options.input)
