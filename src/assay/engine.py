@@ -13,7 +13,7 @@ from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from multiprocessing import forkserver, get_context
 from pathlib import Path
 from typing import Any
@@ -117,8 +117,17 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         if memo is not None:
             memo.close()
     chosen = analyzers.select(analyzers.build(options.settings), options.categories)
-    found, component_skips, components_section = _components(options, ingested.files)
     units, out_of_scope = _plan(ingested.files, chosen)
+    known = vulndb.load(options.vulndb)
+    skipped = list(ingested.skipped)
+    snapshots = {"kb": _kb_info(options), "vulndb": known.snapshot}
+    progress.stage("analyze", total=sum(len(u.paths) for u in units))
+    # Starting the outcomes submits the per-file work (the cache's misses) to the workers,
+    # which compute while this process identifies the components the results are credited to.
+    outcomes = _execute(units, chosen, options, skipped, snapshots)
+    first = next(outcomes, None)
+    found, component_skips, components_section = _components(options, ingested.files)
+    skipped.extend(component_skips)
     state = _Run(
         options=options,
         analyzers=chosen,
@@ -127,16 +136,13 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
         directories=_directories([f.path for f in ingested.files]),
         ownership=Ownership.of(found),
         severities=[_severities(a.rules()) for a in chosen],
-        skipped=[*ingested.skipped, *component_skips],
+        skipped=skipped,
     )
-    known = vulndb.load(options.vulndb)
     assessed = {
         c.key: assess(c, known.advisories, known.cycles, known.exploited, known.snapshot)
         for c in found
     }
-    progress.stage("analyze", total=sum(len(u.paths) for u in units))
-    snapshots = {"kb": components_section.get("knowledge_base"), "vulndb": known.snapshot}
-    for outcome in _execute(units, chosen, options, state.skipped, snapshots):
+    for outcome in chain([first] if first is not None else [], outcomes):
         _attribute(state, units[outcome.key], outcome)
         progress.advance(len(units[outcome.key].paths))
     _store_pairs(state, vuln_findings.CATEGORY, vuln_findings.rules(),
@@ -188,6 +194,14 @@ def _components(
         found, build = inventory.with_build(found, files, db_files)
     kb_info = {"built": snapshot.built, "releases": snapshot.releases}
     return found, skipped, inventory.section(found, build, kb_info)
+
+
+def _kb_info(options: Options) -> dict[str, Any]:
+    """The knowledge base's snapshot as the components section records it (part of the result
+    cache's keys, known before the component pass)."""
+    with _knowledge_base(options) as kb:
+        snapshot = kb.snapshot()
+    return {"built": snapshot.built, "releases": snapshot.releases}
 
 
 def _knowledge_base(options: Options) -> KnowledgeBase:
