@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from assay.analyzers._calltable import CallTable, load_table
 from assay.analyzers._rule_rows import rule_from_row, rule_table
-from assay.analyzers.interface import AnalyzerFailure, Content, FileResult
+from assay.analyzers.interface import AnalyzerFailure, Catalogued, Content, FileResult
 from assay.binaries import archive, elf, findings, signatures, system
 from assay.binaries.summary import BinariesAggregator
 from assay.ingest.interface import SourceFile
@@ -50,25 +50,17 @@ def elf_data(facts: elf.ElfFacts, table: CallTable) -> dict[str, JSONValue]:
 
 
 @dataclass(frozen=True, slots=True)
-class BinariesAnalyzer:
+class BinariesAnalyzer(Catalogued):
     """The ``binaries`` analyzer."""
 
     table: CallTable
-
-    @property
-    def id(self) -> str:
-        """Category id."""
-        return ID
+    ID: ClassVar[str] = ID
+    VERSION: ClassVar[str] = VERSION
 
     @property
     def version(self) -> str:
         """Result version, with a digest of the signature table (it changes results too)."""
         return f"{VERSION}+{signatures.digest()}"
-
-    @property
-    def rows_key(self) -> str | None:
-        """No per-item rows."""
-        return None
 
     def rules(self) -> tuple[Rule, ...]:
         """Every rule of the category."""

@@ -14,13 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from assay.analyzers._clone_anchors import Geometry, Mode, anchors
 from assay.analyzers._clone_summary import CloneSummary, streams_data
 from assay.analyzers._clone_tokens import tokenize
 from assay.analyzers._rule_rows import rule_from_row, rule_table
-from assay.analyzers.interface import FileResult, SourceOnly
+from assay.analyzers.interface import Catalogued, FileResult, SourceOnly
 from assay.errors import ConfigError
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, Rule
@@ -48,7 +48,7 @@ def rules() -> tuple[Rule, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class Clones(SourceOnly):
+class Clones(SourceOnly, Catalogued):
     """The ``clones`` analyzer: token streams per file, classes across the tree."""
 
     mode: Mode = Mode.NORMALISED
@@ -59,12 +59,8 @@ class Clones(SourceOnly):
     """Smallest clone, in lines (of its first place)."""
     library_internal: bool = False
     """Whether code of one library is matched against other code of the same library."""
-    id: str = ID
-    """Category id."""
-    version: str = VERSION
-    """Result version."""
-    rows_key: str | None = None
-    """No per-item rows."""
+    ID: ClassVar[str] = ID
+    VERSION: ClassVar[str] = VERSION
 
     def rules(self) -> tuple[Rule, ...]:
         """Exact and renamed clone classes."""

@@ -14,12 +14,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from assay.analyzers._complexity_summary import Summary, file_figures
 from assay.analyzers._functions import FunctionMetrics, measure
 from assay.analyzers._rule_rows import rule_from_row, rule_table
-from assay.analyzers.interface import FileResult, SourceOnly
+from assay.analyzers.interface import Catalogued, FileResult, SourceOnly
 from assay.errors import AnalyzerError, ConfigError
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, JSONValue, RawFinding, Rule
@@ -73,16 +73,14 @@ def _limit(row: Mapping[str, Any]) -> Limit:
 
 
 @dataclass(frozen=True, slots=True)
-class ComplexityAnalyzer(SourceOnly):
+class ComplexityAnalyzer(SourceOnly, Catalogued):
     """The ``complexity`` analyzer: metrics rows and threshold findings for every function."""
 
     limits: tuple[Limit, ...] = field(default_factory=default_limits)
     """One per metric, with the effective threshold."""
-    id: str = ID
-    """Category id."""
-    version: str = VERSION
-    """Result version."""
-    rows_key: str | None = "functions"
+    ID: ClassVar[str] = ID
+    VERSION: ClassVar[str] = VERSION
+    ROWS_KEY: ClassVar[str | None] = "functions"
     """Per-function rows appear under ``functions`` in the section."""
 
     def rules(self) -> tuple[Rule, ...]:

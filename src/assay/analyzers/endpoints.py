@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from assay.analyzers._endpoint_inventory import EndpointInventory
 from assay.analyzers._endpoint_match import Match, redact, tables
@@ -22,7 +22,7 @@ from assay.analyzers._endpoint_source import endpoints
 from assay.analyzers._endpoint_text import in_binary, in_text
 from assay.analyzers._lexical import line_text
 from assay.analyzers._rule_rows import rule_from_row
-from assay.analyzers.interface import AnalyzerFailure, Content, FileResult
+from assay.analyzers.interface import AnalyzerFailure, Catalogued, Content, FileResult
 from assay.errors import ConfigError
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, FileKind, JSONValue, RawFinding, Rule, RuleId
@@ -95,15 +95,11 @@ def _result(rows: list[dict[str, JSONValue]], evidence: list[str]) -> FileResult
 
 
 @dataclass(frozen=True, slots=True)
-class Endpoints:
+class Endpoints(Catalogued):
     """The ``endpoints`` analyzer: C/C++ through the parse, config text and ELF through bytes."""
 
-    id: str = ID
-    """Category id."""
-    version: str = VERSION
-    """Result version."""
-    rows_key: str | None = None
-    """No per-item rows: the inventory is in the section."""
+    ID: ClassVar[str] = ID
+    VERSION: ClassVar[str] = VERSION
 
     def rules(self) -> tuple[Rule, ...]:
         """The endpoint rules."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from assay.ingest.interface import SourceFile
 from assay.model import FileKind, JSONValue, RawFinding, Rule
@@ -88,6 +88,31 @@ class SourceOnly:
     def analyze_content(self, content: Content) -> FileResult:
         """Refuse: this analyzer reads C/C++ only."""
         raise AnalyzerFailure("unsupported-kind", content.kind.value)
+
+
+class Catalogued:
+    """Mixin for an analyzer whose category id and result version are class constants (``ID``,
+    ``VERSION``) and whose per-item rows, if it has any, appear under ``ROWS_KEY``."""
+
+    __slots__ = ()
+    ID: ClassVar[str]
+    VERSION: ClassVar[str]
+    ROWS_KEY: ClassVar[str | None] = None
+
+    @property
+    def id(self) -> str:
+        """Category id."""
+        return self.ID
+
+    @property
+    def version(self) -> str:
+        """Result version (part of the result cache's keys)."""
+        return self.VERSION
+
+    @property
+    def rows_key(self) -> str | None:
+        """Name of the per-item rows in the section, or ``None``."""
+        return self.ROWS_KEY
 
 
 class Aggregator(Protocol):

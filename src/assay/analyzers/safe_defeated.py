@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from assay.analyzers._callsites import SiteKind, sites
 from assay.analyzers._calltable import CallTable, load_table
@@ -22,7 +22,7 @@ from assay.analyzers._defeats import Defeat, defeat_of
 from assay.analyzers._includes import includes_of
 from assay.analyzers._lexical import Matcher
 from assay.analyzers._rule_rows import rule_from_row, rule_table
-from assay.analyzers.interface import FileResult, SourceOnly
+from assay.analyzers.interface import Catalogued, FileResult, SourceOnly
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, Rule
 from assay.parse import ParsedFile
@@ -67,17 +67,13 @@ def _rule(row: Mapping[str, Any]) -> Rule:
 
 
 @dataclass(frozen=True, slots=True)
-class SafeDefeated(SourceOnly):
+class SafeDefeated(SourceOnly, Catalogued):
     """The ``safe-defeated`` analyzer: a picklable adapter over :func:`scan`."""
 
     table: CallTable
     """Built-in rows merged with the user's wrappers (bounded rows name the protected functions)."""
-    id: str = ID
-    """Category id."""
-    version: str = VERSION
-    """Result version."""
-    rows_key: str | None = None
-    """No per-item rows."""
+    ID: ClassVar[str] = ID
+    VERSION: ClassVar[str] = VERSION
 
     def rules(self) -> tuple[Rule, ...]:
         """The four ways of defeating a bound."""

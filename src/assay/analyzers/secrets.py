@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from assay.analyzers._backdoor import indicators
 from assay.analyzers._backdoor_listen import listeners
@@ -21,7 +21,7 @@ from assay.analyzers._secret_c import compares
 from assay.analyzers._secret_files import scan_bytes
 from assay.analyzers._secret_index import SecretIndex
 from assay.analyzers._secret_literals import credential_literals, literal_compares
-from assay.analyzers.interface import AnalyzerFailure, Content, FileResult
+from assay.analyzers.interface import AnalyzerFailure, Catalogued, Content, FileResult
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, FileKind, RawFinding, Rule
 from assay.parse import ParsedFile
@@ -68,15 +68,11 @@ def _result(findings: list[RawFinding], certificates: tuple[int, ...], lines: in
 
 
 @dataclass(frozen=True, slots=True)
-class Secrets:
+class Secrets(Catalogued):
     """The ``secrets`` analyzer: a picklable adapter; findings are emitted by the aggregator."""
 
-    id: str = ID
-    """Category id."""
-    version: str = VERSION
-    """Result version."""
-    rows_key: str | None = None
-    """No per-item rows."""
+    ID: ClassVar[str] = ID
+    VERSION: ClassVar[str] = VERSION
 
     def rules(self) -> tuple[Rule, ...]:
         """Secret and backdoor rules."""

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from assay.analyzers._rule_rows import rule_from_row
 from assay.analyzers._suppress_classes import document, worst
@@ -25,7 +25,7 @@ from assay.analyzers._suppress_scan import (
     in_source,
 )
 from assay.analyzers._suppress_tally import SuppressionTally
-from assay.analyzers.interface import AnalyzerFailure, Content, FileResult
+from assay.analyzers.interface import AnalyzerFailure, Catalogued, Content, FileResult
 from assay.errors import ConfigError
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, FileKind, RawFinding, Rule, RuleId
@@ -87,15 +87,11 @@ def _data(found: list[Suppression]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class Suppressions:
+class Suppressions(Catalogued):
     """The ``suppressions`` analyzer: C/C++ through the parse, build files through their text."""
 
-    id: str = ID
-    """Category id."""
-    version: str = VERSION
-    """Result version."""
-    rows_key: str | None = None
-    """No per-item rows: each suppression is a finding."""
+    ID: ClassVar[str] = ID
+    VERSION: ClassVar[str] = VERSION
 
     def rules(self) -> tuple[Rule, ...]:
         """The eight suppression rules."""

@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from assay.analyzers._callsites import Site, SiteKind, sites
 from assay.analyzers._calltable import CallRow, CallTable, load_table
 from assay.analyzers._census import Census, FileCalls
 from assay.analyzers._lexical import Matcher, line_text
-from assay.analyzers.interface import FileResult, SourceOnly
+from assay.analyzers.interface import Catalogued, FileResult, SourceOnly
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, RawFinding, Rule, RuleId
 from assay.parse import ParsedFile
@@ -98,17 +98,13 @@ def rule_for(row: CallRow) -> Rule:
 
 
 @dataclass(frozen=True, slots=True)
-class UnsafeCalls(SourceOnly):
+class UnsafeCalls(SourceOnly, Catalogued):
     """The ``unsafe-calls`` analyzer: a picklable adapter over :func:`census`."""
 
     table: CallTable
     """Built-in rows merged with the user's wrappers."""
-    id: str = ID
-    """Category id."""
-    version: str = VERSION
-    """Result version."""
-    rows_key: str | None = None
-    """No per-item rows: findings and the census say it all."""
+    ID: ClassVar[str] = ID
+    VERSION: ClassVar[str] = VERSION
 
     def rules(self) -> tuple[Rule, ...]:
         """One rule per unbounded function."""
