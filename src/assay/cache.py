@@ -173,46 +173,34 @@ class ResultCache:
 
     def get(self, key: bytes) -> bytes | None:
         """The encoded outcome stored under ``key``, or ``None`` (also when the read fails)."""
-        try:
-            row = self._db.execute("SELECT value FROM outcome WHERE key = ?", (key,)).fetchone()
-        except sqlite3.Error as exc:
-            log.warning("result cache %s: cannot read: %s", self.path, exc)
-            return None
-        if row is None:
-            return None
-        self.hits += 1
-        self._used.append(key)
-        return bytes(row[0])
+        return self.get_many([key]).get(key)
 
     def present(self, keys: Sequence[bytes]) -> set[bytes]:
-        """Which of ``keys`` have a stored outcome, looked up ``_LOOKUP_CHUNK`` at a time
-        (none, with a warning, when the read fails: every unit is then computed)."""
-        found: set[bytes] = set()
-        try:
-            for chunk in _chunks(keys):
-                marks = ",".join("?" * len(chunk))
-                query = f"SELECT key FROM outcome WHERE key IN ({marks})"
-                found.update(bytes(row[0]) for row in self._db.execute(query, chunk))
-        except sqlite3.Error as exc:
-            log.warning("result cache %s: cannot read: %s", self.path, exc)
-            return set()
-        return found
+        """Which of ``keys`` have a stored outcome (none, with a warning, when the read fails:
+        every unit is then computed)."""
+        return {bytes(key) for (key,) in self._select("key", keys)}
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, bytes]:
-        """The encoded outcomes stored under ``keys`` (at most ``_LOOKUP_CHUNK`` per query),
-        by key; a key without one is absent (all are, when the read fails)."""
-        found: dict[bytes, bytes] = {}
-        try:
-            for chunk in _chunks(keys):
-                marks = ",".join("?" * len(chunk))
-                query = f"SELECT key, value FROM outcome WHERE key IN ({marks})"
-                found.update((bytes(k), bytes(v)) for k, v in self._db.execute(query, chunk))
-        except sqlite3.Error as exc:
-            log.warning("result cache %s: cannot read: %s", self.path, exc)
-            return {}
+        """The encoded outcomes stored under ``keys``, by key; a key without one is absent
+        (all are, when the read fails). Those found are marked as used."""
+        found = {bytes(key): bytes(value) for key, value in self._select("key, value", keys)}
         self.hits += len(found)
         self._used.extend(found)
         return found
+
+    def _select(self, columns: str, keys: Sequence[bytes]) -> list[tuple[Any, ...]]:
+        """``columns`` of the stored outcomes of ``keys``, ``_LOOKUP_CHUNK`` keys per query;
+        no rows, with a warning, when the read fails."""
+        rows: list[tuple[Any, ...]] = []
+        try:
+            for chunk in _chunks(keys):
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT {columns} FROM outcome WHERE key IN ({marks})"
+                rows.extend(self._db.execute(query, chunk))
+        except sqlite3.Error as exc:
+            log.warning("result cache %s: cannot read: %s", self.path, exc)
+            return []
+        return rows
 
     def put(self, key: bytes, value: bytes) -> None:
         """Store an encoded outcome under ``key`` (written with the next batch)."""

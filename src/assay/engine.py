@@ -120,13 +120,14 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
     units, out_of_scope = _plan(ingested.files, chosen)
     known = vulndb.load(options.vulndb)
     skipped = list(ingested.skipped)
-    snapshots = {"kb": _kb_info(options), "vulndb": known.snapshot}
+    kb_info = _kb_info(options)
+    snapshots = {"kb": kb_info, "vulndb": known.snapshot}
     progress.stage("analyze", total=sum(len(u.paths) for u in units))
     # Starting the outcomes submits the per-file work (the cache's misses) to the workers,
     # which compute while this process identifies the components the results are credited to.
     outcomes = _execute(units, chosen, options, skipped, snapshots)
     first = next(outcomes, None)
-    found, component_skips, components_section = _components(options, ingested.files)
+    found, component_skips, components_section = _components(options, ingested.files, kb_info)
     skipped.extend(component_skips)
     state = _Run(
         options=options,
@@ -180,19 +181,18 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
 
 
 def _components(
-    options: Options, files: Sequence[SourceFile]
+    options: Options, files: Sequence[SourceFile], kb_info: dict[str, Any]
 ) -> tuple[tuple[Component, ...], list[Skipped], dict[str, Any]]:
-    """The copies in ``files`` (correlate stage), what could not be read, and their section."""
+    """The copies in ``files`` (correlate stage), what could not be read, and their section
+    (which records ``kb_info``, the knowledge base's snapshot)."""
     found, skipped = identify(files)
     with _knowledge_base(options) as kb:
         found = correlate(found, files, kb)
-        snapshot = kb.snapshot()
     found = inventory.with_file_counts(found, files)
     build = None
     if options.compile_db is not None:
         db_files = compile_db.load(options.compile_db)
         found, build = inventory.with_build(found, files, db_files)
-    kb_info = {"built": snapshot.built, "releases": snapshot.releases}
     return found, skipped, inventory.section(found, build, kb_info)
 
 
