@@ -101,3 +101,21 @@ def test_an_unusable_default_database_is_a_warning_not_a_failure(
     code = cli.main(["evaluate", str(src), "-o", str(tmp_path / "o2"), *quiet,
                      "--db", str(blocker / "h.sqlite")])  # fmt: skip
     assert code == 2
+
+
+def test_the_recorder_fixes_the_default_database_when_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reporters' child runs the recorder; a child started earlier may have another
+    environment, so the default database is resolved in the process that makes it."""
+    import argparse
+
+    from assay.cli_report import Recorder
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    args = argparse.Namespace(db=None, product=None, release=None, no_history=False)
+    recorder = Recorder.of(args, tmp_path / "out")
+    assert recorder.db == (tmp_path / "data" / "assay" / "history.sqlite").resolve()
+    assert not recorder.explicit
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "elsewhere"))
+    assert recorder.db.is_relative_to(tmp_path / "data")

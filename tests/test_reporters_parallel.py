@@ -7,7 +7,6 @@ run by design, so they are masked before comparing.
 
 from __future__ import annotations
 
-import json
 import pickle
 import re
 import shutil
@@ -22,13 +21,14 @@ from typing import Any
 import pytest
 
 import assay.reporters as reporters
-from assay import engine, examples
+from assay import cli_report, engine, examples
 from assay.config import Options
 from assay.errors import StorageError
 from assay.model import Evaluation, Finding
 from assay.rating import assess
-from assay.reporters import Format, html, write_all, write_sequential, writer
+from assay.reporters import Format, html, write_all, write_all_then, write_sequential, writer
 from assay.storage.findings import FindingStore
+from assay.storage.history import History
 
 _VOLATILE = re.compile(r'"(serialNumber|timestamp)": "[^"]*"')
 
@@ -118,6 +118,10 @@ class _Wrapped:
         """The store's rows."""
         return self.store.rows(section)
 
+    def rows_json(self, section: str) -> Iterator[str]:
+        """The store's rows as JSON."""
+        return self.store.rows_json(section)
+
 
 def test_parallel_write_all_matches_one_writer_per_file(
     example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -126,9 +130,9 @@ def test_parallel_write_all_matches_one_writer_per_file(
     submit = reporters._submit
 
     def spy(
-        stack: ExitStack, evaluation: Evaluation, store: Path, out: Path
+        stack: ExitStack, evaluation: Evaluation, then: Any, store: Path, out: Path
     ) -> Future[None] | None:
-        started.append(submit(stack, evaluation, store, out))
+        started.append(submit(stack, evaluation, then, store, out))
         return started[-1]
 
     monkeypatch.setattr(reporters, "_submit", spy)
@@ -209,12 +213,12 @@ def test_error_in_the_child_is_raised_here_and_replaces_nothing(
     broken = tmp_path / "broken.sqlite"
     shutil.copyfile(example.store, broken)
     with sqlite3.connect(broken) as db:
-        db.execute("INSERT INTO rows VALUES ('complexity', 'a.c', 1, 'not json')")
+        db.execute("INSERT INTO rows VALUES ('complexity', 'a.c', 1, 'not json', 1)")
     evaluation = replace(example.evaluation, rows_keys={"complexity": "functions"})
     out = tmp_path / "out"
     out.mkdir()
     (out / Format.JSON.value).write_text("old", encoding="utf-8")
-    with pytest.raises(json.JSONDecodeError):
+    with pytest.raises(StorageError, match=r"corrupt row of a\.c"):
         _write_all(evaluation, broken, out)
     assert (out / Format.JSON.value).read_text(encoding="utf-8") == "old"
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
@@ -271,3 +275,55 @@ def test_relative_paths_reach_the_child_as_they_are_meant(
     monkeypatch.chdir(tmp_path)
     _write_all(example.evaluation, Path("store.sqlite"), Path("rel"))
     assert _outputs(tmp_path / "rel") == _outputs(tmp_path / "ref")
+
+
+@pytest.mark.parametrize("child", [True, False], ids=["in-the-child", "no-child"])
+def test_the_task_after_the_reports_records_the_evaluation_and_returns_its_id(
+    example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, child: bool
+) -> None:
+    """The command line's task (recording in the history) runs once the child's formats are
+    written, in the child, or in this process when no child can start; either way every
+    format is written as before and the history holds every finding of the store."""
+    if not child:
+        monkeypatch.setattr(reporters, "ProcessPoolExecutor", _refuse)
+    db = tmp_path / "history.sqlite"
+    recorder = cli_report.Recorder(db, "router", "1.0", example.store.parent.parent)
+    out = tmp_path / "out"
+    out.mkdir()
+    store = FindingStore(example.store)
+    try:
+        written, result = write_all_then(example.evaluation, store, out, recorder)
+        expected = [f.fingerprint for f in store.findings()]
+    finally:
+        store.close()
+    assert written == [out / fmt.value for fmt in Format]
+    _reference(example.evaluation, example.store, tmp_path / "ref")
+    assert _outputs(out) == _outputs(tmp_path / "ref")
+    assert result is not None and result.warning is None and result.ident is not None
+    with History(db) as history:
+        snapshot = history.load(result.ident)
+    assert sorted(f.fingerprint for f in snapshot.findings) == sorted(expected)
+    assert snapshot.label == "router@1.0"
+
+
+def test_a_failing_task_is_raised_here_after_every_format_is_written(
+    example: Example, tmp_path: Path
+) -> None:
+    """A ``--db`` that cannot be opened fails the task in the child: the error is raised here,
+    and the reports (written before the task ran) are all in place."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    recorder = cli_report.Recorder(blocker / "h.sqlite", None, None, example.store.parent.parent)
+    out = tmp_path / "out"
+    out.mkdir()
+    store = FindingStore(example.store)
+    try:
+        with pytest.raises(StorageError, match="cannot open history database"):
+            write_all_then(example.evaluation, store, out, recorder)
+    finally:
+        store.close()
+    assert sorted(p.name for p in out.iterdir()) == sorted(fmt.value for fmt in Format)
+
+
+def _refuse(*_: object, **__: object) -> None:
+    raise OSError("no more processes")

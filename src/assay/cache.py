@@ -53,8 +53,9 @@ CREATE INDEX IF NOT EXISTS recency_used ON recency (used);
 not the row holding the result (a warm run marks every unchanged file). Hits are marked with
 the next write of results, or when the cache is closed, in one transaction."""
 log = logging.getLogger("assay")
-ENTRY_FORMAT = 3
-"""Version of what an entry holds, part of every key (3: rows encoded apart from results)."""
+ENTRY_FORMAT = 4
+"""Version of what an entry holds, part of every key (3: rows encoded apart from results; 4:
+rows as evaluation.json writes them, with where their path goes)."""
 _PICKLE = b"\x80"
 """First byte of a pickle of protocol 2 or later (a zlib stream starts with 0x78)."""
 _UNCACHED = frozenset({"unreadable"})

@@ -20,7 +20,7 @@ from assay.components import kb
 from assay.config import Options, load, read_config
 from assay.errors import AssayError
 from assay.model import Evaluation, Severity
-from assay.reporters import rules_md, write_all
+from assay.reporters import rules_md, write_all_then
 from assay.storage.findings import FindingStore
 from assay.vulns import db as vulndb
 from assay.vulns import osv
@@ -116,10 +116,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         store = FindingStore(engine.store_path(options.output_dir))
         try:
             evaluation = cli_report.prepare(evaluation, store, args)
-            written = write_all(evaluation, store, options.output_dir)
+            # recorded in the history by the reporters' child while this process writes
+            written, recorded = write_all_then(
+                evaluation, store, options.output_dir,
+                cli_report.Recorder.of(args, options.output_dir),
+            )  # fmt: skip
         finally:
             store.close()
-        cli_report.record(evaluation, args, options.output_dir)
+        cli_report.recorded(recorded)
     except AssayError as exc:
         log.error("%s", exc)
         return EXIT_ERROR

@@ -170,7 +170,7 @@ def evaluate_one(
     from assay import cli_report, engine
     from assay.cli_progress import RichProgress
     from assay.config import load, read_config
-    from assay.reporters import write_all
+    from assay.reporters import write_all_then
     from assay.storage.findings import FindingStore
 
     out = root / entry.product / entry.release
@@ -189,10 +189,10 @@ def evaluate_one(
         store = FindingStore(engine.store_path(out))
         try:
             evaluation = cli_report.prepare(evaluation, store, record)
-            write_all(evaluation, store, out)
+            _, result = write_all_then(evaluation, store, out, cli_report.Recorder.of(record, out))
         finally:
             store.close()
-        ident = cli_report.record(evaluation, record, out)
+        ident = cli_report.recorded(result)
     except Exception as exc:  # one bad release is reported; the fleet goes on
         detail = str(exc) if isinstance(exc, AssayError) else f"{type(exc).__name__}: {exc}"
         return ReleaseResult(entry, detail)

@@ -11,7 +11,7 @@ import argparse
 import json
 import logging
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -81,21 +81,67 @@ def prepare(evaluation: Evaluation, store: FindingStore, args: argparse.Namespac
         return evaluation
 
 
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What recording an evaluation gave: its history id, or why the default database was
+    not used (a warning)."""
+
+    ident: int | None
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Recorder:
+    """Records an evaluation in the history; a picklable task, so the reporters' child can run
+    it while the parent writes its reports (``write_all_then``). Everything it depends on is
+    resolved when it is made (a child process may have started with another environment)."""
+
+    db: Path
+    product: str | None
+    release: str | None
+    output_dir: Path
+    explicit: bool = True
+    """Whether ``db`` was given (``--db``): failing to use it is an error, not a warning."""
+    disabled: bool = False
+
+    @classmethod
+    def of(cls, args: argparse.Namespace, output_dir: Path) -> Recorder:
+        """The recorder ``args`` (``--db``, ``--product``, ``--release``, ``--no-history``)
+        ask for; ``output_dir`` holds the evaluation's finding store."""
+        db = args.db or default_path()
+        return cls(db.resolve(), args.product, args.release, output_dir.resolve(),
+                   args.db is not None, args.no_history)  # fmt: skip
+
+    def __call__(self, evaluation: Evaluation) -> Recorded:
+        """Record ``evaluation`` (unless disabled). The default database failing (read-only
+        home, say) is a warning; a ``--db`` failing, an error."""
+        if self.disabled:
+            return Recorded(None)
+        product = self.product or evaluation.input.name
+        release = self.release or evaluation.input.sha256[:12]
+        try:
+            with History(self.db) as history:
+                return Recorded(history.record(evaluation, product=product, release=release,
+                                               output_dir=self.output_dir))  # fmt: skip
+        except StorageError as exc:
+            if self.explicit:
+                raise
+            return Recorded(None, f"evaluation not recorded in the history: {exc}")
+
+
+def recorded(result: Recorded | None) -> int | None:
+    """The history id of a recording; its warning, if any, is logged."""
+    if result is None:
+        return None
+    if result.warning is not None:
+        log.warning("%s", result.warning)
+    return result.ident
+
+
 def record(evaluation: Evaluation, args: argparse.Namespace, output_dir: Path) -> int | None:
-    """Record the evaluation in the history (unless ``--no-history``); returns its id. The
-    default database failing (read-only home, say) is a warning; a ``--db`` failing, an error."""
-    if args.no_history:
-        return None
-    release = args.release or evaluation.input.sha256[:12]
-    try:
-        with History(args.db or default_path()) as history:
-            return history.record(evaluation, product=_product(evaluation, args),
-                                  release=release, output_dir=output_dir)  # fmt: skip
-    except StorageError as exc:
-        if args.db is not None:
-            raise
-        log.warning("evaluation not recorded in the history: %s", exc)
-        return None
+    """Record the evaluation in the history (unless ``--no-history``) in this process;
+    returns its id (see ``Recorder``)."""
+    return recorded(Recorder.of(args, output_dir)(evaluation))
 
 
 def max_severity(evaluation: Evaluation) -> Severity | None:

@@ -512,10 +512,14 @@ def _attribute(state: _Run, unit: _Unit, outcome: Outcome) -> None:
 def _store_pairs(
     state: _Run, category: str, rules: Iterable[Rule], pairs: Iterable[tuple[str, RawFinding]]
 ) -> None:
-    """Store corpus-level findings given as (path, finding), with their copy's key."""
+    """Store corpus-level findings given as (path, finding), with their copy's key; each
+    path's findings in one batch (the store numbers equal fingerprints per batch)."""
     severities = _severities(rules)
+    by_path: dict[str, list[RawFinding]] = {}
     for path, raw in pairs:
-        _store(state, category, severities, path, state.ownership.owner(path), (raw,))
+        by_path.setdefault(path, []).append(raw)
+    for path, raws in by_path.items():
+        _store(state, category, severities, path, state.ownership.owner(path), raws)
 
 
 def _store(
@@ -524,12 +528,14 @@ def _store(
     severities: Mapping[str, Severity],
     path: str,
     owner: Component | None,
-    raws: Iterable[RawFinding],
+    raws: Sequence[RawFinding],
 ) -> None:
-    """Store findings of ``path``: its copy's key, fingerprinted below the copy's root."""
+    """Store findings of ``path`` (one batch): its copy's key, fingerprinted below the copy's
+    root."""
+    if not raws:
+        return
     key, below = (owner.key if owner else None), relative_to_root(path, owner)
-    for raw in raws:
-        state.store.add(category, severities[raw.rule_id], path, raw, key, below)
+    state.store.add_all(category, path, [(r, severities[r.rule_id]) for r in raws], key, below)
 
 
 def _severities(rules: Iterable[Rule]) -> dict[str, Severity]:

@@ -5,6 +5,10 @@ on disk: a child process (``forkserver``: the parent may hold threads) opens the
 and writes ``CHILD_FORMATS`` while the parent writes the others. Every format is written to a
 temporary file and renamed over its target only when complete, so the outputs are the bytes the
 sequential writers produce, and a failed writer replaces nothing.
+
+``write_all_then`` also runs a task on the evaluation once the child's formats are written, in
+the child, while the parent still writes its formats (the command line records the evaluation in
+the history this way); without a child it runs in this process after every format.
 """
 
 from __future__ import annotations
@@ -17,12 +21,17 @@ from contextlib import ExitStack
 from enum import StrEnum
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Protocol, TextIO, assert_never
+from typing import Protocol, TextIO, TypeVar, assert_never, cast
 
 from assay.model import Evaluation, Finding
 from assay.reporters import cyclonedx, html, json, sarif
 from assay.reporters.interface import Streams, Writer
 from assay.storage.findings import FindingStore
+
+T = TypeVar("T")
+Then = Callable[[Evaluation], T]
+"""A task run on the evaluation once the reports are written (it must pickle to run in the
+reporters' child)."""
 
 
 class Format(StrEnum):
@@ -136,50 +145,68 @@ def write_sequential(
     return [output_dir / fmt.value for fmt in formats]
 
 
-def _child(pickled: bytes, store: Path, output_dir: Path, formats: tuple[Format, ...]) -> None:
-    """In the child process: open the store read-only and write ``formats``."""
-    evaluation: Evaluation = pickle.loads(pickled)
+def _child(pickled: bytes, store: Path, output_dir: Path, formats: tuple[Format, ...]) -> object:
+    """In the child process: open the store read-only, write ``formats``, then run the task
+    pickled beside the evaluation (if any) and return its result."""
+    evaluation, then = pickle.loads(pickled)
     streams = FindingStore(store, read_only=True)
     try:
         write_sequential(evaluation, streams, output_dir, formats)
     finally:
         streams.close()
+    return None if then is None else then(evaluation)
 
 
 def _submit(
-    stack: ExitStack, evaluation: Evaluation, store: Path, output_dir: Path
-) -> Future[None] | None:
-    """Start the child writing ``CHILD_FORMATS``; ``None`` when it cannot be started (the
-    evaluation does not pickle, or no process can be created)."""
+    stack: ExitStack, evaluation: Evaluation, then: Then[T] | None, store: Path, output_dir: Path
+) -> Future[T | None] | None:
+    """Start the child writing ``CHILD_FORMATS`` and then running ``then``; ``None`` when it
+    cannot be started (the evaluation or the task does not pickle, or no process can be
+    created)."""
     try:
-        pickled = pickle.dumps(evaluation, protocol=pickle.HIGHEST_PROTOCOL)
+        pickled = pickle.dumps((evaluation, then), protocol=pickle.HIGHEST_PROTOCOL)
         pool = stack.enter_context(ProcessPoolExecutor(1, get_context("forkserver")))
-        return pool.submit(_child, pickled, store, output_dir, CHILD_FORMATS)
+        child = cast(Callable[..., T | None], _child)  # returns what ``then`` returns
+        return pool.submit(child, pickled, store, output_dir, CHILD_FORMATS)
     except (pickle.PicklingError, TypeError, AttributeError, OSError, RuntimeError):
         return None
 
 
-def _write_parallel(evaluation: Evaluation, store: FindingStore, output_dir: Path) -> None:
-    """Write ``CHILD_FORMATS`` in a child and the rest here; a child's error is raised here
-    (its writer's exception, pickled back), a child that died is replaced by this process."""
+def _write_parallel(
+    evaluation: Evaluation, store: FindingStore, output_dir: Path, then: Then[T] | None
+) -> T | None:
+    """Write ``CHILD_FORMATS`` and run ``then`` in a child, the rest here; a child's error is
+    raised here (its writer's or task's exception, pickled back), a child that died is
+    replaced by this process."""
     rest = tuple(fmt for fmt in Format if fmt not in CHILD_FORMATS)
     with ExitStack() as stack:
         # absolute: the forkserver's working directory is the one it started in
-        child = _submit(stack, evaluation, store.path.resolve(), output_dir.resolve())
+        child = _submit(stack, evaluation, then, store.path.resolve(), output_dir.resolve())
         write_sequential(evaluation, store, output_dir, rest)
-        if child is None:
-            write_sequential(evaluation, store, output_dir, CHILD_FORMATS)
-            return
-        try:
-            child.result()
-        except BrokenProcessPool:
-            write_sequential(evaluation, store, output_dir, CHILD_FORMATS)
+        if child is not None:
+            try:
+                return child.result()
+            except BrokenProcessPool:
+                pass
+    write_sequential(evaluation, store, output_dir, CHILD_FORMATS)
+    return None if then is None else then(evaluation)
 
 
 def write_all(evaluation: Evaluation, streams: Streams, output_dir: Path) -> list[Path]:
     """Write every format into ``output_dir`` (each through a temporary file, then renamed);
     two at a time when ``streams`` is a ``FindingStore`` on disk."""
+    return write_all_then(evaluation, streams, output_dir, None)[0]
+
+
+def write_all_then(
+    evaluation: Evaluation, streams: Streams, output_dir: Path, then: Then[T] | None
+) -> tuple[list[Path], T | None]:
+    """``write_all``, and ``then(evaluation)`` once the reporters' child wrote its formats (in
+    the child, while this process writes the others), or after every format without a child;
+    the paths written and the task's result. A writer's error stops the task; a task that
+    fails after the child's formats leaves every format written."""
+    paths = [output_dir / fmt.value for fmt in Format]
     if isinstance(streams, FindingStore) and streams.shared:
-        _write_parallel(evaluation, streams, output_dir)
-        return [output_dir / fmt.value for fmt in Format]
-    return write_sequential(evaluation, streams, output_dir, tuple(Format))
+        return paths, _write_parallel(evaluation, streams, output_dir, then)
+    written = write_sequential(evaluation, streams, output_dir, tuple(Format))
+    return written, None if then is None else then(evaluation)

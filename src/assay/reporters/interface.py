@@ -19,6 +19,10 @@ class Streams(Protocol):
         """Per-item records of one section, sorted by path and line."""
         ...
 
+    def rows_json(self, section: str) -> Iterator[str]:
+        """The same records, each as JSON text (keys sorted, non-ASCII kept)."""
+        ...
+
 
 class Writer(Protocol):
     """A reporter: writes one format of ``evaluation`` to ``out`` without holding all findings."""

@@ -75,10 +75,15 @@ def _marked(item: dict[str, Any], marks: Mapping[str, Mapping[str, str]]) -> dic
 
 
 def _array(out: TextIO, key: str, items: Iterable[Any], indent: str = "  ") -> None:
+    _array_text(out, key, map(_dump, items), indent)
+
+
+def _array_text(out: TextIO, key: str, items: Iterable[str], indent: str = "  ") -> None:
+    """An array of items given as JSON text."""
     out.write(f"{indent}{_dump(key)}: [")
     sep = "\n"
     for item in items:
-        out.write(f"{sep}{indent}  {_dump(item)}")
+        out.write(f"{sep}{indent}  {item}")
         sep = ",\n"
     out.write(f"\n{indent}]" if sep == ",\n" else "]")
 
@@ -91,7 +96,7 @@ def _section(
         out.write(f"  {_dump(name)}: {body}")
         return
     out.write(f"  {_dump(name)}: {body[:-1]}{', ' if len(body) > 2 else ''}\n")
-    _array(out, rows_key, streams.rows(name), indent="    ")
+    _array_text(out, rows_key, streams.rows_json(name), indent="    ")
     out.write("\n  }")
 
 

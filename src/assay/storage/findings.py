@@ -1,9 +1,12 @@
 """The on-disk finding store: findings and per-item rows stream into SQLite as they are produced.
 
 No stage holds every finding in memory. Reporters read findings back sorted by
-(path, line, rule id); the ordinal that makes equal fingerprints in one file distinct is
-assigned on the way out with a window function, so producers never need to remember what
-they already wrote.
+(path, line, rule id). The ordinal that makes equal fingerprints in one file distinct is
+assigned as findings arrive, within each batch (``add_all``: the findings of one path from one
+analyzer, ordered by line, end line and message); producers never need to remember what they
+already wrote. Closing the store checks that no two findings of a file share a fingerprint (a
+producer that gave one file's findings of one rule in several batches) and then renumbers them
+all with a window function, so the fingerprints never depend on how findings were batched.
 """
 
 from __future__ import annotations
@@ -25,20 +28,46 @@ CREATE TABLE findings (
     path TEXT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,
     rule_id TEXT NOT NULL, category TEXT NOT NULL, severity INTEGER NOT NULL,
     component TEXT, message TEXT NOT NULL, evidence TEXT NOT NULL,
-    base_fp TEXT NOT NULL, properties TEXT NOT NULL
+    base_fp TEXT NOT NULL, fp TEXT NOT NULL, properties TEXT NOT NULL
 );
 CREATE TABLE rows (
-    section TEXT NOT NULL, path TEXT NOT NULL, line INTEGER NOT NULL, body TEXT NOT NULL
+    section TEXT NOT NULL, path TEXT NOT NULL, line INTEGER NOT NULL, body TEXT NOT NULL,
+    split INTEGER NOT NULL
 );
 """
+_VERSION = 2
+"""Schema version (``PRAGMA user_version``): 2 keeps each finding's numbered fingerprint."""
 _WS = re.compile(r"\s+")
-EncodedRows = tuple[tuple[int, str], ...]
-"""Per-item records as the store keeps them: (line, JSON body with sorted keys)."""
+EncodedRows = tuple[tuple[int, str, int], ...]
+"""Per-item records as the store keeps them: (line, JSON body with sorted keys, the offset in
+the body where the record's ``path`` key goes)."""
+_ROW_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+"""Rows as evaluation.json writes them, so a stored body is spliced into it unchanged."""
 
 
 def encode_rows(rows: Iterable[Mapping[str, Any]]) -> EncodedRows:
-    """Records as ``(line, JSON)``, the form they are stored in."""
-    return tuple((int(r.get("line", 0)), json.dumps(dict(r), sort_keys=True)) for r in rows)
+    """Records (without ``path``: the store adds it) as ``(line, JSON, split)``, the form
+    they are stored in; ``split`` is where ``"path"`` sorts among the record's keys."""
+    encoded = []
+    for row in rows:
+        if "path" in row:
+            raise ValueError("a row's path is the store's to add")
+        body = _ROW_ENCODER.encode(dict(row))
+        before = {k: v for k, v in row.items() if k < "path"}
+        split = len(_ROW_ENCODER.encode(before)) - 1 if before else 1
+        encoded.append((int(row.get("line", 0)), body, split))
+    return tuple(encoded)
+
+
+def row_json(path: str, body: str, split: int) -> str:
+    """A stored row as JSON with its ``path`` in sorted place (the bytes ``json.dumps`` of
+    the record with its path gives, keys sorted, non-ASCII kept)."""
+    if not (body[:1] == "{" and body[-1:] == "}" and 1 <= split < len(body)):
+        raise StorageError(f"corrupt row of {path}: {body[:40]!r}")
+    entry = f'"path": {_ROW_ENCODER.encode(path)}'
+    if split > 1:
+        return f"{body[:split]}, {entry}{body[split:]}"
+    return f"{{{entry}{', ' if len(body) > 2 else ''}{body[1:]}"
 
 
 def findings_query(table: str = "findings") -> str:
@@ -46,10 +75,17 @@ def findings_query(table: str = "findings") -> str:
     among equal ones in its file (columns as ``_finding`` reads them; the last is ``fp``)."""
     return (
         "SELECT path, start_line, end_line, rule_id, category, severity, component, message,"
-        " evidence, properties, base_fp || ':' || ROW_NUMBER() OVER ("
-        "PARTITION BY path, base_fp ORDER BY start_line, end_line, message) AS fp"
-        f" FROM {table} ORDER BY path, start_line, rule_id, end_line, fp"
+        f" evidence, properties, fp FROM {table} ORDER BY path, start_line, rule_id, end_line, fp"
     )
+
+
+_RENUMBER = (
+    "UPDATE findings SET fp = n.base_fp || ':' || n.k FROM (SELECT rowid AS id, base_fp,"
+    " ROW_NUMBER() OVER (PARTITION BY path, base_fp ORDER BY start_line, end_line, message)"
+    " AS k FROM findings) AS n WHERE findings.rowid = n.id"
+)
+"""Number every finding among the equal ones of its file (what ``add_all`` does per batch)."""
+_SHARED_FP = "SELECT 1 FROM findings GROUP BY path, fp HAVING COUNT(*) > 1 LIMIT 1"
 
 
 FINDINGS_QUERY = findings_query()
@@ -75,16 +111,24 @@ class FindingStore:
         try:
             if read_only:
                 self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-                return
-            if create:
-                path.unlink(missing_ok=True)
-            self._db = sqlite3.connect(path)
-            self._db.execute("PRAGMA journal_mode=OFF")
-            self._db.execute("PRAGMA synchronous=OFF")
-            if create:
-                self._db.executescript(_SCHEMA)
+            else:
+                if create:
+                    path.unlink(missing_ok=True)
+                self._db = sqlite3.connect(path)
+                self._db.execute("PRAGMA journal_mode=OFF")
+                self._db.execute("PRAGMA synchronous=OFF")
+                if create:
+                    self._db.executescript(_SCHEMA)
+                    self._db.execute(f"PRAGMA user_version = {_VERSION}")
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.Error as exc:
             raise StorageError(f"cannot open finding store {path}: {exc}") from exc
+        if version != _VERSION:
+            self._db.close()
+            raise StorageError(
+                f"finding store {path} has schema {version}, this assay reads {_VERSION}:"
+                " evaluate again into this output directory"
+            )
 
     def add(
         self,
@@ -95,18 +139,39 @@ class FindingStore:
         component: str | None = None,
         fingerprint_path: str | None = None,
     ) -> None:
-        """Store one finding of ``path``; its fingerprint uses ``fingerprint_path`` when given
-        (the path relative to its component's root, so a moved copy keeps its fingerprints)."""
+        """Store one finding of ``path`` (``severity`` unless the finding has its own); see
+        ``add_all``."""
+        self.add_all(category, path, [(raw, severity)], component, fingerprint_path)
+
+    def add_all(
+        self,
+        category: str,
+        path: str,
+        findings: Iterable[tuple[RawFinding, Severity]],
+        component: str | None = None,
+        fingerprint_path: str | None = None,
+    ) -> None:
+        """Store findings of ``path`` (each with its rule's severity, unless it has its own);
+        their fingerprints use ``fingerprint_path`` when given (the path relative to its
+        component's root, so a moved copy keeps its fingerprints). Equal fingerprints in the
+        batch are numbered by (line, end line, message); give every finding of one rule in a
+        file in one batch (closing the store renumbers them otherwise)."""
         fp_path = path if fingerprint_path is None else fingerprint_path
-        self._db.execute(
-            "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
+        rows = []
+        for raw, severity in findings:
+            properties = (
+                json.dumps(dict(raw.properties), sort_keys=True) if raw.properties else _EMPTY
+            )
+            rows.append([
                 path, raw.start_line, raw.end_line, raw.rule_id, category,
                 int(raw.severity if raw.severity is not None else severity), component,
                 raw.message, raw.evidence, base_fingerprint(raw.rule_id, fp_path, raw.evidence),
-                json.dumps(dict(raw.properties), sort_keys=True),
-            ),
-        )  # fmt: skip
+                "", properties,
+            ])  # fmt: skip
+        if not rows:
+            return
+        _number(rows)
+        self._db.executemany("INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
     def add_rows(self, section: str, path: str, rows: Iterable[Mapping[str, Any]]) -> None:
         """Store per-item records (e.g. functions) of ``path`` for ``section``."""
@@ -115,15 +180,15 @@ class FindingStore:
     def add_encoded_rows(self, section: str, path: str, rows: EncodedRows) -> None:
         """Store records already encoded by ``encode_rows`` (the pool workers encode them)."""
         self._db.executemany(
-            "INSERT INTO rows VALUES (?,?,?,?)",
-            ((section, path, line, body) for line, body in rows),
+            "INSERT INTO rows VALUES (?,?,?,?,?)",
+            ((section, path, line, body, split) for line, body, split in rows),
         )
 
     def close_writing(self) -> None:
-        """Commit and index; call once when the producers are done."""
-        self._db.execute(
-            "CREATE INDEX IF NOT EXISTS f_order ON findings(path, start_line, rule_id)"
-        )
+        """Renumber equal fingerprints if batches shared some, index the rows and commit; call
+        once when the producers are done."""
+        if self._db.execute(_SHARED_FP).fetchone() is not None:
+            self._db.execute(_RENUMBER)
         self._db.execute("CREATE INDEX IF NOT EXISTS r_order ON rows(section, path, line)")
         self._db.commit()
 
@@ -159,6 +224,15 @@ class FindingStore:
             record["path"] = path
             yield record
 
+    def rows_json(self, section: str) -> Iterator[str]:
+        """The records of ``section`` as ``rows`` gives them, each already as JSON (sorted
+        keys, non-ASCII kept): the stored text with its path spliced in, nothing parsed."""
+        for path, body, split in self._db.execute(
+            "SELECT path, body, split FROM rows WHERE section = ? ORDER BY path, line, body",
+            (section,),
+        ):
+            yield row_json(path, body, split)
+
     @property
     def shared(self) -> bool:
         """Whether another connection (e.g. a reporter's child process) reads what this one
@@ -168,6 +242,26 @@ class FindingStore:
     def close(self) -> None:
         """Close the database."""
         self._db.close()
+
+
+_BASE, _FP = 9, 10
+"""Where a stored finding's base fingerprint and numbered fingerprint are (``add_all``)."""
+
+
+def _number(rows: list[list[Any]]) -> None:
+    """Set each row's fingerprint: its base suffixed with its ordinal among the rows of equal
+    base, ordered by (start line, end line, message)."""
+    seen: dict[str, int] = {}
+    for row in rows:
+        seen[row[_BASE]] = seen.get(row[_BASE], 0) + 1
+        row[_FP] = f"{row[_BASE]}:1"
+    if len(seen) == len(rows):
+        return
+    for base, count in seen.items():
+        if count > 1:
+            equal = sorted((r for r in rows if r[_BASE] == base), key=lambda r: (r[1], r[2], r[7]))
+            for ordinal, row in enumerate(equal, start=1):
+                row[_FP] = f"{base}:{ordinal}"
 
 
 def _finding(row: tuple[Any, ...]) -> Finding:
