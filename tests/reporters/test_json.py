@@ -9,6 +9,10 @@ from pathlib import Path
 
 import jsonschema
 
+from assay import engine
+from assay.model import Finding, Location, RuleId, Severity
+from assay.reporters import json as rj
+from assay.storage.findings import FindingStore
 from support import Run
 
 SCHEMA = json.loads(
@@ -40,3 +44,29 @@ def test_schema_rejects_a_broken_document(example_tree: Path, evaluate: Callable
     doc["findings"][0]["fingerprint"] = "not-a-fingerprint"
     validator = jsonschema.Draft202012Validator(SCHEMA)
     assert not validator.is_valid(doc)
+
+
+def test_a_finding_formatted_directly_is_what_the_encoder_writes(
+    example_tree: Path, evaluate: Callable[..., Run]
+) -> None:
+    """``finding_text`` against ``json.dumps`` of ``finding_json`` (sorted keys, non-ASCII
+    kept), with and without a baseline mark, on the example's findings and odd ones."""
+    run = evaluate(example_tree)
+    store = FindingStore(engine.store_path(run.out))
+    try:
+        findings = list(store.findings())
+    finally:
+        store.close()
+    findings += [
+        Finding(RuleId("x/y"), "x", Severity.INFO, Location("dir/ünï \"q\".c", 1, 2, None),
+                "m\u2028\x00", "", "a" * 64 + ":1", {"k": [1.5, None], "a": {"z": "ü"}}),
+        Finding(RuleId("x/z"), "x", Severity.CRITICAL, Location("b.c", 9, 9, "zlib@1.2.13"),
+                "<m>", "e\te", "b" * 64 + ":3", {}),
+    ]  # fmt: skip
+    assert len(findings) > 2
+    for n, finding in enumerate(findings):
+        mark = {"status": "accepted", "reason": f"ü {n}"} if n % 2 else None
+        expected = {**rj.finding_json(finding), **({"suppression": mark} if mark else {})}
+        assert rj.finding_text(finding, mark) == json.dumps(
+            expected, sort_keys=True, ensure_ascii=False
+        )
