@@ -10,7 +10,13 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from itertools import chain, islice
@@ -63,6 +69,10 @@ class _Unit:
     size: int
     sha256: str
     paths: list[str] = field(default_factory=list)
+
+
+_Finished = tuple[Mapping[str, Any], Iterable[tuple[str, RawFinding]]]
+"""What an aggregator's ``finish`` gives: its section and corpus-level findings."""
 
 
 @dataclass(slots=True)
@@ -146,15 +156,17 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
     for outcome in chain([first] if first is not None else [], outcomes):
         _attribute(state, units[outcome.key], outcome)
         progress.advance(len(units[outcome.key].paths))
-    _store_pairs(state, vuln_findings.CATEGORY, vuln_findings.rules(),
-                 vuln_findings.findings(found, assessed))  # fmt: skip
-    sections = {
-        "components": components_section,
-        vuln_findings.CATEGORY: vuln_findings.section(
-            found, assessed, known.snapshot, known.sources
-        ),
-        **_finish(state),
-    }
+    with ThreadPoolExecutor(1, thread_name_prefix="assay-finish") as side:
+        beside = _start_beside(state, side)
+        _store_pairs(state, vuln_findings.CATEGORY, vuln_findings.rules(),
+                     vuln_findings.findings(found, assessed))  # fmt: skip
+        sections = {
+            "components": components_section,
+            vuln_findings.CATEGORY: vuln_findings.section(
+                found, assessed, known.snapshot, known.sources
+            ),
+            **_finish(state, beside),
+        }
     if "binaries" in sections:  # binary components vs the KB and the source copies
         has_source = any(f.kind in SOURCE_KINDS for f in ingested.files)
         sections["binaries"], pairs = binary_correlate.complete(
@@ -543,14 +555,31 @@ def _severities(rules: Iterable[Rule]) -> dict[str, Severity]:
     return {r.id: r.severity for r in rules}
 
 
-def _finish(state: _Run) -> dict[str, Mapping[str, object]]:
-    """Close every aggregator: section summaries, plus corpus-level findings into the store."""
+def _finish(
+    state: _Run, beside: Mapping[int, Future[_Finished]] | None = None
+) -> dict[str, Mapping[str, object]]:
+    """Close every aggregator: section summaries, plus corpus-level findings into the store.
+    ``beside`` holds the finishes already running on a thread (``_start_beside``)."""
+    beside = beside or {}
+    finished = {i: a.finish() for i, a in enumerate(state.aggregators) if i not in beside}
+    finished.update({i: future.result() for i, future in beside.items()})
     sections: dict[str, Mapping[str, object]] = {}
-    for analyzer, aggregator in zip(state.analyzers, state.aggregators, strict=True):
-        summary, findings = aggregator.finish()
+    for index, analyzer in enumerate(state.analyzers):
+        summary, findings = finished[index]
         _store_pairs(state, analyzer.id, analyzer.rules(), findings)
         sections[analyzer.id] = dict(summary)
     return sections
+
+
+def _start_beside(state: _Run, side: ThreadPoolExecutor) -> dict[int, Future[_Finished]]:
+    """Start on ``side`` the finishes of the aggregators that say ``finish_beside`` (most of
+    their work is numpy, which releases the GIL: the clone matching's sorts run while this
+    thread closes the other aggregators)."""
+    return {
+        index: side.submit(aggregator.finish)
+        for index, aggregator in enumerate(state.aggregators)
+        if getattr(aggregator, "finish_beside", False)
+    }
 
 
 def _inventory(

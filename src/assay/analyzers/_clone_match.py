@@ -169,18 +169,25 @@ class Corpus:
         """The places (contents, positions) of every kept group in key order, each group's
         places in (content, position) order, and the size of each kept group.
 
-        All anchors are sorted at once (stable: contents were added in order, and within a
-        content anchors of one key ascend by position; each content's anchors arrive sorted,
-        which the stable sort merges as runs); groups of one place are dropped, and, unless
-        ``library_internal``, so are groups lying wholly in code of one library, counted in
-        ``skipped_groups``. The per-content anchors are freed.
+        All anchors are sorted at once, in the order a stable sort by key gives: contents were
+        added in order and each content's anchors arrive sorted by (key, position), so an
+        anchor's index in the concatenation breaks ties between equal keys; each key is packed
+        with its index into one unique 64-bit value, sorted with numpy's (vectorised) sort.
+        Groups of one place are dropped, and, unless ``library_internal``, so are groups lying
+        wholly in code of one library, counted in ``skipped_groups``. The per-content anchors
+        are freed.
         """
         places = self._index()
         if places is None:
             return None
-        keys, contents, positions = places
-        order = np.argsort(keys, kind="stable")
-        keys = keys[order]
+        packed, contents, positions = places
+        packed &= np.uint64(0xFFFFFFFF00000000)  # the key, in the high word
+        packed |= np.arange(len(packed), dtype=np.uint64)  # its index, in the low word
+        packed.sort()
+        order = packed.astype(np.uint32).astype(np.int64)  # the low word
+        packed >>= np.uint64(32)
+        keys = packed.astype(np.uint32)
+        del packed
         first = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
         sizes = np.diff(np.append(first, len(keys)))
         del keys
@@ -265,10 +272,11 @@ class Corpus:
 
     def _index(
         self,
-    ) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.int32], npt.NDArray[np.int32]] | None:
-        """Every anchor's key, content and position (anchors past token 2**24 are dropped and
-        counted); ``None`` when none is left. Frees the per-content anchors. Contents and
-        positions fit 24 bits: 32-bit arrays keep four copies of the tree in memory budget."""
+    ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int32], npt.NDArray[np.int32]] | None:
+        """Every anchor as packed (key in the high word, position in the low one), with its
+        content and position (anchors past token 2**24 are dropped and counted); ``None``
+        when none is left. Frees the per-content anchors. Contents and positions fit 24 bits:
+        32-bit arrays keep four copies of the tree in memory budget."""
         chunks = [np.frombuffer(a, dtype=np.uint64) for a in self._anchors]
         self._anchors = []
         if not chunks:
@@ -277,13 +285,15 @@ class Corpus:
         packed = np.concatenate(chunks)
         del chunks
         contents = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
-        positions = (packed & np.uint64(0xFFFFFFFF)).astype(np.int32)
-        inside = positions < _LIMIT
-        self.dropped += int(len(inside) - np.count_nonzero(inside))
-        if not np.any(inside):
+        low = packed.astype(np.uint32)  # the position (casting keeps the low word)
+        inside = low < _LIMIT
+        kept = int(np.count_nonzero(inside))
+        self.dropped += len(inside) - kept
+        if not kept:
             return None
-        keys = (packed[inside] >> np.uint64(32)).astype(np.uint32)
-        return keys, contents[inside], positions[inside]
+        if kept < len(inside):
+            packed, contents, low = packed[inside], contents[inside], low[inside]
+        return packed, contents, low.view(np.int32)
 
     @staticmethod
     def _candidates(

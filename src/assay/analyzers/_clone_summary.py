@@ -15,6 +15,7 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from assay.analyzers._clone_anchors import Geometry, Mode
 from assay.analyzers._clone_match import CloneClass, Corpus, Span
@@ -56,6 +57,9 @@ def streams_data(
 class CloneSummary:
     """Aggregator of the ``clones`` analyzer."""
 
+    finish_beside: ClassVar[bool] = True
+    """Its finish (the tree-wide matching, sorts in numpy) runs on a thread beside the other
+    aggregators' (see ``Aggregator``)."""
     mode: Mode
     """What counts as the same token."""
     geometry: Geometry

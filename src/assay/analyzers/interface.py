@@ -116,7 +116,12 @@ class Catalogued:
 
 
 class Aggregator(Protocol):
-    """Folds per-path results into one section; lives in the main process."""
+    """Folds per-path results into one section; lives in the main process.
+
+    An aggregator whose ``finish`` is long and mostly numpy (which releases the GIL) may set
+    the class attribute ``finish_beside = True``: its finish then runs on a thread while the
+    other aggregators finish. It must then share no mutable state with them.
+    """
 
     def add(self, ctx: PathContext, result: FileResult) -> None:
         """Count one path's result (called once per path, copies included)."""
