@@ -357,3 +357,34 @@ def test_evidence_line_is_the_line_of_the_macro_after_a_blank_line() -> None:
     text = b'/* zlib */\n#ifndef ZLIB_H\n\n#define ZLIB_VERSION "1.2.11"\n'
     [found] = detect("zlib.h", text)
     assert (found.version, found.line) == ("1.2.11", 4)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("src/acme/v*.h", True),  # a name with a wildcard in it is just a name here
+        ("x/acme/v2.h", True),
+        ("acme/v.h", True),
+        ("x/acme/sub/v2.h", False),
+        ("x/other/v2.h", False),
+        ("x/acme/v2.hh", False),
+        ("x/config/acme_tls.cfg", True),
+        ("acme_tls.cfg", True),
+        ("x/acme_tls.cfgx", False),
+    ],
+)
+def test_wanted_matches_user_globs_of_any_depth_as_fnmatch_does(
+    tmp_path: Path, path: str, expected: bool
+) -> None:
+    """``wanted`` tests every file of the tree against the rows' globs compiled into one
+    expression per depth; it must agree with ``fnmatch`` on the path's last components."""
+    extra = tmp_path / "mine.toml"
+    extra.write_text(
+        '[acme]\nname = "acme-tls"\n'
+        '[[acme.signatures]]\nid = "a"\nfile = "acme/v*.h"\npattern = "V(?P<version>1)"\n'
+        '[[acme.signatures]]\nid = "b"\nfile = "acme_[t]ls.cfg"\npattern = "V(?P<version>1)"\n',
+        encoding="utf-8",
+    )
+    found = load_signatures(extra)
+    assert wanted(path, found) is expected
+    assert any(signatures._glob_matches(path, r.file) for r in found.globbed) is expected

@@ -99,6 +99,9 @@ class SignatureSet:
     """Rows whose ``file`` has no wildcard, by the file's base name."""
     globbed: tuple[Signature, ...]
     """Rows whose ``file`` has wildcards (few)."""
+    globs: tuple[tuple[int, re.Pattern[str]], ...] = ()
+    """The ``file`` patterns of ``globbed`` as one regular expression per depth (components
+    of the path's tail they match), for ``wanted``'s test of every file of the tree."""
 
     @classmethod
     def of(cls, libraries: Iterable[Library], rows: Iterable[Signature]) -> SignatureSet:
@@ -111,11 +114,16 @@ class SignatureSet:
                 by_name.setdefault(base, []).append(row)
             else:
                 globbed.append(row)
+        by_depth: dict[int, list[str]] = {}
+        for row in globbed:
+            by_depth.setdefault(row.file.count("/") + 1, []).append(fnmatch.translate(row.file))
         return cls(
             {lib.name: lib for lib in libraries},
             {name: tuple(found) for name, found in by_name.items()},
             tuple(globbed),
-        )
+            tuple((depth, re.compile("|".join(f"(?:{p})" for p in patterns)))
+                  for depth, patterns in sorted(by_depth.items())),
+        )  # fmt: skip
 
     def rows_for(self, path: str) -> list[Signature]:
         """The rows whose ``file`` matches ``path``."""
@@ -195,7 +203,11 @@ def wanted(path: str, signatures: SignatureSet | None = None) -> bool:
     base = path.rsplit("/", 1)[-1]
     if any(_suffix_matches(path, r.file) for r in found.by_name.get(base, ())):
         return True
-    return any(_glob_matches(path, r.file) for r in found.globbed)
+    for depth, pattern in found.globs:
+        tail = base if depth == 1 else "/".join(path.split("/")[-depth:])
+        if pattern.match(tail):
+            return True
+    return False
 
 
 def detect(path: str, text: bytes, signatures: SignatureSet | None = None) -> list[VersionEvidence]:
