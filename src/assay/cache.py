@@ -153,7 +153,11 @@ class ResultCache:
         self.limit = limit
         self.hits = 0
         self.stores = 0
-        self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        # one thread at a time, not always the one that opened it (the engine closes the cache
+        # on a side thread while its main thread goes on)
+        self._db = sqlite3.connect(
+            self.path, timeout=60, isolation_level=None, check_same_thread=False
+        )
         self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA synchronous = NORMAL")

@@ -133,30 +133,33 @@ def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -
     kb_info = _kb_info(options)
     snapshots = {"kb": kb_info, "vulndb": known.snapshot}
     progress.stage("analyze", total=sum(len(u.paths) for u in units))
-    # Starting the outcomes submits the per-file work (the cache's misses) to the workers,
-    # which compute while this process identifies the components the results are credited to.
-    outcomes = _execute(units, chosen, options, skipped, snapshots)
-    first = next(outcomes, None)
-    found, component_skips, components_section = _components(options, ingested.files, kb_info)
-    skipped.extend(component_skips)
-    state = _Run(
-        options=options,
-        analyzers=chosen,
-        aggregators=[a.aggregator() for a in chosen],
-        store=FindingStore(work / STORE_NAME, create=True),
-        directories=_directories([f.path for f in ingested.files]),
-        ownership=Ownership.of(found),
-        severities=[_severities(a.rules()) for a in chosen],
-        skipped=skipped,
-    )
-    assessed = {
-        c.key: assess(c, known.advisories, known.cycles, known.exploited, known.snapshot)
-        for c in found
-    }
-    for outcome in chain([first] if first is not None else [], outcomes):
-        _attribute(state, units[outcome.key], outcome)
-        progress.advance(len(units[outcome.key].paths))
-    with ThreadPoolExecutor(1, thread_name_prefix="assay-finish") as side:
+    # A side thread closes the result cache (its last writes) and runs the clone matching's
+    # finish while this thread closes the other aggregators; both mostly release the GIL.
+    with ThreadPoolExecutor(2, thread_name_prefix="assay-side") as side:
+        # Starting the outcomes submits the per-file work (the cache's misses) to the
+        # workers, which compute while this process identifies the components the results
+        # are credited to.
+        outcomes = _execute(units, chosen, options, skipped, snapshots, side)
+        first = next(outcomes, None)
+        found, component_skips, components_section = _components(options, ingested.files, kb_info)
+        skipped.extend(component_skips)
+        state = _Run(
+            options=options,
+            analyzers=chosen,
+            aggregators=[a.aggregator() for a in chosen],
+            store=FindingStore(work / STORE_NAME, create=True),
+            directories=_directories([f.path for f in ingested.files]),
+            ownership=Ownership.of(found),
+            severities=[_severities(a.rules()) for a in chosen],
+            skipped=skipped,
+        )
+        assessed = {
+            c.key: assess(c, known.advisories, known.cycles, known.exploited, known.snapshot)
+            for c in found
+        }
+        for outcome in chain([first] if first is not None else [], outcomes):
+            _attribute(state, units[outcome.key], outcome)
+            progress.advance(len(units[outcome.key].paths))
         beside = _start_beside(state, side)
         _store_pairs(state, vuln_findings.CATEGORY, vuln_findings.rules(),
                      vuln_findings.findings(found, assessed))  # fmt: skip
@@ -277,9 +280,12 @@ def _execute(
     options: Options,
     skipped: list[Skipped],
     snapshots: Mapping[str, Any],
+    side: ThreadPoolExecutor | None = None,
 ) -> Iterator[Outcome]:
     """Every unit's outcome: from the result cache where it holds one, else computed (and
-    stored as it arrives). In-process runs keep the order of a run without the cache.
+    stored as it arrives). In-process runs keep the order of a run without the cache. Once
+    every outcome is given, the cache's last writes and its trim run on ``side`` (if given);
+    the caller waits for ``side`` before the cache may be read again.
 
     Parallel runs look every key up first (in batches), submit the misses to the pool or
     cluster, and decode the hits while the workers compute: the main process attributes
@@ -294,19 +300,37 @@ def _execute(
         yield from _compute(units, units, chosen, options, skipped)
         return
     context = cache.context_key(chosen, options.settings, options.parse, snapshots)
-    in_process = options.scheduler is None and options.jobs <= 1
-    with opened as results:
-        pairs = [(unit, cache.task_key(context, unit.sha256, unit.task)) for unit in units]
-        if in_process:
-            yield from _cached(results, pairs, chosen, options)
-            return
-        present = results.present([key for _, key in pairs])
-        misses = [unit for unit, key in pairs if key not in present]
-        keys = {unit.task.key: key for unit, key in pairs if key not in present}
-        hits = _cached(results, [(u, k) for u, k in pairs if k in present], chosen, options)
-        for outcome in _compute(misses, units, chosen, options, skipped, hits):
-            key = keys.get(outcome.key)
-            yield outcome if key is None else _remember(results, key, outcome)
+    try:
+        yield from _through_cache(opened, context, units, chosen, options, skipped)
+    except BaseException:
+        opened.close()
+        raise
+    if side is None:
+        opened.close()
+    else:
+        side.submit(opened.close)
+
+
+def _through_cache(
+    results: cache.ResultCache,
+    context: str,
+    units: Sequence[_Unit],
+    chosen: tuple[FileAnalyzer, ...],
+    options: Options,
+    skipped: list[Skipped],
+) -> Iterator[Outcome]:
+    """``_execute`` with the cache open: hits read, misses computed and stored."""
+    pairs = [(unit, cache.task_key(context, unit.sha256, unit.task)) for unit in units]
+    if options.scheduler is None and options.jobs <= 1:
+        yield from _cached(results, pairs, chosen, options)
+        return
+    present = results.present([key for _, key in pairs])
+    misses = [unit for unit, key in pairs if key not in present]
+    keys = {unit.task.key: key for unit, key in pairs if key not in present}
+    hits = _cached(results, [(u, k) for u, k in pairs if k in present], chosen, options)
+    for outcome in _compute(misses, units, chosen, options, skipped, hits):
+        key = keys.get(outcome.key)
+        yield outcome if key is None else _remember(results, key, outcome)
 
 
 def _cached(
