@@ -51,6 +51,8 @@ WORK_DIR = ".assay"
 STORE_NAME = "findings.sqlite"
 _BATCH_BYTES = 1 << 20
 _BATCH_FILES = 32
+_PRELOAD = ("__main__", "assay.worker", "assay.reporters", *analyzers.MODULES)
+"""What the fork server imports before it starts any worker process."""
 _LOOKUP_BATCH = 500
 """Cached outcomes read from the result cache per query."""
 _READY_STEP = 64
@@ -113,8 +115,9 @@ def evaluate(options: Options, progress: Progress | None = None) -> Evaluation:
 
 def _evaluate(options: Options, work: Path, extract: Path, progress: Progress) -> Evaluation:
     if options.scheduler is None and options.jobs > 1:
-        # The fork server imports assay while ingest runs: the pool's workers (and the
-        # reporters' child) then start without that delay.
+        # The fork server imports assay, the analyzers and the worker while ingest runs: the
+        # pool's workers (and the reporters' child) then start without that delay.
+        get_context("forkserver").set_forkserver_preload(list(_PRELOAD))
         forkserver.ensure_running()
     memo = None
     if options.cache_dir is not None and not options.no_cache and options.input.is_dir():

@@ -8,6 +8,19 @@ from typing import Any
 from assay.analyzers.interface import FileAnalyzer
 from assay.errors import ConfigError
 
+MODULES = (
+    "assay.analyzers.binaries",
+    "assay.analyzers.clones",
+    "assay.analyzers.complexity",
+    "assay.analyzers.endpoints",
+    "assay.analyzers.safe_defeated",
+    "assay.analyzers.secrets",
+    "assay.analyzers.suppressions",
+    "assay.analyzers.unsafe_calls",
+)
+"""The modules of the built-in analyzers (imported by ``build``; preloaded by the fork server
+that starts the worker processes, so each worker starts with them imported)."""
+
 
 def build(settings: Mapping[str, Mapping[str, Any]]) -> tuple[FileAnalyzer, ...]:
     """Configure every built-in analyzer from its ``[analyzer-id]`` settings table.
