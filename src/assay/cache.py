@@ -53,9 +53,9 @@ CREATE INDEX IF NOT EXISTS recency_used ON recency (used);
 not the row holding the result (a warm run marks every unchanged file). Hits are marked with
 the next write of results, or when the cache is closed, in one transaction."""
 log = logging.getLogger("assay")
-ENTRY_FORMAT = 4
+ENTRY_FORMAT = 5
 """Version of what an entry holds, part of every key (3: rows encoded apart from results; 4:
-rows as evaluation.json writes them, with where their path goes)."""
+rows as evaluation.json writes them, with where their path goes; 5: findings encoded apart)."""
 _PICKLE = b"\x80"
 """First byte of a pickle of protocol 2 or later (a zlib stream starts with 0x78)."""
 _UNCACHED = frozenset({"unreadable"})
@@ -125,7 +125,7 @@ def encode(outcome: Outcome) -> bytes:
     token streams and hashes, which zlib shrinks about 2.3 times at a cost (compressing in the
     cold run, decompressing in every warm one) that a disk cache does not repay."""
     body = (outcome.skip, outcome.lines, outcome.labels, outcome.results, outcome.failures,
-            outcome.rows)  # fmt: skip
+            outcome.rows, outcome.findings)  # fmt: skip
     return pickle.dumps(body, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -133,8 +133,8 @@ def decode(key: int, blob: bytes) -> Outcome:
     """The outcome stored as ``blob``, for the task ``key`` of this evaluation (a pickle, or
     a zlib-compressed one as earlier versions of this file format stored)."""
     raw = blob if blob[:1] == _PICKLE else zlib.decompress(blob)
-    skip, lines, labels, results, failures, rows = pickle.loads(raw)
-    return Outcome(key, skip, lines, labels, results, failures, rows)
+    skip, lines, labels, results, failures, rows, findings = pickle.loads(raw)
+    return Outcome(key, skip, lines, labels, results, failures, rows, findings)
 
 
 class ResultCache:

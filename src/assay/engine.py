@@ -535,11 +535,14 @@ def _attribute(state: _Run, unit: _Unit, outcome: Outcome) -> None:
         state.aggregators[index].add_unique(result)
     for path in unit.paths:
         owner = state.ownership.owner(path)
-        ctx = PathContext(path, state.directories[path], owner.key if owner else None)
+        key = owner.key if owner else None
+        ctx = PathContext(path, state.directories[path], key)
         for index, result in outcome.results.items():
             analyzer = state.analyzers[index]
             state.aggregators[index].add(ctx, result)
-            _store(state, analyzer.id, state.severities[index], path, owner, result.findings)
+            if encoded := outcome.findings.get(index):
+                state.store.add_encoded(analyzer.id, path, state.severities[index], encoded,
+                                        key, relative_to_root(path, owner))  # fmt: skip
             rows = outcome.rows.get(index)
             if analyzer.rows_key and rows:
                 state.store.add_encoded_rows(analyzer.id, path, rows)

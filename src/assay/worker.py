@@ -14,7 +14,7 @@ from pathlib import Path
 from assay.analyzers.interface import AnalyzerFailure, Content, FileAnalyzer, FileResult
 from assay.model import SOURCE_KINDS, FileKind
 from assay.parse import ParsedFile, ParseLimits, check_limits, parse
-from assay.storage.findings import EncodedRows, encode_rows
+from assay.storage.findings import EncodedFinding, EncodedRows, encode_findings, encode_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,10 @@ class Outcome:
     rows: dict[int, EncodedRows] = field(default_factory=dict)
     """Analyzer index to its ``FileResult.rows``, encoded here as the store keeps them (the
     results then carry none): strings cost far less to ship, cache and load than dicts."""
+    findings: dict[int, tuple[EncodedFinding, ...]] = field(default_factory=dict)
+    """Analyzer index to its ``FileResult.findings``, encoded here as the store inserts them
+    (the results then carry none): tuples load faster than objects, and the store is left
+    only the path-dependent part of each row (the fingerprint)."""
 
 
 _STATE: tuple[tuple[FileAnalyzer, ...], ParseLimits] | None = None
@@ -110,8 +114,9 @@ def run(
         return Outcome(task.key, skip=(name, detail), lines=source.count(b"\n"))
     parsed = parse(source, task.kind)
     results, failures = _apply(task, analyzers, parsed)
+    rows, findings = _encode(results)
     return Outcome(
-        task.key, None, parsed.line_count, parsed.labels, results, failures, _encode(results)
+        task.key, None, parsed.line_count, parsed.labels, results, failures, rows, findings
     )
 
 
@@ -122,17 +127,24 @@ def _run_content(
     if len(source) > limits.max_bytes:
         return Outcome(task.key, skip=("too-large", f"{len(source)} bytes > {limits.max_bytes}"))
     results, failures = _apply(task, analyzers, Content(source, task.kind, task.name))
-    return Outcome(task.key, None, 0, frozenset(), results, failures, _encode(results))
+    rows, findings = _encode(results)
+    return Outcome(task.key, None, 0, frozenset(), results, failures, rows, findings)
 
 
-def _encode(results: dict[int, FileResult]) -> dict[int, EncodedRows]:
-    """Move every result's rows out of it, encoded; ``results`` keeps the rest."""
+def _encode(
+    results: dict[int, FileResult],
+) -> tuple[dict[int, EncodedRows], dict[int, tuple[EncodedFinding, ...]]]:
+    """Move every result's rows and findings out of it, encoded; ``results`` keeps the rest."""
     rows: dict[int, EncodedRows] = {}
+    findings: dict[int, tuple[EncodedFinding, ...]] = {}
     for index, result in results.items():
-        if result.rows:
-            rows[index] = encode_rows(result.rows)
-            results[index] = replace(result, rows=())
-    return rows
+        if result.rows or result.findings:
+            if result.rows:
+                rows[index] = encode_rows(result.rows)
+            if result.findings:
+                findings[index] = encode_findings(result.findings)
+            results[index] = replace(result, rows=(), findings=())
+    return rows, findings
 
 
 def _apply(

@@ -12,7 +12,7 @@ import pytest
 from assay.errors import StorageError
 from assay.model import RawFinding, Severity
 from assay.storage import findings
-from assay.storage.findings import FindingStore, base_fingerprint
+from assay.storage.findings import FindingStore, base_fingerprint, encode_findings
 
 WINDOW = (
     "SELECT path, start_line, message, base_fp || ':' || ROW_NUMBER() OVER (PARTITION BY path,"
@@ -82,3 +82,37 @@ def test_a_store_of_another_schema_is_refused_with_a_clear_error(tmp_path: Path)
         FindingStore(path)
     with pytest.raises(StorageError, match="evaluate again"):
         FindingStore(path, read_only=True)
+
+
+def test_findings_encoded_by_the_workers_are_stored_as_raw_ones_are(tmp_path: Path) -> None:
+    """The pool workers hand findings over encoded (``encode_findings``); the store must give
+    back what storing the findings themselves gives: severities, fingerprints over the
+    whitespace-normalised evidence, properties."""
+    spaced = "memcpy( a,\n\t b );  "
+    raws = [
+        RawFinding("r/a", 3, 4, "m", spaced, Severity.CRITICAL, {"z": 1, "a": [2]}),
+        RawFinding("r/a", 1, 1, "m", spaced),
+        RawFinding("r/b", 2, 2, "n", "plain", None, {"k": "ü"}),
+    ]  # fmt: skip
+    severities = {"r/a": Severity.LOW, "r/b": Severity.MEDIUM}
+    stored = []
+    for how in ("raw", "encoded"):
+        store = FindingStore(tmp_path / f"{how}.sqlite", create=True)
+        try:
+            if how == "raw":
+                store.add_all("c", "x/a.c", [(r, severities[r.rule_id]) for r in raws], "k", "a.c")
+            else:
+                store.add_encoded("c", "x/a.c", severities, encode_findings(raws), "k", "a.c")
+            store.close_writing()
+            stored.append(list(store.findings()))
+        finally:
+            store.close()
+    assert stored[0] == stored[1]
+    by_line = {f.location.start_line: f for f in stored[0]}
+    assert by_line[3].severity is Severity.CRITICAL and by_line[1].severity is Severity.LOW
+    base = base_fingerprint("r/a", "a.c", "memcpy( a,\n\t b );  ")
+    assert base == base_fingerprint("r/a", "a.c", "memcpy( a, b );")
+    assert sorted(f.fingerprint for f in stored[0] if f.rule_id == "r/a") == [
+        f"{base}:1", f"{base}:2"
+    ]  # fmt: skip
+    assert by_line[3].properties == {"z": 1, "a": [2]} and by_line[2].properties == {"k": "ü"}

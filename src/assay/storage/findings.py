@@ -59,6 +59,26 @@ def encode_rows(rows: Iterable[Mapping[str, Any]]) -> EncodedRows:
     return tuple(encoded)
 
 
+EncodedFinding = tuple[str, int, int, int | None, str, str, str | None, str]
+"""A finding as the pool workers hand it over: (rule id, start line, end line, its own severity
+or ``None``, message, evidence, the whitespace-normalised evidence when it differs, properties
+as sorted JSON); the store adds the path, the component and the fingerprint."""
+
+
+def encode_findings(raws: Iterable[RawFinding]) -> tuple[EncodedFinding, ...]:
+    """Findings in the form the store inserts (the path-independent part of its rows)."""
+    encoded = []
+    for raw in raws:
+        normal = _WS.sub(" ", raw.evidence).strip()
+        properties = json.dumps(dict(raw.properties), sort_keys=True) if raw.properties else _EMPTY
+        encoded.append((
+            raw.rule_id, raw.start_line, raw.end_line,
+            None if raw.severity is None else int(raw.severity), raw.message, raw.evidence,
+            None if normal == raw.evidence else normal, properties,
+        ))  # fmt: skip
+    return tuple(encoded)
+
+
 def row_json(path: str, body: str, split: int) -> str:
     """A stored row as JSON with its ``path`` in sorted place (the bytes ``json.dumps`` of
     the record with its path gives, keys sorted, non-ASCII kept)."""
@@ -97,7 +117,10 @@ _decode = json.JSONDecoder().decode
 
 def base_fingerprint(rule_id: str, path: str, evidence: str) -> str:
     """``sha256(rule-id:path:whitespace-normalised evidence)`` as hex (DESIGN.md)."""
-    normal = _WS.sub(" ", evidence).strip()
+    return _fingerprint(rule_id, path, _WS.sub(" ", evidence).strip())
+
+
+def _fingerprint(rule_id: str, path: str, normal: str) -> str:
     return hashlib.sha256(f"{rule_id}:{path}:{normal}".encode()).hexdigest()
 
 
@@ -151,23 +174,35 @@ class FindingStore:
         component: str | None = None,
         fingerprint_path: str | None = None,
     ) -> None:
-        """Store findings of ``path`` (each with its rule's severity, unless it has its own);
-        their fingerprints use ``fingerprint_path`` when given (the path relative to its
-        component's root, so a moved copy keeps its fingerprints). Equal fingerprints in the
-        batch are numbered by (line, end line, message); give every finding of one rule in a
-        file in one batch (closing the store renumbers them otherwise)."""
+        """Store findings of ``path``, each with its rule's severity (unless it has its own);
+        see ``add_encoded``."""
+        pairs = list(findings)
+        severities: dict[str, Severity] = {raw.rule_id: severity for raw, severity in pairs}
+        encoded = encode_findings(raw for raw, _ in pairs)
+        self.add_encoded(category, path, severities, encoded, component, fingerprint_path)
+
+    def add_encoded(
+        self,
+        category: str,
+        path: str,
+        severities: Mapping[str, Severity],
+        findings: Iterable[EncodedFinding],
+        component: str | None = None,
+        fingerprint_path: str | None = None,
+    ) -> None:
+        """Store findings of ``path`` encoded by ``encode_findings`` (the pool workers encode
+        them), each with its rule's severity from ``severities`` unless it has its own; their
+        fingerprints use ``fingerprint_path`` when given (the path relative to its component's
+        root, so a moved copy keeps its fingerprints). Equal fingerprints in the batch are
+        numbered by (line, end line, message); give every finding of one rule in a file in
+        one batch (closing the store renumbers them otherwise)."""
         fp_path = path if fingerprint_path is None else fingerprint_path
-        rows = []
-        for raw, severity in findings:
-            properties = (
-                json.dumps(dict(raw.properties), sort_keys=True) if raw.properties else _EMPTY
-            )
-            rows.append([
-                path, raw.start_line, raw.end_line, raw.rule_id, category,
-                int(raw.severity if raw.severity is not None else severity), component,
-                raw.message, raw.evidence, base_fingerprint(raw.rule_id, fp_path, raw.evidence),
-                "", properties,
-            ])  # fmt: skip
+        rows = [
+            [path, start, end, rule, category, int(severities[rule]) if own is None else own,
+             component, message, evidence,
+             _fingerprint(rule, fp_path, evidence if normal is None else normal), "", props]
+            for rule, start, end, own, message, evidence, normal, props in findings
+        ]  # fmt: skip
         if not rows:
             return
         _number(rows)
