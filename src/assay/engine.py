@@ -535,14 +535,15 @@ def _attribute(state: _Run, unit: _Unit, outcome: Outcome) -> None:
         state.aggregators[index].add_unique(result)
     for path in unit.paths:
         owner = state.ownership.owner(path)
-        key = owner.key if owner else None
+        key, below = (owner.key if owner else None), relative_to_root(path, owner)
         ctx = PathContext(path, state.directories[path], key)
         for index, result in outcome.results.items():
             analyzer = state.analyzers[index]
             state.aggregators[index].add(ctx, result)
             if encoded := outcome.findings.get(index):
-                state.store.add_encoded(analyzer.id, path, state.severities[index], encoded,
-                                        key, relative_to_root(path, owner))  # fmt: skip
+                state.store.add_encoded(
+                    analyzer.id, path, state.severities[index], encoded, key, below
+                )
             rows = outcome.rows.get(index)
             if analyzer.rows_key and rows:
                 state.store.add_encoded_rows(analyzer.id, path, rows)
