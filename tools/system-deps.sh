@@ -14,6 +14,13 @@ for pair in "${need[@]}"; do
 done
 command -v gcc >/dev/null && command -v make >/dev/null || missing+=(build-essential)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)  # rebuild tests build libpng
+# A cross compiler is only usable with its target's C library headers (a recommendation, which
+# --no-install-recommends leaves out): check by compiling, not by the command's presence.
+for arch in mips powerpc; do
+  printf '#include <stdio.h>\nint main(void){puts("x");return 0;}\n' |
+    "$arch-linux-gnu-gcc" -x c -c -o /dev/null - 2>/dev/null ||
+    missing+=("gcc-$arch-linux-gnu" "libc6-dev-$arch-cross")
+done
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
