@@ -63,7 +63,8 @@ COPIES = 4
 
 def evaluate_with(tree: Path, out: Path, jobs: int, keep: str) -> dict[str, Any]:
     """Run the engine with only clones (``keep="clones"``) or all but clones (``"bare"``)."""
-    from assay import analyzers, engine
+    from assay import analyze as analyzers
+    from assay import engine
     from assay.config import Options
 
     build = analyzers.build

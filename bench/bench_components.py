@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 
 from assay import engine
-from assay.components.copies import identify
-from assay.components.kb import add_release, open_default
-from assay.components.matching import correlate
+from assay.assess.vulns import db as vulndb
+from assay.assess.vulns.match import assess
 from assay.config import Options
+from assay.correlate.components.copies import identify
+from assay.correlate.components.kb import add_release, open_default
+from assay.correlate.components.matching import correlate
 from assay.ingest import ArchiveLimits
 from assay.ingest.tree import ingest
-from assay.vulns import db as vulndb
-from assay.vulns.match import assess
 
 
 def main() -> None:

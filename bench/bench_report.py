@@ -25,7 +25,7 @@ from pathlib import Path
 
 from assay import engine
 from assay.config import Options
-from assay.reporters import html
+from assay.report import html
 from assay.storage.findings import FindingStore
 
 CHROMIUM = "/usr/bin/chromium"

@@ -6,7 +6,7 @@ Usage::
     python scripts/build_kb.py [--out PATH] [SPEC ...]
 
 Every spec (default: ``upstream.DEFAULT_SPECS``) is fetched with ``tools/upstream.py``, or
-reused from its cache without network access, and recorded with ``assay.components.kb``
+reused from its cache without network access, and recorded with ``assay.correlate.components.kb``
 under the name and version of the download's manifest. The KB is built in a temporary file,
 vacuumed, then moved over ``--out`` (default ``src/assay/data/kb.sqlite``), so a failed
 build leaves the previous KB in place. It prints the files recorded per release and the
@@ -31,7 +31,7 @@ sys.path.insert(0, str(_REPO / "tools"))
 
 import upstream  # noqa: E402  (tools/ is a plain script folder, not a package)
 
-from assay.components import kb  # noqa: E402
+from assay.correlate.components import kb  # noqa: E402
 
 DEFAULT_OUT = _REPO / "src" / "assay" / "data" / "kb.sqlite"
 """Where the shipped KB lives (package data)."""

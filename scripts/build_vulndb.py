@@ -6,7 +6,7 @@ Usage::
     python scripts/build_vulndb.py [--data DIR] [--out PATH]
 
 Parses the public data copied under ``data/vulns/`` (each folder names its source and
-licence; DATA-LICENSES.md lists them) with the parsers in ``assay.vulns`` and writes
+licence; DATA-LICENSES.md lists them) with the parsers in ``assay.assess.vulns`` and writes
 ``src/assay/data/vulndb.json``: sorted and deterministic, so a rebuild from the same data gives
 the same bytes. The snapshot date is the newest date among the sources (the commit dates in
 each folder's SOURCE file and the CISA catalogue's release date); end-of-life dates are compared
@@ -22,9 +22,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assay.vulns import changelogs, curated, curl, endoflife, kev, mbedtls, openssl, sqlite
-from assay.vulns.db import VulnDB, default_path
-from assay.vulns.model import Advisory, Cycle
+from assay.assess.vulns import changelogs, curated, curl, endoflife, kev, mbedtls, openssl, sqlite
+from assay.assess.vulns.db import VulnDB, default_path
+from assay.assess.vulns.model import Advisory, Cycle
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ from typing import Any
 from assay import engine
 from assay.config import Options
 from assay.model import Evaluation
-from assay.reporters import write_all
+from assay.report import write_all
 from assay.storage.findings import FindingStore
 
 DATA = Path(__file__).parent / "data"

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from assay import baseline, cli
+from assay import cli
+from assay.assess import baseline
 from assay.errors import ConfigError
 from support import write_tree
 

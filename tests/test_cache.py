@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
-from assay import cache, cli, cli_many, engine, worker
-from assay.analyzers.interface import FileAnalyzer
+from assay import cli, engine
+from assay.analyze.interface import FileAnalyzer
+from assay.cli import many as cli_many
+from assay.engine import cache, worker
 from assay.model import FileKind
 from assay.parse import ParseLimits
 from support import Run, run_evaluation, write_tree

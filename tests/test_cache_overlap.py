@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from assay import cache, cluster, engine, worker
-from assay.analyzers.interface import FileAnalyzer
+from assay import engine
+from assay.analyze.interface import FileAnalyzer
+from assay.engine import cache, cluster, worker
 from assay.parse import ParseLimits
 from support import Run, run_evaluation
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assay import cli
-from assay.diff import compare, from_json
+from assay.report.diff import compare, from_json
 from assay.storage.history import FindingRef, History, Snapshot
 from support import run_evaluation, write_tree
 

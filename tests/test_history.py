@@ -110,7 +110,7 @@ def test_the_recorder_fixes_the_default_database_when_made(
     environment, so the default database is resolved in the process that makes it."""
     import argparse
 
-    from assay.cli_report import Recorder
+    from assay.cli.history import Recorder
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     args = argparse.Namespace(db=None, product=None, release=None, no_history=False)

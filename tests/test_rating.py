@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assay.rating import INTEGRITY, Facts, Grade, Verdict, assess, rate
+from assay.assess.rating import INTEGRITY, Facts, Grade, Verdict, assess, rate
 from support import run_evaluation, write_tree
 
 VULN = ("vulnerabilities", "vulnerabilities/known-cve")
@@ -122,7 +122,7 @@ def test_secrets_in_test_context_are_info_and_do_not_limit() -> None:
 
 
 def test_docs_list_every_threshold_row() -> None:
-    from assay.rating import describe
+    from assay.assess.rating import describe
 
     docs = (Path(__file__).parents[1] / "docs" / "report.md").read_text(encoding="utf-8")
     for row in describe():
@@ -135,7 +135,7 @@ def test_store_counts_equal_a_pass_over_the_findings(tmp_path: Path) -> None:
     from dataclasses import replace
 
     from assay import engine, examples
-    from assay.rating import assess_store, count_findings
+    from assay.assess.rating import assess_store, count_findings
     from assay.storage.findings import FindingStore
 
     tree = examples.materialise(tmp_path / "example")

@@ -20,13 +20,14 @@ from typing import Any
 
 import pytest
 
-import assay.reporters as reporters
-from assay import cli_report, engine, examples
+import assay.report as reporters
+from assay import engine, examples
+from assay.assess.rating import assess
+from assay.cli import history as cli_report
 from assay.config import Options
 from assay.errors import StorageError
 from assay.model import Evaluation, Finding
-from assay.rating import assess
-from assay.reporters import Format, html, write_all, write_all_then, write_sequential, writer
+from assay.report import Format, html, write_all, write_all_then, write_sequential, writer
 from assay.storage.findings import FindingStore
 from assay.storage.history import History
 

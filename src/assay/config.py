@@ -49,7 +49,7 @@ class Options:
     keep_work: bool = False
     """Keep the work area (extracted archives, finding store) after the run."""
     cache_dir: Path | None = None
-    """Directory of the result cache (``assay.cache``); ``None`` runs without one. The CLI
+    """Directory of the result cache (``assay.engine.cache``); ``None`` runs without one. The CLI
     passes the user's cache directory unless ``--no-cache`` is given."""
     cache_limit: int = 2 << 30
     """Size limit of the result cache in bytes; the least recently used results go first."""

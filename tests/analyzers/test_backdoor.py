@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assay.analyzers.secrets import scan_source
+from assay.analyze.secrets import scan_source
 from assay.model import FileKind
 from assay.parse import parse
 

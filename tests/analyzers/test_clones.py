@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from assay.analyzers import clones
-from assay.analyzers._clone_tokens import IDENT, NUMBER, STRING, tokenize
+from assay.analyze import clones
+from assay.analyze.clones.tokens import IDENT, NUMBER, STRING, tokenize
 from assay.errors import ConfigError
 from support import Run, run_evaluation, write_tree
 
@@ -159,7 +159,7 @@ def test_section_follows_the_schema(tmp_path: Path) -> None:
 
 
 def test_results_do_not_depend_on_the_order_contents_arrive() -> None:
-    from assay.analyzers.interface import PathContext
+    from assay.analyze.interface import PathContext
     from assay.model import FileKind
     from assay.parse import parse
 
@@ -189,8 +189,8 @@ def _reference_big(corpus: Any, group: list[tuple[int, int]]) -> list[Any]:
     """The big-group candidates by the definition: places split by the bytes of their
     ``min_tokens`` context (shorter at a file's end), contexts in order of first appearance,
     the first place of each paired with up to ``MAX_PARTNERS`` others."""
-    from assay.analyzers._clone_anchors import stream_of
-    from assay.analyzers._clone_match import MAX_PARTNERS
+    from assay.analyze.clones.anchors import stream_of
+    from assay.analyze.clones.match import MAX_PARTNERS
 
     contexts: dict[bytes, list[tuple[int, int]]] = {}
     size = corpus.geometry.min_tokens
@@ -208,8 +208,8 @@ def test_big_groups_pair_places_as_their_definition_says(mode: str) -> None:
     """Tables repeat one window hundreds of times: groups of more than ``ALL_PAIRS`` places
     are split by context in numpy. Their candidates equal the byte-wise definition, including
     contexts cut short by the end of a file and more than ``MAX_PARTNERS`` equal contexts."""
-    from assay.analyzers._clone_anchors import Geometry, Mode, anchors
-    from assay.analyzers._clone_match import ALL_PAIRS, Corpus
+    from assay.analyze.clones.anchors import Geometry, Mode, anchors
+    from assay.analyze.clones.match import ALL_PAIRS, Corpus
 
     rows = [f"    {{{', '.join(str((r * 7 + c) % 5) for c in range(12))}}},\n" for r in range(90)]
     sources = [

@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from assay.analyzers import complexity
-from assay.analyzers._functions import FunctionMetrics, function_metrics, measure
-from assay.analyzers.interface import PathContext
+from assay.analyze import complexity
+from assay.analyze.complexity.functions import FunctionMetrics, function_metrics, measure
+from assay.analyze.interface import PathContext
 from assay.errors import ConfigError
 from assay.model import FileKind
 from assay.parse import parse

@@ -12,9 +12,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from assay.analyzers import endpoints
-from assay.analyzers._endpoint_match import find
-from assay.analyzers.interface import Content, FileResult, PathContext
+from assay.analyze import endpoints
+from assay.analyze.endpoints.match import find
+from assay.analyze.interface import Content, FileResult, PathContext
 from assay.ingest.interface import SourceFile
 from assay.model import FileKind
 from assay.parse import parse

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from assay.analyzers import safe_defeated
-from assay.analyzers._includes import IncludeGraph, includes_of
-from assay.analyzers.interface import FileResult, PathContext
+from assay.analyze import safe_defeated
+from assay.analyze.includes import IncludeGraph, includes_of
+from assay.analyze.interface import FileResult, PathContext
 from assay.model import FileKind, RawFinding, Severity
 from assay.parse import parse
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from assay.analyzers._secret_c import credential_name
-from assay.analyzers._secret_index import context_of
-from assay.analyzers._secret_literals import plausible_secret
-from assay.analyzers._secret_redact import token
-from assay.analyzers.interface import Content
-from assay.analyzers.secrets import rules, scan_content, scan_source
+from assay.analyze.interface import Content
+from assay.analyze.secrets import rules, scan_content, scan_source
+from assay.analyze.secrets.csource import credential_name
+from assay.analyze.secrets.index import context_of
+from assay.analyze.secrets.literals import plausible_secret
+from assay.analyze.secrets.redact import token
 from assay.model import FileKind
 from assay.parse import parse
 from support import DATA, run_evaluation, write_tree

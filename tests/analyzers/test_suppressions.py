@@ -10,9 +10,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from assay.analyzers import suppressions
-from assay.analyzers._suppress_classes import classify, normal
-from assay.analyzers.interface import Content, FileResult, PathContext
+from assay.analyze import suppressions
+from assay.analyze.interface import Content, FileResult, PathContext
+from assay.analyze.suppressions.classes import classify, normal
 from assay.ingest.interface import SourceFile
 from assay.model import FileKind, Severity
 from assay.parse import parse

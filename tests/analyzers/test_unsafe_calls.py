@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from assay.analyzers import unsafe_calls
-from assay.analyzers.interface import FileResult, PathContext
+from assay.analyze import unsafe_calls
+from assay.analyze.interface import FileResult, PathContext
 from assay.errors import ConfigError
 from assay.model import FileKind, Severity
 from assay.parse import parse

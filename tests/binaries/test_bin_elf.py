@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from assay.analyzers import binaries
-from assay.analyzers.interface import AnalyzerFailure, Content
-from assay.binaries.elf import BadElf, read_elf
+from assay.analyze import binaries
+from assay.analyze.binaries.elf import BadElf, read_elf
+from assay.analyze.interface import AnalyzerFailure, Content
 from assay.model import FileKind
 
 LIBRARY = r"""

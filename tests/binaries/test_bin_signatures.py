@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assay.binaries.signatures import detect, signatures, toolchain_libraries
+from assay.analyze.binaries.signatures import detect, signatures, toolchain_libraries
 
 
 @pytest.mark.parametrize(

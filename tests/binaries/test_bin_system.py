@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from assay.binaries import system
-from assay.binaries.correlate import complete, toolchain
-from assay.vulns.db import VulnDB
-from assay.vulns.model import Cycle
+from assay.analyze.binaries import system
+from assay.assess.binaries import complete, toolchain
+from assay.assess.vulns.db import VulnDB
+from assay.assess.vulns.model import Cycle
 
 CYCLES = (
     Cycle("linux-kernel", "4.9", "2016-12-11", "2023-01-07", None, None, "4.9.337", "test"),

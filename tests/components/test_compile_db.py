@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assay.components.compile_db import built, load
+from assay.correlate.components.compile_db import built, load
 from assay.errors import ConfigError
 from support import Run, write_tree
 

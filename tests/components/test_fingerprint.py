@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from assay.components.fingerprint import (
+from assay.correlate.components.fingerprint import (
     SIMILAR,
     digest,
     normalised_hash,
@@ -132,7 +132,7 @@ def test_digest_matches_the_separate_functions() -> None:
 def test_fingerprints_are_the_same_in_another_process() -> None:
     source = synthetic_c(6, functions=5)
     script = (
-        "import sys; from assay.components.fingerprint import winnow;"
+        "import sys; from assay.correlate.components.fingerprint import winnow;"
         "print(','.join(map(str, winnow(sys.stdin.buffer.read()))))"
     )
     run = subprocess.run(

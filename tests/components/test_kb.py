@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from assay.components import kb
-from assay.components.fingerprint import normalised_hash, winnow
-from assay.components.kb import FileRef, KnowledgeBase, ReleaseInfo, add_command, add_release
+from assay.correlate.components import kb
+from assay.correlate.components.fingerprint import normalised_hash, winnow
+from assay.correlate.components.kb import (
+    FileRef,
+    KnowledgeBase,
+    ReleaseInfo,
+    add_command,
+    add_release,
+)
 from assay.errors import ConfigError, IngestError, StorageError
 
 DEFLATE = b"int deflate(int level)\n{\n    return level * 2;\n}\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from assay.components.kb import add_release
+from assay.correlate.components.kb import add_release
 from support import Run, write_tree
 
 LIB_H = "#define XML_MAJOR_VERSION 2\n#define XML_MINOR_VERSION 5\n#define XML_MICRO_VERSION 0\n"

@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from assay.components import signatures
-from assay.components.signatures import VersionEvidence, cpe, detect, load_signatures, wanted
+from assay.correlate.components import signatures
+from assay.correlate.components.signatures import (
+    VersionEvidence,
+    cpe,
+    detect,
+    load_signatures,
+    wanted,
+)
 
 
 def _found(path: str, text: str) -> list[tuple[str, str, tuple[str, ...], str]]:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from assay.analyzers import binaries
-from assay.analyzers._calltable import load_table
-from assay.analyzers.interface import Content
+from assay.analyze import binaries
+from assay.analyze.calltable import load_table
+from assay.analyze.interface import Content
 from assay.model import FileKind
 
 _TOOLS = Path(__file__).resolve().parents[2] / "tools"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from assay.diff import compare
+from assay.report.diff import compare
 from assay.storage.history import History
 from support import Run, run_evaluation, write_tree
 

@@ -46,7 +46,7 @@ from typing import Any
 
 import pytest
 
-from assay.analyzers import unsafe_calls
+from assay.analyze import unsafe_calls
 from assay.ingest.classify import source_kind
 from assay.model import FileKind
 from assay.parse import ParseLimits, check_limits, parse

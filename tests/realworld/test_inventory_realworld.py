@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from assay.components.kb import add_release
+from assay.correlate.components.kb import add_release
 from support import Run, run_evaluation
 
 pytestmark = pytest.mark.realworld

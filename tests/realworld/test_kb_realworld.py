@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from assay.components.fingerprint import SIMILAR, normalised_hash, similarity, winnow
-from assay.components.kb import KnowledgeBase, add_release
+from assay.correlate.components.fingerprint import SIMILAR, normalised_hash, similarity, winnow
+from assay.correlate.components.kb import KnowledgeBase, add_release
 
 pytestmark = pytest.mark.realworld
 

@@ -65,7 +65,7 @@ from lizard_ext import auto_read
 from lizard_languages.clike import CLikeReader
 from tree_sitter import Node, QueryCursor
 
-from assay.analyzers._functions import function_metrics
+from assay.analyze.complexity.functions import function_metrics
 from assay.ingest.classify import source_kind
 from assay.model import FileKind
 from assay.parse import ParsedFile, ParseLimits, check_limits, parse, query

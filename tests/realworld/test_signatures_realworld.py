@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import upstream as upstream_tool  # type: ignore[import-not-found]  # tools/, via conftest
 
-from assay.components.signatures import VersionEvidence, detect, wanted
+from assay.correlate.components.signatures import VersionEvidence, detect, wanted
 
 pytestmark = pytest.mark.realworld
 

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from assay.analyzers import suppressions
-from assay.analyzers._endpoint_match import redact
+from assay.analyze import suppressions
+from assay.analyze.endpoints.match import redact
 from assay.ingest.classify import source_kind
 from assay.parse import parse
 from support import run_evaluation

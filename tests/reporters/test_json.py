@@ -11,7 +11,7 @@ import jsonschema
 
 from assay import engine
 from assay.model import Finding, Location, RuleId, Severity
-from assay.reporters import json as rj
+from assay.report import json as rj
 from assay.storage.findings import FindingStore
 from support import Run
 

@@ -11,7 +11,7 @@ import pytest
 
 from assay import engine
 from assay.model import Finding, Location, RuleId, Severity
-from assay.reporters import sarif
+from assay.report import sarif
 from assay.storage.findings import FindingStore
 from support import DATA, Run, write_tree
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from assay.assess.vulns import db
+from assay.assess.vulns.match import Assessment, Support, assess
 from assay.model import Component
-from assay.vulns import db
-from assay.vulns.match import Assessment, Support, assess
 
 DB = db.load()
 

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 
+from assay.assess.vulns import osv
+from assay.assess.vulns.db import VulnDB
+from assay.assess.vulns.model import Advisory, Range
 from assay.errors import IngestError
-from assay.vulns import osv
-from assay.vulns.db import VulnDB
-from assay.vulns.model import Advisory, Range
 
 ECOSYSTEM_RECORD: dict[str, Any] = {
     "id": "DEBIAN-CVE-2023-0001",

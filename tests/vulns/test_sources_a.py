@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from assay.vulns import curl, endoflife, kev, openssl
-from assay.vulns.model import OPEN, Advisory, Cycle, Range
-from assay.vulns.versions import affected
+from assay.assess.vulns import curl, endoflife, kev, openssl
+from assay.assess.vulns.model import OPEN, Advisory, Cycle, Range
+from assay.assess.vulns.versions import affected
 
 DATA = Path(__file__).parents[2] / "data" / "vulns"
 

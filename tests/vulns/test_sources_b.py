@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assay.vulns import changelogs, mbedtls, sqlite
-from assay.vulns.model import Advisory, Cycle, Range
+from assay.assess.vulns import changelogs, mbedtls, sqlite
+from assay.assess.vulns.model import Advisory, Cycle, Range
 
 
 def _by_id(records: list[Advisory]) -> dict[str, Advisory]:

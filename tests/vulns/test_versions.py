@@ -2,8 +2,8 @@ import itertools
 
 import pytest
 
-from assay.vulns.model import Range
-from assay.vulns.versions import affected, key
+from assay.assess.vulns.model import Range
+from assay.assess.vulns.versions import affected, key
 
 ORDERED = [
     ("openssl", ["1.0.2", "1.0.2a", "1.0.2j", "1.0.2z", "1.0.2za", "1.0.2zb", "1.1.0", "1.1.1"]),

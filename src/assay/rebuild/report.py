@@ -9,10 +9,10 @@ from functools import cache
 from typing import Any
 
 from assay import sandbox
-from assay.analyzers._rule_rows import rule_from_row, rule_table
 from assay.model import RawFinding, Rule, RuleId
 from assay.rebuild.build import NOT_VARIED, VARIATIONS
 from assay.rebuild.interface import Build, Comparison, Verdict
+from assay.rules import rule_from_row, rule_table
 
 CATEGORY = "equivalence"
 #: What a failed build's log says when the sandbox refused something, and what it refused.

@@ -22,9 +22,9 @@ from typing import Any
 import platformdirs
 
 from assay import engine
+from assay.assess.rating import Facts, rate
 from assay.errors import StorageError
 from assay.model import Evaluation, Severity
-from assay.rating import Facts, rate
 from assay.storage.findings import findings_query
 
 _VERSION = 1

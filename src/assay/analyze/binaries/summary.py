@@ -1,0 +1,136 @@
+"""The ``binaries`` aggregator: hardening matrix, architectures, toolchains, imports,
+components and the raw material of the OS description, folded over every path."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from assay.analyze.binaries import system
+from assay.analyze.interface import FileResult, PathContext
+from assay.model import JSONValue, RawFinding
+
+PROTECTIONS = ("nx", "pie", "relro_full", "relro_partial", "canary", "fortify", "stripped")
+"""Columns of the hardening matrix."""
+_MAX_PATHS = 20
+
+
+def protections(elf: Mapping[str, Any]) -> dict[str, bool | None]:
+    """The matrix columns of one binary's facts (``None``: does not apply)."""
+    return {
+        "nx": elf["nx"], "pie": elf["pie"], "relro_full": elf["relro"] == "full",
+        "relro_partial": elf["relro"] == "partial", "canary": elf["canary"],
+        "fortify": elf["fortify"], "stripped": elf["stripped"],
+    }  # fmt: skip
+
+
+@dataclass(slots=True)
+class _Matrix:
+    """Counts of binaries having each protection, among those it applies to."""
+
+    applies: Counter[str] = field(default_factory=Counter)
+    has: Counter[str] = field(default_factory=Counter)
+    binaries: int = 0
+
+    def add(self, columns: Mapping[str, bool | None]) -> None:
+        self.binaries += 1
+        for name, value in columns.items():
+            if value is not None:
+                self.applies[name] += 1
+                self.has[name] += bool(value)
+
+    def table(self) -> dict[str, JSONValue]:
+        shares: dict[str, JSONValue] = {
+            name: {"count": self.has[name], "of": self.applies[name],
+                   "share": round(self.has[name] / self.applies[name], 4)
+                   if self.applies[name] else None}
+            for name in PROTECTIONS
+        }  # fmt: skip
+        return {"binaries": self.binaries, **shares}
+
+
+@dataclass(slots=True)
+class BinariesAggregator:
+    """Folds per-path binary facts into the ``binaries`` section."""
+
+    overall: _Matrix = field(default_factory=_Matrix)
+    directories: dict[str, _Matrix] = field(default_factory=dict)
+    kinds: Counter[str] = field(default_factory=Counter)
+    machines: Counter[str] = field(default_factory=Counter)
+    toolchains: dict[str, list[Any]] = field(default_factory=dict)
+    imports: Counter[str] = field(default_factory=Counter)
+    components: dict[tuple[str, str | None], dict[str, Any]] = field(default_factory=dict)
+    release_files: dict[str, dict[str, str]] = field(default_factory=dict)
+    modules: dict[str, str] = field(default_factory=dict)
+    unique: int = 0
+
+    def add(self, ctx: PathContext, result: FileResult) -> None:
+        """Count one path."""
+        data = result.data
+        kernel = system.module_kernel(ctx.path)
+        if kernel:
+            self.modules.setdefault(kernel, ctx.path)
+        if "release" in data:
+            self.release_files[ctx.path] = dict(data["release"])
+        elf = data.get("elf")
+        if isinstance(elf, Mapping):
+            self._add_elf(ctx, elf)
+        elif "archive" in data:
+            self.kinds["static-archive"] += 1
+        for lib, version, evidence in data.get("components", ()):
+            entry = self.components.setdefault(
+                (lib, version),
+                {
+                    "name": lib,
+                    "version": version,
+                    "count": 0,
+                    "paths": [],
+                    "evidence": evidence,
+                },
+            )
+            entry["count"] += 1
+            if len(entry["paths"]) < _MAX_PATHS:
+                entry["paths"].append(ctx.path)
+
+    def _add_elf(self, ctx: PathContext, elf: Mapping[str, Any]) -> None:
+        self.kinds[elf["type"]] += 1
+        self.machines[f"{elf['machine']} {elf['bits']}-bit {elf['endian']}-endian"] += 1
+        for entry in elf["toolchain"]:
+            self.toolchains.setdefault(entry, [0, ctx.path])[0] += 1
+        self.imports.update(elf["unbounded"])
+        if elf["type"] in ("executable", "pie-executable", "shared-library"):
+            columns = protections(elf)
+            self.overall.add(columns)
+            self.directories.setdefault(ctx.directory, _Matrix()).add(columns)
+
+    def add_unique(self, result: FileResult) -> None:
+        """Count one unique content."""
+        if "elf" in result.data or "archive" in result.data:
+            self.unique += 1
+
+    def finish(self) -> tuple[dict[str, JSONValue], Iterable[tuple[str, RawFinding]]]:
+        """The section (before :func:`assay.assess.binaries.complete` adds the OS, the
+        knowledge-base assessment and the source comparison); no corpus-level findings."""
+        section: dict[str, JSONValue] = {
+            "files": {"by_type": dict(sorted(self.kinds.items())), "unique_contents": self.unique},
+            "architectures": dict(sorted(self.machines.items())),
+            "hardening": {
+                "overall": self.overall.table(),
+                "by_directory": {d: m.table() for d, m in sorted(self.directories.items())},
+            },
+            "toolchains": {
+                entry: {"binaries": count, "first": first}
+                for entry, (count, first) in sorted(self.toolchains.items())
+            },
+            "unbounded_imports": dict(sorted(self.imports.items())),
+            "components": [self.components[k] for k in sorted(self.components, key=_order)],
+            "release_files": dict(sorted(self.release_files.items())),
+            "module_kernels": dict(sorted(self.modules.items())),
+        }
+        return section, ()
+
+
+def _order(key: tuple[str, str | None]) -> tuple[str, str]:
+    return key[0], key[1] or ""

@@ -1,0 +1,276 @@
+"""Find endpoints in a piece of text and class them: the pure core of ``endpoints``.
+
+:func:`find` returns the URLs, IP literals and host names of one string (a C literal, a comment,
+a line of a config file, a run of printable bytes of a binary). Addresses are validated with
+:mod:`ipaddress`; host names must end in a top-level domain of the shipped list (see
+``rules/endpoints.toml``), so that ``libfoo.so`` and ``Makefile.am`` are not hosts. An address
+or name inside a URL is reported as the URL only; e-mail addresses are not endpoints; an
+IPv4-looking literal right after ``v``, ``version`` or ``release`` is a version.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ipaddress
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from assay.rules import rule_table
+
+# NOTE: every pattern starts with a literal or a character set, so that the regular-expression
+# engine skips ahead at C speed; boundaries are checked around each hit instead of with
+# look-behinds, which would be tried at every position of a whole file.
+_URL_MARK = re.compile(r"://")
+_URL_REST = re.compile(
+    r"(?:\[[0-9A-Fa-f:.]+\](?::\d+)?|[^\s\"'<>\\`(){}\[\]/?#|]*)(?:[/?#][^\s\"'<>\\`{}|]*)?"
+)
+_SCHEME_BEFORE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,9}$")
+_IPV4_TAIL = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+_DIGITS = frozenset("0123456789")
+_IPV6_TAIL = re.compile(r":(?:[0-9A-Fa-f]{0,4}:){1,6}[0-9A-Fa-f]{0,4}")
+_HEX = frozenset("0123456789abcdefABCDEF")
+_LABELS = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_NOT_BEFORE_HOST = frozenset("@/%$&")
+_VERSION_BEFORE = re.compile(r"(?i)(?:\bv|version|release|ver)[\s:=._-]*$")
+_USERINFO = re.compile(r"(://[^/@\s:\"']*:)[^/@\s\"']+@")
+# NOTE: X.500 attribute types (2.5.4.3 is commonName) and SNMP/ISO arcs are four-part OIDs
+# that look like dotted quads; so is anything written right after "OID".
+_OID_ARCS = ("2.5.", "1.3.6.", "1.2.840.")
+_OID_BEFORE = re.compile(r"(?i)(?<![a-z])oid[^\n]*$")
+_PLACEHOLDER = re.compile(r"[%${}<>]")
+_DOC_NETS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
+_TRAILING = ".,;:!?)'\""
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One endpoint in a string."""
+
+    start: int
+    """Offset of its first character in the string."""
+    kind: str
+    """``url``, ``ipv4``, ``ipv6`` or ``host``."""
+    value: str
+    """As written (host names lower-cased)."""
+    klass: str
+    """``public``, ``private``, ``documentation``, ``loopback``, ``special`` or ``unknown``."""
+
+
+@cache
+def tables() -> Mapping[str, Any]:
+    """The parsed ``endpoints.toml``."""
+    return rule_table("endpoints.toml")
+
+
+@cache
+def _names() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    names = tables()["names"]
+    return (
+        frozenset(names["tlds"]),
+        tuple(names["documentation"]),
+        tuple(names["loopback"]),
+        tuple(names["private"]),
+    )
+
+
+def find(text: str) -> list[Match]:
+    """Every endpoint written in ``text``, in order."""
+    if "." not in text and ":" not in text and "localhost" not in text:
+        return []
+    found = _urls(text)
+    taken = sorted((m.start, m.start + len(m.value)) for m in found)
+    for candidate in (*_addresses(text), *_hosts(text), *_localhosts(text)):
+        if not _inside(candidate.start, taken):
+            found.append(candidate)
+            bisect.insort(taken, (candidate.start, candidate.start + len(candidate.value)))
+    found.sort(key=lambda m: m.start)
+    return found
+
+
+def _urls(text: str) -> list[Match]:
+    found = []
+    for mark in _URL_MARK.finditer(text):
+        scheme = _SCHEME_BEFORE.search(text, max(0, mark.start() - 10), mark.start())
+        if scheme is None or scheme.group().lower() not in _schemes():
+            continue
+        start = scheme.start()
+        if start and text[start - 1] in _WORD:
+            continue
+        rest = _URL_REST.match(text, mark.end())
+        url = text[start : rest.end() if rest else mark.end()].rstrip(_TRAILING)
+        found.append(Match(start, "url", redact(url), url_class(url)))
+    return found
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` replaced by ``****``."""
+    return _USERINFO.sub(r"\1****@", text) if "@" in text else text
+
+
+def _addresses(text: str) -> list[Match]:
+    found = []
+    for match in _IPV4_TAIL.finditer(text):
+        start, end = match.span()
+        while start > match.start() - 3 and start and text[start - 1] in _DIGITS:
+            start -= 1
+        if start == match.start():
+            continue
+        if _bounded(text, start, end, "ipv4") and (m := _address(text, start, end, "ipv4")):
+            found.append(m)
+    for match in _IPV6_TAIL.finditer(text):
+        start, end = match.span()
+        while start > match.start() - 4 and start and text[start - 1] in _HEX:
+            start -= 1
+        if _bounded(text, start, end, "ipv6") and (m := _address(text, start, end, "ipv6")):
+            found.append(m)
+    return found
+
+
+def _bounded(text: str, start: int, end: int, kind: str) -> bool:
+    """No word character, dot (or colon, for IPv6) glued to either side of an address."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    glue = _WORD | {"."} | ({":"} if kind == "ipv6" else set())
+    if before in glue or after in _WORD or (kind == "ipv6" and after in ".:"):
+        return False
+    return not (after == "." and text[end + 1 : end + 2].isdigit())
+
+
+def _hosts(text: str) -> list[Match]:
+    found = []
+    for tld in _tld_pattern().finditer(text):
+        end = tld.end()
+        if end < len(text) and (text[end] in _WORD or text[end] == "-"):
+            continue
+        if text[end : end + 1] == "." and text[end + 1 : end + 2].isalnum():
+            continue
+        start = tld.start()
+        while start and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        while start < tld.start() and text[start] in ".-":
+            start += 1
+        if start == tld.start() or (start and text[start - 1] in _NOT_BEFORE_HOST):
+            continue
+        if _LABELS.fullmatch(text, start, end):
+            name = text[start:end].lower()
+            found.append(Match(start, "host", name, host_class(name)))
+    return found
+
+
+@cache
+def _schemes() -> frozenset[str]:
+    return frozenset(tables()["names"]["schemes"])
+
+
+@cache
+def _tld_pattern() -> re.Pattern[str]:
+    tlds = sorted(_names()[0], key=len, reverse=True)
+    spelled = [t for tld in tlds for t in (tld, tld.upper())]
+    return re.compile(r"\.(?:" + "|".join(spelled) + ")")
+
+
+def _localhosts(text: str) -> list[Match]:
+    found = []
+    for match in re.finditer("localhost", text):
+        start, end = match.span()
+        if (start and text[start - 1] in _NAME_CHARS | _WORD) or (
+            end < len(text) and text[end] in _NAME_CHARS | _WORD
+        ):
+            continue
+        found.append(Match(start, "host", "localhost", "loopback"))
+    return found
+
+
+def _inside(offset: int, spans: list[tuple[int, int]]) -> bool:
+    """True when ``offset`` lies in one of ``spans`` (sorted)."""
+    index = bisect.bisect_right(spans, (offset, sys.maxsize)) - 1
+    return index >= 0 and offset < spans[index][1]
+
+
+def _address(text: str, start: int, end: int, kind: str) -> Match | None:
+    value = text[start:end]
+    if kind == "ipv4" and (
+        _VERSION_BEFORE.search(text, max(0, start - 16), start)
+        or value.startswith(_OID_ARCS)
+        or _OID_BEFORE.search(text, max(0, start - 32), start)
+    ):
+        return None
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if kind == "ipv6" and (value == "::" or value.count(":") < 2):
+        return None
+    return Match(start, kind, value, ip_class(address))
+
+
+def _is_tld(tld: str) -> bool:
+    return (tld.islower() or tld.isupper()) and tld.lower() in _names()[0]
+
+
+def ip_class(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """The class of an IP address."""
+    if address.is_loopback:
+        return "loopback"
+    if any(address in net for net in _DOC_NETS if net.version == address.version):
+        return "documentation"
+    if address.is_unspecified or address.is_multicast or address.is_reserved:
+        return "special"
+    if address.is_private or address.is_link_local:
+        return "private"
+    return "public" if address.is_global else "special"
+
+
+def host_class(name: str) -> str:
+    """The class of a (lower-case) host name."""
+    _, documentation, loopback, private = _names()
+    if _under(name, loopback):
+        return "loopback"
+    if _under(name, documentation):
+        return "documentation"
+    if _under(name, private):
+        return "private"
+    return "public"
+
+
+def _under(name: str, suffixes: tuple[str, ...]) -> bool:
+    return any(name == s or name.endswith("." + s) for s in suffixes)
+
+
+def url_host(url: str) -> str:
+    """The host part of a URL (brackets of an IPv6 literal removed), as written."""
+    rest = url.partition("://")[2]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
+    if authority.startswith("["):
+        return authority[1:].partition("]")[0]
+    return authority.rpartition(":")[0] if authority.count(":") == 1 else authority
+
+
+def url_class(url: str) -> str:
+    """The class of a URL's host; ``unknown`` for a placeholder host."""
+    host = url_host(url)
+    if _PLACEHOLDER.search(host):
+        # NOTE: a placeholder in a leading label keeps the domain: "%s.vendor.com" is vendor.com.
+        host = _PLACEHOLDER.split(host)[-1].partition(".")[2]
+    if not host:
+        return "unknown"
+    try:
+        return ip_class(ipaddress.ip_address(host))
+    except ValueError:
+        if f"[{host}]" in url:  # brackets hold IPv6 literals only
+            return "unknown"
+    name = host.lower().rstrip(".")
+    if name == "localhost":
+        return "loopback"
+    # NOTE: a name must end in an alphabetic label; "0177.1" or "ab.be:1" are not names.
+    tld = name.rpartition(".")[2]
+    return host_class(name) if "." in name and tld.isalpha() else "unknown"

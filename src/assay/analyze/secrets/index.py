@@ -1,0 +1,166 @@
+"""The ``secrets`` aggregator: labels each path's findings test or product, pairs certificates
+with their private keys, and counts per rule, context, directory and component.
+
+``analyze`` is path-free, so the label is decided here: a path with a test-like directory
+(``test``, ``tests``, ``fuzz``, ``demos``, ``examples``...) or a base name containing ``test`` is
+test code; its findings carry ``context: "test"`` and drop to ``info``. Findings are few, so they
+are kept until ``finish`` and emitted as (path, finding) pairs.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from assay.analyze.interface import FileResult, PathContext
+from assay.model import JSONValue, RawFinding, RuleId, Severity
+
+TEST_DIRECTORIES = frozenset(
+    [
+        "test",
+        "tests",
+        "testing",
+        "testdata",
+        "test-data",
+        "testsuite",
+        "unittest",
+        "unittests",
+        "fuzz",
+        "fuzzing",
+        "fuzzer",
+        "fuzzers",
+        "demo",
+        "demos",
+        "example",
+        "examples",
+        "sample",
+        "samples",
+        "regress",
+        "regression",
+    ]
+)
+"""Directory names whose files are test code, test vectors or demonstrations."""
+TEST_SEVERITY = Severity.INFO
+"""Severity of every finding in test context (a test key does not ship in the product)."""
+_NOT_TESTS = frozenset({"latest", "contest", "protest", "attest", "detest"})
+_STEM_NOISE = re.compile(
+    r"\.(pem|crt|cer|key|der|p12|pfx)$|key|cert|crt|priv(ate)?|pub(lic)?|[-_.]"
+)
+_PAIR_CLEARS = (
+    "the certificate's private key ships with it, so anyone holding the release can impersonate "
+    "the device: generate the key pair on each device and ship no private key"
+)
+
+
+def context_of(path: str) -> str:
+    """``test`` for test, fuzz, demo and example code; ``product`` otherwise.
+
+    A file is test code below a directory of ``TEST_DIRECTORIES``, or when a word of its base
+    name starts or ends with ``test`` (``test_x.c``, ``x_unittest.c``; not ``latest.c``).
+    """
+    parts = path.lower().split("/")
+    if any(part in TEST_DIRECTORIES for part in parts[:-1]):
+        return "test"
+    words = [w for w in re.split(r"[^a-z0-9]+", parts[-1]) if w not in _NOT_TESTS]
+    return "test" if any(w.startswith("test") or w.endswith("test") for w in words) else "product"
+
+
+def _stem(path: str) -> str:
+    return _STEM_NOISE.sub("", posixpath.basename(path).lower())
+
+
+class SecretIndex:
+    """Collects labelled findings and certificate/key facts per path."""
+
+    def __init__(self) -> None:
+        self._found: list[tuple[str, str, RawFinding]] = []
+        self._scopes: dict[str, tuple[str, str]] = {}
+        self._certificates: dict[str, int] = {}
+        self._keys: dict[str, list[str]] = defaultdict(list)
+        self._lines: Counter[str] = Counter()
+        self._unique_lines = 0
+
+    def add(self, ctx: PathContext, result: FileResult) -> None:
+        """Label and keep one path's findings; note its certificates and keys."""
+        context = context_of(ctx.path)
+        self._lines[context] += int(result.data.get("lines", 0))
+        findings: tuple[RawFinding, ...] = result.data.get("findings", ())
+        if findings or result.data.get("certificates"):
+            self._scopes[ctx.path] = (ctx.directory, ctx.scope)
+        for raw in findings:
+            self._found.append((ctx.path, context, raw))
+            if raw.rule_id.startswith("secrets/private-key-"):
+                self._keys[posixpath.dirname(ctx.path)].append(ctx.path)
+        if certificates := result.data.get("certificates"):
+            self._certificates[ctx.path] = certificates[0]
+
+    def add_unique(self, result: FileResult) -> None:
+        """Count the lines of one distinct content."""
+        self._unique_lines += int(result.data.get("lines", 0))
+
+    def finish(self) -> tuple[Mapping[str, JSONValue], Iterable[tuple[str, RawFinding]]]:
+        """The section summary and every finding, labelled, as (path, finding)."""
+        self._found += self._pairs()
+        self._found.sort(key=lambda f: (f[0], f[2].start_line, f[2].rule_id))
+        pairs = [(path, _labelled(raw, context)) for path, context, raw in self._found]
+        return self._summary(), pairs
+
+    def _pairs(self) -> list[tuple[str, str, RawFinding]]:
+        """A certificate with its private key in the same file or beside it (same stem)."""
+        found: list[tuple[str, str, RawFinding]] = []
+        for path, line in sorted(self._certificates.items()):
+            keys = [
+                k for k in self._keys.get(posixpath.dirname(path), ())
+                if k == path or _stem(k) == _stem(path)
+            ]  # fmt: skip
+            if keys:
+                key = path if path in keys else sorted(keys)[0]
+                where = (
+                    "in the same file" if key == path else f"beside it ({posixpath.basename(key)})"
+                )
+                message = f"certificate with its private key {where}: {_PAIR_CLEARS}"
+                raw = RawFinding(
+                    RuleId("secrets/certificate-with-key"), line, line, message,
+                    f"certificate; private key {where}", None, {"key_path": key},
+                )  # fmt: skip
+                found.append((path, context_of(path), raw))
+        return found
+
+    def _summary(self) -> dict[str, JSONValue]:
+        by_rule: dict[str, Counter[str]] = defaultdict(Counter)
+        by_directory: dict[str, Counter[str]] = defaultdict(Counter)
+        by_component: dict[str, Counter[str]] = defaultdict(Counter)
+        for path, context, raw in self._found:
+            directory, scope = self._scopes.get(path, (".", "(vendor)"))
+            by_rule[raw.rule_id][context] += 1
+            by_directory[directory][context] += 1
+            by_component[scope][context] += 1
+        totals = Counter(context for _, context, _ in self._found)
+        product_lines = self._lines["product"]
+        return {
+            "findings": {"product": totals["product"], "test": totals["test"]},
+            "lines_scanned": {
+                "product": product_lines, "test": self._lines["test"],
+                "unique": self._unique_lines,
+            },
+            "product_per_100k_lines": round(1e5 * totals["product"] / product_lines, 3)
+            if product_lines else 0.0,
+            "by_rule": _table(by_rule),
+            "by_directory": _table(by_directory),
+            "by_component": _table(by_component),
+        }  # fmt: skip
+
+
+def _table(counts: Mapping[str, Counter[str]]) -> dict[str, JSONValue]:
+    return {
+        key: {"product": counts[key]["product"], "test": counts[key]["test"]}
+        for key in sorted(counts)
+    }
+
+
+def _labelled(raw: RawFinding, context: str) -> RawFinding:
+    severity = TEST_SEVERITY if context == "test" else raw.severity
+    return replace(raw, severity=severity, properties={**raw.properties, "context": context})

@@ -1,0 +1,406 @@
+"""The release knowledge base: fingerprints of every C/C++ file of known upstream releases.
+
+One SQLite file per KB (schema version in ``PRAGMA user_version``). ``releases`` names each
+release; ``files`` holds one row per source file (path relative to the release root, raw and
+normalised sha256 as 32-byte blobs, physical lines), indexed on both hashes; ``grams`` holds
+the winnowed fingerprints once per distinct normalised content, as one little-endian int64
+blob, because consecutive releases share most files. ``meta`` records when the KB was built.
+
+Several KB files are read together: the read-only one shipped in the package, then the user's
+overlay (``assay kb add`` writes there). A release present in more than one file is taken from
+the last. Releases are read through ``assay.ingest``, so hostile archives are contained.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import sys
+import tempfile
+from array import array
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Final
+
+import platformdirs
+
+from assay.correlate.components import fingerprint
+from assay.errors import ConfigError, IngestError, StorageError
+from assay.ingest import ArchiveLimits, SourceFile, ingest
+from assay.model import SOURCE_KINDS, InputInfo
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION: Final = 1
+"""``PRAGMA user_version`` of the KB files this code reads and writes."""
+
+"""Files recorded: the kinds the evaluation parses (``.inc`` is not one; see ingest.classify)."""
+
+MAX_FILE_BYTES: Final = 64 * 1024**2
+"""Larger files are not recorded (the largest real one, sqlite3.c, is under 10 MB)."""
+
+MAX_DETECT_BYTES: Final = 16 * 1024**2
+"""Larger files are not read for version evidence."""
+
+_SCHEMA: Final = f"""
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE releases(
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL,
+    source TEXT NOT NULL, files INTEGER NOT NULL, UNIQUE (name, version));
+CREATE TABLE files(
+    release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    path TEXT NOT NULL, sha256 BLOB NOT NULL, nhash BLOB NOT NULL, lines INTEGER NOT NULL,
+    PRIMARY KEY (release_id, path)) WITHOUT ROWID;
+CREATE INDEX files_nhash ON files(nhash);
+CREATE INDEX files_sha256 ON files(sha256);
+CREATE TABLE grams(nhash BLOB PRIMARY KEY, fingerprints BLOB NOT NULL) WITHOUT ROWID;
+PRAGMA user_version = {SCHEMA_VERSION};
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseInfo:
+    """One release recorded in the KB."""
+
+    name: str
+    """Library name, lower case (``openssl``)."""
+    version: str
+    """Upstream version (``3.0.20``)."""
+    files: int
+    """C/C++ files recorded."""
+    source: str
+    """Where the release came from (archive name and sha256, or distribution and suite)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    """A release file whose content matches a looked-up hash."""
+
+    name: str
+    """Library name."""
+    version: str
+    """Release version."""
+    path: str
+    """Path relative to the release root."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One file of a release."""
+
+    path: str
+    """Path relative to the release root."""
+    sha256: str
+    """Hex sha256 of the raw content."""
+    nhash: str
+    """Hex ``fingerprint.normalised_hash`` of the content."""
+    lines: int
+    """Physical lines."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the KB holds, for the report's envelope."""
+
+    built: str
+    """UTC date (ISO 8601) of the most recent change to any KB file read, '' when empty."""
+    releases: int
+    """Releases available."""
+    paths: tuple[str, ...]
+    """The KB files read, in overlay order."""
+
+
+def default_paths() -> tuple[Path, Path]:
+    """The shipped read-only KB (package data) and the user's overlay, in overlay order."""
+    shipped = Path(str(resources.files("assay") / "data" / "kb.sqlite"))
+    overlay = Path(platformdirs.user_data_dir("assay")) / "kb.sqlite"
+    return shipped, overlay
+
+
+class KnowledgeBase:
+    """Read access to several KB files at once; later files override earlier ones."""
+
+    def __init__(self, connections: Sequence[tuple[Path, sqlite3.Connection]]) -> None:
+        """Wrap open connections (use ``open``)."""
+        self._paths = tuple(str(path) for path, _ in connections)
+        self._dbs = tuple(db for _, db in connections)
+        self._owner: dict[tuple[str, str], int] = {}
+        for index, db in enumerate(self._dbs):
+            for name, version in db.execute("SELECT name, version FROM releases"):
+                self._owner[(name, version)] = index
+
+    @classmethod
+    def open(cls, paths: Sequence[Path]) -> KnowledgeBase:
+        """Open the KB files that exist among ``paths`` read-only; missing ones are skipped."""
+        opened: list[tuple[Path, sqlite3.Connection]] = []
+        try:
+            for path in paths:
+                if path.is_file():
+                    opened.append((path, _connect_read_only(path)))
+            return cls(opened)
+        except sqlite3.Error as exc:
+            for _, db in opened:
+                db.close()
+            raise StorageError(f"cannot read knowledge base: {exc}") from exc
+
+    def close(self) -> None:
+        """Close every KB file."""
+        for db in self._dbs:
+            db.close()
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def releases(self) -> list[ReleaseInfo]:
+        """Every release available, sorted by (name, version)."""
+        found = []
+        for (name, version), index in self._owner.items():
+            query = "SELECT files, source FROM releases WHERE name = ? AND version = ?"
+            files, source = self._dbs[index].execute(query, (name, version)).fetchone()
+            found.append(ReleaseInfo(name, version, files, source))
+        return sorted(found, key=lambda r: (r.name, r.version))
+
+    def by_hash(self, nhash: str) -> list[FileRef]:
+        """Release files whose normalised hash is ``nhash``, sorted."""
+        return self._lookup("nhash", nhash)
+
+    def by_sha256(self, sha256: str) -> list[FileRef]:
+        """Release files whose raw content has the hex sha256 ``sha256``, sorted."""
+        return self._lookup("sha256", sha256)
+
+    def _lookup(self, column: str, digest: str) -> list[FileRef]:
+        query = (
+            "SELECT r.name, r.version, f.path FROM files f JOIN releases r"
+            f" ON r.id = f.release_id WHERE f.{column} = ?"
+        )
+        key = bytes.fromhex(digest)
+        found = {
+            FileRef(name, version, path)
+            for index, db in enumerate(self._dbs)
+            for name, version, path in db.execute(query, (key,))
+            if self._owner.get((name, version)) == index
+        }
+        return sorted(found, key=lambda r: (r.name, r.version, r.path))
+
+    def release_files(self, name: str, version: str) -> dict[str, FileEntry]:
+        """The files of one release by path; empty when the release is unknown."""
+        db = self._db_of(name, version)
+        if db is None:
+            return {}
+        query = (
+            "SELECT f.path, f.sha256, f.nhash, f.lines FROM files f JOIN releases r"
+            " ON r.id = f.release_id WHERE r.name = ? AND r.version = ?"
+        )
+        rows = db.execute(query, (name, version))
+        return {p: FileEntry(p, s.hex(), n.hex(), lines) for p, s, n, lines in rows}
+
+    def grams(self, name: str, version: str, path: str) -> tuple[int, ...]:
+        """The winnowed fingerprints of one release file; empty when it is unknown."""
+        db = self._db_of(name, version)
+        if db is None:
+            return ()
+        query = (
+            "SELECT g.fingerprints FROM files f JOIN releases r ON r.id = f.release_id"
+            " JOIN grams g ON g.nhash = f.nhash"
+            " WHERE r.name = ? AND r.version = ? AND f.path = ?"
+        )
+        row = db.execute(query, (name, version, path)).fetchone()
+        return _unpack(row[0]) if row else ()
+
+    def snapshot(self) -> Snapshot:
+        """Build date, release count and the files read."""
+        dates = [
+            row[0]
+            for db in self._dbs
+            for row in db.execute("SELECT value FROM meta WHERE key = 'built'")
+        ]
+        return Snapshot(max(dates, default=""), len(self._owner), self._paths)
+
+    def _db_of(self, name: str, version: str) -> sqlite3.Connection | None:
+        index = self._owner.get((name, version))
+        return None if index is None else self._dbs[index]
+
+
+def open_default() -> KnowledgeBase:
+    """The shipped KB with the user's overlay on top."""
+    return KnowledgeBase.open(default_paths())
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        db.close()
+        raise sqlite3.DatabaseError(f"{path}: schema version {version}, need {SCHEMA_VERSION}")
+    return db
+
+
+def _pack(grams: tuple[int, ...]) -> bytes:
+    values = array("q", grams)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values.tobytes()
+
+
+def _unpack(blob: bytes) -> tuple[int, ...]:
+    values = array("q")
+    values.frombytes(blob)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return tuple(values)
+
+
+# -- adding releases -------------------------------------------------------------------------
+
+
+def add_release(kb_path: Path, root: Path, name: str, version: str, source: str) -> ReleaseInfo:
+    """Record every C/C++ file of the release at ``root`` (directory or archive) in ``kb_path``.
+
+    A lone top-level directory (``name-version/``) is stripped from the paths. An existing
+    release with the same name and version is replaced.
+    """
+    with tempfile.TemporaryDirectory(prefix="assay-kb-") as work:
+        _, files = release_files(root, Path(work))
+        return _record(kb_path, name, version, source, files)
+
+
+def add_command(path: Path, name: str | None, version: str | None, kb: Path | None) -> ReleaseInfo:
+    """``assay kb add``: record a release, detecting its name and version when not given.
+
+    Writes to ``kb``, by default the user's overlay (never the shipped KB). Raises
+    ``ConfigError`` when the name or version cannot be detected.
+    """
+    target = kb if kb is not None else default_paths()[1]
+    with tempfile.TemporaryDirectory(prefix="assay-kb-") as work:
+        info, files = release_files(path, Path(work))
+        if name is None or version is None:
+            name, version = _detect(files, name, version)
+        return _record(target, name, version, f"{info.name} sha256:{info.sha256}", files)
+
+
+def release_files(root: Path, work_dir: Path) -> tuple[InputInfo, dict[str, SourceFile]]:
+    """The C/C++ files of the release at ``root`` by path relative to the release root.
+
+    Archives inside the release are not expanded: they are not part of its source.
+    """
+    result = ingest(root, work_dir, ArchiveLimits(max_depth=1))
+    for item in result.skipped:
+        log.debug("%s: %s skipped: %s %s", root, item.path, item.reason, item.detail)
+    prefix = _lone_directory([f.path for f in result.files])
+    files = {
+        f.path[len(prefix) :]: f
+        for f in result.files
+        if f.kind in SOURCE_KINDS and "!/" not in f.path
+    }
+    if not files:
+        raise IngestError(f"{root}: no C/C++ source files")
+    return result.input, files
+
+
+def _lone_directory(paths: Sequence[str]) -> str:
+    """``dir/`` when every path is below one top-level directory, else ''."""
+    tops = {p.partition("/")[0] for p in paths if "/" in p}
+    if len(tops) == 1 and all("/" in p for p in paths):
+        return f"{tops.pop()}/"
+    return ""
+
+
+def _detect(files: dict[str, SourceFile], name: str | None, version: str | None) -> tuple[str, str]:
+    from assay.correlate.components import signatures
+
+    found = set()
+    for path, file in files.items():
+        if file.size <= MAX_DETECT_BYTES and signatures.wanted(path):
+            for item in signatures.detect(path, file.read_bytes()):
+                if name is None or item.library == name:
+                    found.add((item.library, item.version))
+    if version is not None:
+        found = {(library, version) for library, _ in found}
+    if len(found) == 1:
+        return found.pop()
+    if not found:
+        raise ConfigError("cannot detect the release's name and version: give --name and --version")
+    listed = ", ".join(f"{n} {v}" for n, v in sorted(found))
+    raise ConfigError(f"the release names several versions ({listed}): give --name and --version")
+
+
+def _record(
+    kb_path: Path, name: str, version: str, source: str, files: dict[str, SourceFile]
+) -> ReleaseInfo:
+    if not name.strip() or not version.strip():
+        raise ConfigError("a release needs a non-empty name and version")
+    rows = list(_digests(files))
+    try:
+        with closing(_connect_writable(kb_path)) as db, _transaction(db):
+            _store(db, ReleaseInfo(name, version, len(rows), source), rows)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot write knowledge base {kb_path}: {exc}") from exc
+    return ReleaseInfo(name, version, len(rows), source)
+
+
+_Row = tuple[str, bytes, bytes, int, bytes]
+"""path, sha256, normalised hash, lines, packed fingerprints."""
+
+
+def _digests(files: dict[str, SourceFile]) -> Iterator[_Row]:
+    for path, file in sorted(files.items()):
+        if file.size > MAX_FILE_BYTES:
+            log.warning("%s: not recorded: %d bytes (limit %d)", path, file.size, MAX_FILE_BYTES)
+            continue
+        try:
+            content = file.read_bytes()
+        except OSError as exc:
+            log.warning("%s: not recorded: %s", path, exc)
+            continue
+        found = fingerprint.digest(content)
+        sha = bytes.fromhex(file.sha256)
+        yield path, sha, bytes.fromhex(found.nhash), found.lines, _pack(found.grams)
+
+
+def _connect_writable(path: Path) -> sqlite3.Connection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA foreign_keys = ON")
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 0 and not db.execute("SELECT 1 FROM sqlite_master").fetchone():
+        db.executescript(_SCHEMA)
+    elif version != SCHEMA_VERSION:
+        db.close()
+        raise sqlite3.DatabaseError(f"schema version {version}, need {SCHEMA_VERSION}")
+    return db
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _store(db: sqlite3.Connection, release: ReleaseInfo, rows: list[_Row]) -> None:
+    key = (release.name, release.version)
+    db.execute("DELETE FROM releases WHERE name = ? AND version = ?", key)
+    cursor = db.execute(
+        "INSERT INTO releases(name, version, source, files) VALUES (?, ?, ?, ?)",
+        (*key, release.source, release.files),
+    )
+    release_id = cursor.lastrowid
+    db.executemany(
+        "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
+        ((release_id, path, sha, nhash, lines) for path, sha, nhash, lines, _ in rows),
+    )
+    db.executemany("INSERT OR IGNORE INTO grams VALUES (?, ?)", ((r[2], r[4]) for r in rows))
+    db.execute("DELETE FROM grams WHERE nhash NOT IN (SELECT nhash FROM files)")
+    built = datetime.now(UTC).date().isoformat()
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('built', ?)", (built,))

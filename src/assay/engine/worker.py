@@ -1,0 +1,167 @@
+"""The per-file work that runs in pool processes: read, check limits, parse once, analyze.
+
+Everything here is a pure function of (bytes, kind, analyzers, limits): it never depends on the
+executor, so the same code runs in-process, in a local process pool or on a cluster.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from assay.analyze.interface import AnalyzerFailure, Content, FileAnalyzer, FileResult
+from assay.model import SOURCE_KINDS, FileKind
+from assay.parse import ParsedFile, ParseLimits, check_limits, parse
+from assay.storage.findings import EncodedFinding, EncodedRows, encode_findings, encode_rows
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One unique file content to analyze."""
+
+    key: int
+    """Index of the unique content in the engine's table."""
+    disk_path: str
+    """Where to read it."""
+    kind: FileKind
+    """Its kind (decides the grammar)."""
+    analyzers: tuple[int, ...]
+    """Indexes of the analyzers that want it."""
+    name: str = ""
+    """Base name of the file, for analyzers of non-source kinds (``Makefile``, ``shadow``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the per-file work produced for one unique content."""
+
+    key: int
+    """The task's key."""
+    skip: tuple[str, str] | None = None
+    """(reason, detail) when the file could not be parsed at all."""
+    lines: int = 0
+    """Physical lines."""
+    labels: frozenset[str] = frozenset()
+    """Labels from the parse stage (generated, non-utf8, has-errors)."""
+    results: dict[int, FileResult] = field(default_factory=dict)
+    """Analyzer index to its result."""
+    failures: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """Analyzer index to (reason, detail) where the analyzer could not evaluate the file."""
+    rows: dict[int, EncodedRows] = field(default_factory=dict)
+    """Analyzer index to its ``FileResult.rows``, encoded here as the store keeps them (the
+    results then carry none): strings cost far less to ship, cache and load than dicts."""
+    findings: dict[int, tuple[EncodedFinding, ...]] = field(default_factory=dict)
+    """Analyzer index to its ``FileResult.findings``, encoded here as the store inserts them
+    (the results then carry none): tuples load faster than objects, and the store is left
+    only the path-dependent part of each row (the fingerprint)."""
+
+
+_STATE: tuple[tuple[FileAnalyzer, ...], ParseLimits] | None = None
+
+
+GC_THRESHOLDS = (100_000, 50, 1000)
+"""Cyclic garbage collection far less often than Python's default (700, 10, 10), set by the
+command line and by the pool workers (not for library callers): an evaluation keeps hundreds
+of thousands of long-lived, acyclic objects (units, paths, per-file results) that every full
+collection would walk again, and a worker's results are acyclic."""
+
+
+def init(analyzers: tuple[FileAnalyzer, ...], limits: ParseLimits) -> None:
+    """Pool initializer: keep the configured analyzers in this process."""
+    global _STATE
+    _STATE = (analyzers, limits)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+def run_batch(tasks: list[Task]) -> list[Outcome]:
+    """Run a batch of tasks in this process (pool entry point)."""
+    assert _STATE is not None, "worker.init was not called"
+    analyzers, limits = _STATE
+    return [run(task, analyzers, limits) for task in tasks]
+
+
+def run_shipped(
+    items: list[tuple[Task, bytes | None]],
+    analyzers: tuple[FileAnalyzer, ...],
+    limits: ParseLimits,
+) -> list[Outcome]:
+    """Run a batch whose contents travel with it (cluster entry point); ``None`` reads the
+    task's path, for workers that see the input at the same path."""
+    return [run(task, analyzers, limits, source) for task, source in items]
+
+
+def run(
+    task: Task,
+    analyzers: tuple[FileAnalyzer, ...],
+    limits: ParseLimits,
+    source: bytes | None = None,
+) -> Outcome:
+    """Read (unless ``source`` is given), check, parse once (C/C++) and run every wanted
+    analyzer on one content."""
+    if source is None:
+        try:
+            source = Path(task.disk_path).read_bytes()
+        except OSError as exc:
+            return Outcome(task.key, skip=("unreadable", str(exc)))
+    if task.kind not in SOURCE_KINDS:
+        return _run_content(task, source, analyzers, limits)
+    reason = check_limits(source, limits)
+    if reason is not None:
+        name, _, detail = reason.partition(": ")
+        return Outcome(task.key, skip=(name, detail), lines=source.count(b"\n"))
+    parsed = parse(source, task.kind)
+    results, failures = _apply(task, analyzers, parsed)
+    rows, findings = _encode(results)
+    return Outcome(
+        task.key, None, parsed.line_count, parsed.labels, results, failures, rows, findings
+    )
+
+
+def _run_content(
+    task: Task, source: bytes, analyzers: tuple[FileAnalyzer, ...], limits: ParseLimits
+) -> Outcome:
+    """Run the analyzers of a non-source file (text, build file, binary) on its bytes."""
+    if len(source) > limits.max_bytes:
+        return Outcome(task.key, skip=("too-large", f"{len(source)} bytes > {limits.max_bytes}"))
+    results, failures = _apply(task, analyzers, Content(source, task.kind, task.name))
+    rows, findings = _encode(results)
+    return Outcome(task.key, None, 0, frozenset(), results, failures, rows, findings)
+
+
+def _encode(
+    results: dict[int, FileResult],
+) -> tuple[dict[int, EncodedRows], dict[int, tuple[EncodedFinding, ...]]]:
+    """Move every result's rows and findings out of it, encoded; ``results`` keeps the rest."""
+    rows: dict[int, EncodedRows] = {}
+    findings: dict[int, tuple[EncodedFinding, ...]] = {}
+    for index, result in results.items():
+        if result.rows or result.findings:
+            if result.rows:
+                rows[index] = encode_rows(result.rows)
+            if result.findings:
+                findings[index] = encode_findings(result.findings)
+            results[index] = replace(result, rows=(), findings=())
+    return rows, findings
+
+
+def _apply(
+    task: Task, analyzers: tuple[FileAnalyzer, ...], item: ParsedFile | Content
+) -> tuple[dict[int, FileResult], dict[int, tuple[str, str]]]:
+    """Every wanted analyzer on one parse or content; failures become data, not crashes."""
+    results: dict[int, FileResult] = {}
+    failures: dict[int, tuple[str, str]] = {}
+    for index in task.analyzers:
+        analyzer = analyzers[index]
+        try:
+            if isinstance(item, ParsedFile):
+                results[index] = analyzer.analyze(item)
+            else:
+                results[index] = analyzer.analyze_content(item)
+        except AnalyzerFailure as exc:
+            failures[index] = (exc.reason, exc.detail)
+        except Exception as exc:  # an analyzer bug on hostile input is data, not a crash
+            failures[index] = ("analyzer-error", f"{type(exc).__name__}: {exc}")
+    return results, failures
