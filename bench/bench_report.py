@@ -26,7 +26,7 @@ from pathlib import Path
 from assay import engine
 from assay.config import Options
 from assay.report import html
-from assay.storage.findings import FindingStore
+from assay.storage.findings import FindingStore, store_path
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -46,7 +46,7 @@ def build(src: Path, files: int, calls: int) -> None:
 def write_report(src: Path, out: Path) -> tuple[Path, int, float]:
     """Evaluate and write report.html only; returns its path, findings and render seconds."""
     evaluation = engine.evaluate(Options(input=src, output_dir=out, jobs=2))
-    store = FindingStore(engine.store_path(out))
+    store = FindingStore(store_path(out))
     target = out / "report.html"
     start = time.perf_counter()
     try:

@@ -15,7 +15,7 @@ from assay import engine
 from assay.config import Options
 from assay.model import Evaluation
 from assay.report import write_all
-from assay.storage.findings import FindingStore
+from assay.storage.findings import FindingStore, store_path
 
 DATA = Path(__file__).parent / "data"
 
@@ -45,7 +45,7 @@ def run_evaluation(input: Path, out: Path, **overrides: Any) -> Run:
     """Evaluate ``input`` into ``out`` (jobs=1 unless given) and write every report."""
     opts = replace(Options.default(input, out), **{"jobs": 1, **overrides})
     evaluation = engine.evaluate(opts)
-    store = FindingStore(engine.store_path(out))
+    store = FindingStore(store_path(out))
     try:
         write_all(evaluation, store, out)
     finally:

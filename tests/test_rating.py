@@ -91,13 +91,12 @@ def test_defeated_macro_fails_a_real_evaluation(tmp_path: Path) -> None:
 def test_suppressed_findings_leave_the_rating(tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from assay import engine
-    from assay.storage.findings import FindingStore
+    from assay.storage.findings import FindingStore, store_path
 
     tree = write_tree(tmp_path / "t", {"a.c": "#define strncpy(d, s, n) strcpy(d, s)\n"})
     run = run_evaluation(tree, tmp_path / "out")
     marks = {f["fingerprint"]: {"status": "accepted", "reason": "r"} for f in run.findings()}
-    store = FindingStore(engine.store_path(run.out))
+    store = FindingStore(store_path(run.out))
     try:
         before = assess(run.evaluation, store.findings())
         after = assess(replace(run.evaluation, suppressions=marks), store.findings())
@@ -134,13 +133,13 @@ def test_store_counts_equal_a_pass_over_the_findings(tmp_path: Path) -> None:
     ``assess`` over the findings, on the built-in example (many categories and rules)."""
     from dataclasses import replace
 
-    from assay import engine, examples
+    from assay import examples
     from assay.assess.rating import assess_store, count_findings
-    from assay.storage.findings import FindingStore
+    from assay.storage.findings import FindingStore, store_path
 
     tree = examples.materialise(tmp_path / "example")
     run = run_evaluation(tree, tmp_path / "out")
-    store = FindingStore(engine.store_path(run.out))
+    store = FindingStore(store_path(run.out))
     try:
         tally = store.tally()
         assert tally == count_findings(store.findings(), {})

@@ -28,7 +28,7 @@ from assay.config import Options
 from assay.errors import StorageError
 from assay.model import Evaluation, Finding
 from assay.report import Format, html, write_all, write_all_then, write_sequential, writer
-from assay.storage.findings import FindingStore
+from assay.storage.findings import FindingStore, store_path
 from assay.storage.history import History
 
 _VOLATILE = re.compile(r'"(serialNumber|timestamp)": "[^"]*"')
@@ -52,7 +52,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Example:
         env.setenv("XDG_DATA_HOME", str(root / "xdg-data"))
         env.setenv("ASSAY_CACHE_DIR", str(root / "results-cache"))
         evaluation = engine.evaluate(replace(Options.default(tree, out), jobs=1))
-    store = FindingStore(engine.store_path(out))
+    store = FindingStore(store_path(out))
     try:
         fingerprints = [f.fingerprint for f in store.findings()][::3]
     finally:
@@ -60,7 +60,7 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Example:
     marks = {fp: {"status": ("accepted", "false-positive")[i % 2], "reason": f"why <{i}>"}
              for i, fp in enumerate(fingerprints)}  # fmt: skip
     assert marks, "the example has findings"
-    return Example(replace(evaluation, suppressions=marks), engine.store_path(out))
+    return Example(replace(evaluation, suppressions=marks), store_path(out))
 
 
 def _reference(evaluation: Evaluation, store: Path, out: Path) -> None:

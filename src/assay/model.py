@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any, NewType
 
+SCHEMA_VERSION = "1.0"
+"""Version of the evaluation.json schema (``schemas/evaluation.schema.json``)."""
+
 RuleId = NewType("RuleId", str)
 """A stable rule identifier such as ``unsafe-calls/strcpy``."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assay.analyze.binaries import system
+from assay.assess import system as os_support
 from assay.assess.binaries import complete, toolchain
 from assay.assess.vulns.db import VulnDB
 from assay.assess.vulns.model import Cycle
@@ -56,7 +57,7 @@ def test_distribution(name: str, text: str, expected: dict[str, str]) -> None:
 
 def test_end_of_life_from_cycles_and_unknown_names() -> None:
     def status(name: str, version: str) -> object:
-        verdict = system.end_of_life(name, version, CYCLES, KB.snapshot)
+        verdict = os_support.end_of_life(name, version, CYCLES, KB.snapshot)
         assert isinstance(verdict, dict)
         return verdict["status"]
 

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import jsonschema
 
-from assay import engine
 from assay.model import Finding, Location, RuleId, Severity
 from assay.report import json as rj
-from assay.storage.findings import FindingStore
+from assay.storage.findings import FindingStore, store_path
 from support import Run
 
 SCHEMA = json.loads(
@@ -52,7 +51,7 @@ def test_a_finding_formatted_directly_is_what_the_encoder_writes(
     """``finding_text`` against ``json.dumps`` of ``finding_json`` (sorted keys, non-ASCII
     kept), with and without a baseline mark, on the example's findings and odd ones."""
     run = evaluate(example_tree)
-    store = FindingStore(engine.store_path(run.out))
+    store = FindingStore(store_path(run.out))
     try:
         findings = list(store.findings())
     finally:

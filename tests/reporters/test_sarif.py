@@ -9,10 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from assay import engine
 from assay.model import Finding, Location, RuleId, Severity
 from assay.report import sarif
-from assay.storage.findings import FindingStore
+from assay.storage.findings import FindingStore, store_path
 from support import DATA, Run, write_tree
 
 SCHEMA = json.loads((DATA / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -90,7 +89,7 @@ def test_a_result_formatted_directly_is_what_the_encoder_writes(
 
 def test_every_result_of_the_example_is_what_the_encoder_writes(example_run: Run) -> None:
     results = example_run.sarif()["runs"][0]["results"]
-    store = FindingStore(engine.store_path(example_run.out))
+    store = FindingStore(store_path(example_run.out))
     try:
         findings = list(store.findings())
     finally:

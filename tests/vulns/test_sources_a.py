@@ -4,7 +4,7 @@ import pytest
 
 from assay.assess.vulns import curl, endoflife, kev, openssl
 from assay.assess.vulns.model import OPEN, Advisory, Cycle, Range
-from assay.assess.vulns.versions import affected
+from assay.versions import affected
 
 DATA = Path(__file__).parents[2] / "data" / "vulns"
 

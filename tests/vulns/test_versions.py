@@ -3,7 +3,7 @@ import itertools
 import pytest
 
 from assay.assess.vulns.model import Range
-from assay.assess.vulns.versions import affected, key
+from assay.versions import affected, key
 
 ORDERED = [
     ("openssl", ["1.0.2", "1.0.2a", "1.0.2j", "1.0.2z", "1.0.2za", "1.0.2zb", "1.1.0", "1.1.1"]),

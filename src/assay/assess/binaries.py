@@ -13,8 +13,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assay.analyze.binaries import signatures, system
+from assay.analyze.binaries import signatures
 from assay.analyze.binaries.findings import CATEGORY
+from assay.assess import system
 from assay.assess.vulns.db import VulnDB
 from assay.assess.vulns.match import Assessment, Support, assess
 from assay.model import Component, JSONValue, RawFinding, RuleId, Severity

@@ -28,7 +28,7 @@ from assay.engine.worker import GC_THRESHOLDS
 from assay.errors import AssayError
 from assay.model import Evaluation, Severity
 from assay.report import rules_md, write_all_then
-from assay.storage.findings import FindingStore
+from assay.storage.findings import FindingStore, store_path
 
 log = logging.getLogger("assay")
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.input = examples.materialise(args.output / "example-input")
         options = _options(args)
         evaluation = engine.evaluate(options, RichProgress(enabled=not args.quiet))
-        store = FindingStore(engine.store_path(options.output_dir))
+        store = FindingStore(store_path(options.output_dir))
         try:
             evaluation = cli_report.prepare(evaluation, store, args)
             # recorded in the history by the reporters' child while this process writes

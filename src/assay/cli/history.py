@@ -20,7 +20,7 @@ from assay.assess.rating import assess_store
 from assay.errors import AssayError, StorageError
 from assay.model import Evaluation, Severity
 from assay.report import diff
-from assay.storage.findings import FindingStore
+from assay.storage.findings import FindingStore, store_path
 from assay.storage.history import History, Snapshot, default_path
 
 EXIT_OK = 0
@@ -219,9 +219,8 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def _baseline_init(args: argparse.Namespace) -> int:
-    from assay import engine
 
-    path = engine.store_path(args.outdir)
+    path = store_path(args.outdir)
     if not path.is_file():
         raise AssayError(f"{args.outdir}: no finding store (evaluate with this output directory)")
     previous = baseline.load(args.previous) if args.previous else None

@@ -172,7 +172,7 @@ def evaluate_one(
     from assay.cli.progress import RichProgress
     from assay.config import load, read_config
     from assay.report import write_all_then
-    from assay.storage.findings import FindingStore
+    from assay.storage.findings import FindingStore, store_path
 
     out = root / entry.product / entry.release
     paths = entry.paths
@@ -187,7 +187,7 @@ def evaluate_one(
         record = argparse.Namespace(db=db, product=entry.product, release=entry.release,
                                     baseline=paths["baseline"], no_history=False)  # fmt: skip
         evaluation = engine.evaluate(options, RichProgress(enabled=not quiet))
-        store = FindingStore(engine.store_path(out))
+        store = FindingStore(store_path(out))
         try:
             evaluation = cli_report.prepare(evaluation, store, record)
             _, result = write_all_then(evaluation, store, out, cli_report.Recorder.of(record, out))

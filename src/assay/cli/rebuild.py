@@ -11,11 +11,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from assay.assess.rating import assess_store
-from assay.engine import store_path
 from assay.model import Severity
 from assay.rebuild.engine import RebuildOptions, rebuild
 from assay.report import write_all
-from assay.storage.findings import FindingStore
+from assay.storage.findings import FindingStore, store_path
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
 

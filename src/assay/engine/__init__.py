@@ -43,14 +43,20 @@ from assay.errors import AssayError
 from assay.ingest import SourceFile
 from assay.ingest.memo import open_memo
 from assay.ingest.tree import ingest
-from assay.model import SOURCE_KINDS, Component, Evaluation, RawFinding, Rule, Severity, Skipped
+from assay.model import (
+    SCHEMA_VERSION,
+    SOURCE_KINDS,
+    Component,
+    Evaluation,
+    RawFinding,
+    Rule,
+    Severity,
+    Skipped,
+)
 from assay.parse import GRAMMAR_VERSION
 from assay.progress import NullProgress, Progress
-from assay.storage.findings import FindingStore
+from assay.storage.findings import STORE_NAME, WORK_DIR, FindingStore
 
-SCHEMA_VERSION = "1.0"
-WORK_DIR = ".assay"
-STORE_NAME = "findings.sqlite"
 _BATCH_BYTES = 1 << 20
 _BATCH_FILES = 32
 _PRELOAD = ("__main__", "assay.engine.worker", "assay.report", *analyzers.MODULES)
@@ -93,11 +99,6 @@ class _Run:
     skipped: list[Skipped] = field(default_factory=list)
     lines: Counter[str] = field(default_factory=Counter)
     labels: Counter[str] = field(default_factory=Counter)
-
-
-def store_path(output_dir: Path) -> Path:
-    """Where the finding store of an evaluation written to ``output_dir`` lives."""
-    return output_dir / WORK_DIR / STORE_NAME
 
 
 def evaluate(options: Options, progress: Progress | None = None) -> Evaluation:

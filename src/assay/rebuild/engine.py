@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from assay import __version__, sandbox
-from assay.engine import SCHEMA_VERSION, WORK_DIR, store_path
-from assay.model import Evaluation, InputInfo
+from assay.model import SCHEMA_VERSION, Evaluation, InputInfo
 from assay.rebuild import debian, report
 from assay.rebuild.build import build_twice
 from assay.rebuild.compare import compare
 from assay.rebuild.interface import Build, RebuildError, Side
-from assay.storage.findings import FindingStore
+from assay.storage.findings import WORK_DIR, FindingStore, store_path
 
 
 @dataclass(frozen=True, slots=True)

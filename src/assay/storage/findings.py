@@ -23,6 +23,16 @@ from typing import Any
 from assay.errors import StorageError
 from assay.model import Finding, Location, RawFinding, RuleId, Severity
 
+WORK_DIR = ".assay"
+"""The work area inside an output directory (finding store, extracted archives)."""
+STORE_NAME = "findings.sqlite"
+
+
+def store_path(output_dir: Path) -> Path:
+    """Where the finding store of an evaluation written to ``output_dir`` lives."""
+    return output_dir / WORK_DIR / STORE_NAME
+
+
 _SCHEMA = """
 CREATE TABLE findings (
     path TEXT NOT NULL, start_line INTEGER NOT NULL, end_line INTEGER NOT NULL,

@@ -21,11 +21,10 @@ from typing import Any
 
 import platformdirs
 
-from assay import engine
 from assay.assess.rating import Facts, rate
 from assay.errors import StorageError
 from assay.model import Evaluation, Severity
-from assay.storage.findings import findings_query
+from assay.storage.findings import findings_query, store_path
 
 _VERSION = 1
 _LABELS = " ".join(f"WHEN {int(s)} THEN '{s.label}'" for s in Severity)
@@ -169,7 +168,7 @@ class History:
     ) -> int:
         """Store one evaluation written to ``output_dir``; returns its id. Findings stream from
         the store into the database (one pass, nothing held), the headline follows them."""
-        store = engine.store_path(output_dir)
+        store = store_path(output_dir)
         if not store.is_file():
             raise StorageError(f"cannot record: no finding store at {store}")
         try:

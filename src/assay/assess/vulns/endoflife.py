@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assay.assess.vulns.model import OPEN, Cycle
-from assay.assess.vulns.versions import key
+from assay.versions import key
 
 DATA = Path(__file__).parents[4] / "data" / "vulns"
 FOLDER = "endoflife"

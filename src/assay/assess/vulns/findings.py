@@ -7,9 +7,9 @@ from functools import cache
 from typing import Any
 
 from assay.assess.vulns.match import Assessment, Hit, Support
-from assay.assess.vulns.versions import key
 from assay.model import Component, RawFinding, Rule, RuleId, Severity
 from assay.rules import rule_from_row, rule_table
+from assay.versions import key
 
 CATEGORY = "vulnerabilities"
 _SEVERITY = {

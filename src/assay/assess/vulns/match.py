@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from assay.assess.vulns.model import OPEN, Advisory, Cycle
-from assay.assess.vulns.versions import affected, key
 from assay.model import Component
+from assay.versions import affected, key
 
 
 class Support(StrEnum):

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assay.versions import Range
+
+__all__ = ["OPEN", "Advisory", "Cycle", "Range"]
+
 OPEN = "open"
 """``Cycle.extended_support`` of paid support that goes on with no announced end."""
-
-
-@dataclass(frozen=True, slots=True)
-class Range:
-    """One affected range of versions of one library, in that library's version order."""
-
-    introduced: str | None = None
-    """First affected version (inclusive); ``None`` means from the beginning."""
-    fixed: str | None = None
-    """First version that is no longer affected (exclusive); ``None`` if unknown or unfixed."""
-    last_affected: str | None = None
-    """Last affected version (inclusive), for sources that state it instead of ``fixed``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.assess.vulns.model import Advisory, Cycle, Range
-from assay.assess.vulns.versions import key
+from assay.versions import key
 
 DATA = Path(__file__).parents[4] / "data" / "vulns"
 FOLDER = "openssl-release-metadata"

@@ -7,15 +7,15 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from assay.assess.vulns.versions import key as versions_key
 from assay.correlate.components import compile_db
 from assay.correlate.components.copies import Ownership
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, Component, CopyKind
+from assay.versions import key as versions_key
 
 
 def _ordered(library: str, versions: set[str]) -> list[str]:
-    """``versions`` in the library's release order (``assay.assess.vulns.versions``); a version
+    """``versions`` in the library's release order (``assay.versions``); a version
     without a number (BoringSSL's ``''``) sorts first, as text."""
 
     def order(version: str) -> tuple[int, Any, str]:

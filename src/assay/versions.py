@@ -1,4 +1,5 @@
-"""Version ordering and range membership for the C libraries the vulnerability data covers.
+"""Version ordering and range membership for the C libraries assay names (used by the
+component inventory and the vulnerability matching alike).
 
 A key has four parts, compared in order:
 
@@ -24,8 +25,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from assay.assess.vulns.model import Range
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """One affected range of versions of one library, in that library's version order."""
+
+    introduced: str | None = None
+    """First affected version (inclusive); ``None`` means from the beginning."""
+    fixed: str | None = None
+    """First version that is no longer affected (exclusive); ``None`` if unknown or unfixed."""
+    last_affected: str | None = None
+    """Last affected version (inclusive), for sources that state it instead of ``fixed``."""
+
 
 VersionKey = tuple[tuple[int, ...], str, int, int]
 """(numbers without trailing zeros, letter release, pre-release rank, pre-release number)."""
