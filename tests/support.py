@@ -7,12 +7,17 @@ import ...``) without clashing with the ``conftest`` modules of subfolders.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from assay import engine
+from assay.analyze.interface import FileAnalyzer
 from assay.config import Options
+from assay.engine.execute import Executor, InProcess
+from assay.engine.plan import Unit
+from assay.engine.worker import Outcome
 from assay.model import Evaluation
 from assay.report import write_all
 from assay.storage.findings import FindingStore, store_path
@@ -41,16 +46,44 @@ class Run:
         return [f for f in found if category is None or f["category"] == category]
 
 
-def run_evaluation(input: Path, out: Path, **overrides: Any) -> Run:
-    """Evaluate ``input`` into ``out`` (jobs=1 unless given) and write every report."""
+def run_evaluation(
+    input: Path, out: Path, executor: engine.ExecutorFactory | None = None, **overrides: Any
+) -> Run:
+    """Evaluate ``input`` into ``out`` (jobs=1 unless given) and write every report;
+    ``executor`` makes the executor (default: the one the options ask for)."""
     opts = replace(Options.default(input, out), **{"jobs": 1, **overrides})
-    evaluation = engine.evaluate(opts)
+    evaluation = engine.evaluate(opts, executor=executor)
     store = FindingStore(store_path(out))
     try:
         write_all(evaluation, store, out)
     finally:
         store.close()
     return Run(evaluation, out)
+
+
+class Computed(list[str]):
+    """The disk paths of the units an evaluation really computes (not read from the result
+    cache): pass ``factory`` as ``run_evaluation(executor=...)``; it computes in-process."""
+
+    def factory(self, options: Options, analyzers: tuple[FileAnalyzer, ...]) -> Executor:
+        """An in-process executor that records what it computes here."""
+        return _Counting(InProcess(analyzers, options.parse), self)
+
+
+@dataclass(frozen=True)
+class _Counting:
+    inner: InProcess
+    seen: list[str]
+
+    @property
+    def serial(self) -> bool:
+        return True
+
+    def compute(
+        self, todo: Sequence[Unit], ready: Iterator[Outcome], total: int
+    ) -> Iterator[Outcome]:
+        self.seen.extend(unit.task.disk_path for unit in todo)
+        return self.inner.compute(todo, ready, total)
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -6,19 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assay import cli, engine
-from assay.analyze.interface import FileAnalyzer
+from assay import cli
 from assay.cli import many as cli_many
 from assay.engine import cache, worker
 from assay.model import FileKind
 from assay.parse import ParseLimits
-from support import Run, run_evaluation, write_tree
+from support import Computed, Run, run_evaluation, write_tree
 
 WRAPPER = {"functions": [{"name": "OS_Copy", "family": "vendor-copy", "bounded": False}]}
 VOLATILE = ("time", "duration", "generated", "elapsed")
@@ -31,18 +30,10 @@ def stable(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def computed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Records the disk path of every unit the engine really computes (jobs=1)."""
-    seen: list[str] = []
-
-    def counting(
-        task: worker.Task, analyzers: tuple[FileAnalyzer, ...], limits: ParseLimits
-    ) -> worker.Outcome:
-        seen.append(task.disk_path)
-        return worker.run(task, analyzers, limits)
-
-    monkeypatch.setattr(engine, "run", counting)
-    yield seen
+def computed() -> Computed:
+    """Records the disk path of every unit an evaluation given ``computed.factory`` as its
+    executor really computes (in-process)."""
+    return Computed()
 
 
 def outputs(run: Run) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -51,15 +42,14 @@ def outputs(run: Run) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def test_warm_run_equals_cold_run_and_computes_nothing(
-    example_tree: Path, tmp_path: Path, computed: list[str]
+    example_tree: Path, tmp_path: Path, computed: Computed
 ) -> None:
     store = tmp_path / "cache"
     plain = run_evaluation(example_tree, tmp_path / "plain")
-    computed.clear()
-    cold = run_evaluation(example_tree, tmp_path / "cold", cache_dir=store)
+    cold = run_evaluation(example_tree, tmp_path / "cold", computed.factory, cache_dir=store)
     cold_work = len(computed)
     computed.clear()
-    warm = run_evaluation(example_tree, tmp_path / "warm", cache_dir=store)
+    warm = run_evaluation(example_tree, tmp_path / "warm", computed.factory, cache_dir=store)
     assert cold_work == _units(plain.json()) > 5
     assert computed == []
     assert outputs(warm) == outputs(cold) == outputs(plain)
@@ -68,14 +58,13 @@ def test_warm_run_equals_cold_run_and_computes_nothing(
 
 
 def test_only_changed_content_is_reanalysed(
-    example_tree: Path, tmp_path: Path, computed: list[str]
+    example_tree: Path, tmp_path: Path, computed: Computed
 ) -> None:
     store = tmp_path / "cache"
     run_evaluation(example_tree, tmp_path / "n", cache_dir=store)
     changed = example_tree / "src" / "httpd.c"
     changed.write_text(changed.read_text() + "\nstatic const int assay_next = 1;\n")
-    computed.clear()
-    warm = run_evaluation(example_tree, tmp_path / "n1", cache_dir=store)
+    warm = run_evaluation(example_tree, tmp_path / "n1", computed.factory, cache_dir=store)
     assert [Path(p).name for p in computed] == ["httpd.c"]
     cold = run_evaluation(example_tree, tmp_path / "n1-cold")
     assert outputs(warm) == outputs(cold)
@@ -175,13 +164,12 @@ def _releases(*specs: str) -> list[Any]:
 
 
 @pytest.mark.realworld
-def test_next_release_reuses_the_previous_ones_results(tmp_path: Path, computed: list[str]) -> None:
+def test_next_release_reuses_the_previous_ones_results(tmp_path: Path, computed: Computed) -> None:
     older, newer = _releases("zlib/bullseye", "zlib/bookworm")
     assert older.version != newer.version
     store = tmp_path / "cache"
     run_evaluation(older.path, tmp_path / "n", cache_dir=store)
-    computed.clear()
-    warm = run_evaluation(newer.path, tmp_path / "n1", cache_dir=store)
+    warm = run_evaluation(newer.path, tmp_path / "n1", computed.factory, cache_dir=store)
     recomputed = len(computed)
     cold = run_evaluation(newer.path, tmp_path / "n1-cold")
     unique = _units(cold.json())

@@ -3,15 +3,20 @@ before any hit is decoded, and the result equals a cold run's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assay import engine
+from assay import analyze, engine
 from assay.analyze.interface import FileAnalyzer
+from assay.config import Options
 from assay.engine import cache, cluster, worker
+from assay.engine.execute import Executor, InProcess, Remembered, execute
+from assay.engine.plan import plan
+from assay.engine.pool import Pool
+from assay.ingest.tree import ingest
 from assay.parse import ParseLimits
 from support import Run, run_evaluation
 
@@ -34,25 +39,25 @@ def next_release(tree: Path) -> None:
 
 @pytest.fixture
 def events(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records ``submit`` when work goes to the pool and ``decode`` for each cache hit."""
+    """Records ``decode`` for each cache hit (and ``submit``, by ``observed_pool``)."""
     seen: list[str] = []
-    fill, decode = engine._fill, cache.decode
-
-    def filling(*args: Any) -> bool:
-        inflight = args[2]
-        before = len(inflight)
-        ok = fill(*args)
-        if len(inflight) > before:
-            seen.append("submit")
-        return ok
+    decode = cache.decode
 
     def decoding(key: int, blob: bytes) -> worker.Outcome:
         seen.append("decode")
         return decode(key, blob)
 
-    monkeypatch.setattr(engine, "_fill", filling)
     monkeypatch.setattr(cache, "decode", decoding)
     return seen
+
+
+def observed_pool(seen: list[str]) -> engine.ExecutorFactory:
+    """The real process pool, telling ``seen`` of every batch it submits."""
+
+    def make(options: Options, analyzers: tuple[FileAnalyzer, ...]) -> Executor:
+        return Pool(options.jobs, analyzers, options.parse, lambda _: seen.append("submit"))
+
+    return make
 
 
 def test_warm_parallel_run_with_misses_equals_cold_run(example_tree: Path, tmp_path: Path) -> None:
@@ -71,11 +76,12 @@ def test_misses_are_submitted_before_hits_are_decoded(
     example_tree: Path, tmp_path: Path, events: list[str]
 ) -> None:
     store = tmp_path / "cache"
-    run_evaluation(example_tree, tmp_path / "n", cache_dir=store, jobs=2)
-    assert "decode" not in events
+    pool = observed_pool(events)
+    run_evaluation(example_tree, tmp_path / "n", pool, cache_dir=store, jobs=2)
+    assert "decode" not in events and "submit" in events
     next_release(example_tree)
     events.clear()
-    run_evaluation(example_tree, tmp_path / "n1", cache_dir=store, jobs=2)
+    run_evaluation(example_tree, tmp_path / "n1", pool, cache_dir=store, jobs=2)
     assert "submit" in events and "decode" in events
     assert events.index("submit") < events.index("decode")
 
@@ -92,7 +98,6 @@ def test_cluster_misses_are_submitted_before_hits_are_decoded(
         chosen: tuple[FileAnalyzer, ...],
         limits: ParseLimits,
         shared_path: bool,
-        crashed: Callable[[list[worker.Task]], None],
     ) -> Iterator[worker.Outcome]:
         events.append("submit")
         submitted.extend(task.key for batch in batches for task in batch)
@@ -111,27 +116,25 @@ def test_cluster_misses_are_submitted_before_hits_are_decoded(
     assert stable(warm) == stable(cold)
 
 
-def test_serial_warm_run_keeps_unit_order(
-    example_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_serial_warm_run_keeps_unit_order(example_tree: Path, tmp_path: Path) -> None:
     """``-j 1``: hits and misses arrive in the order of a run without the cache."""
-    order: list[list[int]] = []
-    execute = engine._execute
-
-    def recording(*args: Any) -> Iterator[worker.Outcome]:
-        order.append([])
-        for outcome in execute(*args):
-            order[-1].append(outcome.key)
-            yield outcome
-
-    monkeypatch.setattr(engine, "_execute", recording)
+    options = Options.default(example_tree, tmp_path / "out")
+    analyzers = analyze.build(options.settings)
+    executor = InProcess(analyzers, options.parse)
     store = tmp_path / "cache"
-    run_evaluation(example_tree, tmp_path / "plain")
-    run_evaluation(example_tree, tmp_path / "n", cache_dir=store)
+
+    def keys(remembered: bool) -> list[int]:
+        files = ingest(example_tree, tmp_path / "work", options.archive).files
+        opened = cache.open_cache(store) if remembered else None
+        with_cache = Remembered(opened, "context") if opened is not None else None
+        return [o.key for o in execute(plan(files, analyzers).units, executor, with_cache)]
+
+    plain = keys(False)
+    cold = keys(True)
     next_release(example_tree)
-    run_evaluation(example_tree, tmp_path / "n1", cache_dir=store)
-    plain, _, warm = order
-    assert plain == sorted(plain) == warm
+    warm = keys(True)
+    assert plain == sorted(plain) == cold == warm
+    assert len(plain) > 5
 
 
 def test_batched_lookups(tmp_path: Path) -> None:

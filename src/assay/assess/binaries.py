@@ -1,5 +1,5 @@
 """Binary components against the knowledge base and the source: the ``binaries`` section's
-second half, computed by the engine once the source copies and the knowledge base are known.
+second half, completed by the ``BinariesStep`` once the source copies are known.
 
 :func:`compare` matches every library version found in binaries with the copies found in the
 source; :func:`complete` adds the OS, the vulnerabilities and end of life of the binary
@@ -18,7 +18,8 @@ from assay.analyze.binaries.findings import CATEGORY
 from assay.assess import system
 from assay.assess.vulns.db import VulnDB
 from assay.assess.vulns.match import Assessment, Support, assess
-from assay.model import Component, JSONValue, RawFinding, RuleId, Severity
+from assay.correlate.step import Corpus, StepResult
+from assay.model import SOURCE_KINDS, Component, JSONValue, RawFinding, Rule, RuleId, Severity
 
 _GCC = re.compile(r"^GCC: \(.*?\) (?P<version>\d+\.\d+(?:\.\d+)?)")
 _CLANG = re.compile(r"clang version (?P<version>\d+\.\d+(?:\.\d+)?)")
@@ -186,3 +187,29 @@ def _first_module(section: Mapping[str, Any]) -> str | None:
             return str(item["paths"][0])
     modules = section.get("module_kernels", {})
     return str(modules[min(modules)]) if modules else None
+
+
+@dataclass(frozen=True, slots=True)
+class BinariesStep:
+    """Completes the binaries analyzer's section: the OS, the binary components' and
+    toolchains' vulnerabilities and support, and their match with the source copies."""
+
+    known: VulnDB
+
+    @property
+    def id(self) -> str:
+        """The category it shares with the binaries analyzer."""
+        return CATEGORY
+
+    def rules(self) -> tuple[Rule, ...]:
+        """None of its own: it reports under the binaries analyzer's rules."""
+        return ()
+
+    def run(self, corpus: Corpus) -> StepResult:
+        """The completed section and its findings; nothing when the analyzer did not run."""
+        section = corpus.sections.get(CATEGORY)
+        if section is None:
+            return StepResult()
+        has_source = any(f.kind in SOURCE_KINDS for f in corpus.files)
+        done, pairs = complete(section, corpus.components, self.known, has_source)
+        return StepResult(sections={CATEGORY: done}, findings=tuple(pairs))

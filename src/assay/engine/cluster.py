@@ -17,13 +17,13 @@ again is reported through ``crashed``.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from assay import __version__
 from assay.analyze.interface import FileAnalyzer
-from assay.engine.worker import Outcome, Task, run_shipped
+from assay.engine.worker import Outcome, Task, crashed, run_shipped
 from assay.errors import AssayError
 from assay.parse import ParseLimits
 
@@ -41,9 +41,10 @@ def run(
     chosen: tuple[FileAnalyzer, ...],
     limits: ParseLimits,
     shared_path: bool,
-    crashed: Callable[[list[Task]], None],
 ) -> Iterator[Outcome]:
-    """Run ``batches`` on the cluster at ``address``; outcomes in completion order."""
+    """Run ``batches`` on the cluster at ``address``; outcomes in completion order. A batch
+    whose worker is killed is retried task by task; a lone task killed again becomes a crash
+    outcome."""
     if not batches:
         return
     dask: Any = importlib.import_module("distributed")  # untyped; imported only when used
@@ -70,14 +71,13 @@ def run(
                 continue
             done, _ = dask.wait(list(inflight), return_when="FIRST_COMPLETED")
             for future in done:
-                yield from _collect(future, inflight.pop(future), pending, crashed, killed)
+                yield from _collect(future, inflight.pop(future), pending, killed)
 
 
 def _collect(
     future: Any,
     batch: list[Task],
     pending: list[list[Task]],
-    crashed: Callable[[list[Task]], None],
     killed: type[Exception],
 ) -> list[Outcome]:
     """The outcomes of a finished batch; a batch whose worker died is requeued task by task."""
@@ -86,9 +86,8 @@ def _collect(
     except killed:
         if len(batch) > 1:
             pending.extend([task] for task in batch)
-        else:
-            crashed(batch)
-        return []
+            return []
+        return [crashed(batch[0])]
     except Exception as exc:
         raise AssayError(
             f"the Dask cluster failed: {type(exc).__name__}: {exc} (the scheduler and every "

@@ -93,6 +93,15 @@ def run_shipped(
     return [run(task, analyzers, limits, source) for task, source in items]
 
 
+CRASHED = ("worker-crashed", "the worker process died")
+"""The skip of a task whose worker process died while computing it (alone in its batch)."""
+
+
+def crashed(task: Task) -> Outcome:
+    """The outcome of a task that killed its worker process."""
+    return Outcome(task.key, skip=CRASHED)
+
+
 def run(
     task: Task,
     analyzers: tuple[FileAnalyzer, ...],
