@@ -11,11 +11,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from assay import engine
+from assay import pipeline
 from assay.config import Options
 from assay.model import Evaluation
-from assay.report import write_all
-from assay.storage.findings import FindingStore, store_path
 
 DATA = Path(__file__).parent / "data"
 
@@ -42,15 +40,10 @@ class Run:
 
 
 def run_evaluation(input: Path, out: Path, **overrides: Any) -> Run:
-    """Evaluate ``input`` into ``out`` (jobs=1 unless given) and write every report."""
+    """Evaluate ``input`` into ``out`` (jobs=1 unless given) and write every report, as the
+    command line does without history (``assay.pipeline.run``)."""
     opts = replace(Options.default(input, out), **{"jobs": 1, **overrides})
-    evaluation = engine.evaluate(opts)
-    store = FindingStore(store_path(out))
-    try:
-        write_all(evaluation, store, out)
-    finally:
-        store.close()
-    return Run(evaluation, out)
+    return Run(pipeline.run(opts).evaluation, out)
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -291,9 +291,16 @@ def rating_json(
 ) -> dict[str, Any]:
     """The evaluation's rating as JSON: the one recorded on it, else computed from
     ``findings()`` (called only then)."""
-    if evaluation.rating:
-        return dict(evaluation.rating)
-    return assess(evaluation, findings()).to_json()
+    return recorded_or_rated(
+        evaluation.rating,
+        lambda: Facts(evaluation.sections, count_findings(findings(), evaluation.suppressions)),
+    )
+
+
+def recorded_or_rated(recorded: Mapping[str, Any], facts: Callable[[], Facts]) -> dict[str, Any]:
+    """A rating as JSON: ``recorded`` (an evaluation's, rated once by ``assay.pipeline``) when
+    present, else rated from ``facts()`` (called only then); every reader of a rating uses it."""
+    return dict(recorded) if recorded else rate(facts()).to_json()
 
 
 def describe() -> list[dict[str, str]]:
