@@ -12,15 +12,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from assay import engine
+from assay import engine, pipeline
 from assay.analyze.interface import FileAnalyzer
 from assay.config import Options
 from assay.engine.execute import Executor, InProcess
 from assay.engine.plan import Unit
 from assay.engine.worker import Outcome
 from assay.model import Evaluation
-from assay.report import write_all
-from assay.storage.findings import FindingStore, store_path
 
 DATA = Path(__file__).parent / "data"
 
@@ -49,16 +47,14 @@ class Run:
 def run_evaluation(
     input: Path, out: Path, executor: engine.ExecutorFactory | None = None, **overrides: Any
 ) -> Run:
-    """Evaluate ``input`` into ``out`` (jobs=1 unless given) and write every report;
-    ``executor`` makes the executor (default: the one the options ask for)."""
+    """Evaluate ``input`` into ``out`` (jobs=1 unless given) and write every report, as the
+    command line does without history (``assay.pipeline.run``); ``executor`` makes the
+    executor (default: the one the options ask for)."""
     opts = replace(Options.default(input, out), **{"jobs": 1, **overrides})
-    evaluation = engine.evaluate(opts, executor=executor)
-    store = FindingStore(store_path(out))
-    try:
-        write_all(evaluation, store, out)
-    finally:
-        store.close()
-    return Run(evaluation, out)
+    if executor is None:
+        return Run(pipeline.run(opts).evaluation, out)
+    result = pipeline.run(lambda: engine.evaluate(opts, executor=executor), out)
+    return Run(result.evaluation, out)
 
 
 class Computed(list[str]):

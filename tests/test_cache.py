@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from assay import cli
-from assay.cli import many as cli_many
+from assay.cli import flags
 from assay.engine import cache, worker
 from assay.model import FileKind
 from assay.parse import ParseLimits
@@ -183,12 +183,12 @@ def test_next_release_reuses_the_previous_ones_results(tmp_path: Path, computed:
     [("2G", 2 << 30), ("500M", 500 << 20), ("64KiB", 64 << 10), ("1048576", 1 << 20)],
 )
 def test_cache_limit_sizes(text: str, size: int) -> None:
-    assert cli_many.parse_size(text) == size
+    assert flags.parse_size(text) == size
 
 
 def test_cache_limit_rejects_garbage() -> None:
     with pytest.raises(argparse.ArgumentTypeError):
-        cli_many.parse_size("two gigs")
+        flags.parse_size("two gigs")
 
 
 def test_two_processes_can_share_one_cache(tmp_path: Path) -> None:

@@ -55,7 +55,8 @@ def test_suppressed_findings_keep_their_status_and_leave_the_counts(tmp_path: Pa
     run = run_evaluation(src, out)
     defeated = [f["fingerprint"] for f in run.findings("safe-defeated")]
     marks = {fp: {"status": "accepted", "reason": "test macro"} for fp in defeated}
-    evaluation = replace(run.evaluation, suppressions=marks)
+    # suppressed by hand: the rating the run recorded no longer holds, so it is dropped
+    evaluation = replace(run.evaluation, suppressions=marks, rating={})
     with History(tmp_path / "h.sqlite") as history:
         ident = history.record(evaluation, product="p", release="1", output_dir=out)
         [row] = history.releases("p")
@@ -108,13 +109,10 @@ def test_the_recorder_fixes_the_default_database_when_made(
 ) -> None:
     """The reporters' child runs the recorder; a child started earlier may have another
     environment, so the default database is resolved in the process that makes it."""
-    import argparse
-
-    from assay.cli.history import Recorder
+    from assay.pipeline import Recorder, Recording
 
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    args = argparse.Namespace(db=None, product=None, release=None, no_history=False)
-    recorder = Recorder.of(args, tmp_path / "out")
+    recorder = Recorder.of(Recording(), tmp_path / "out")
     assert recorder.db == (tmp_path / "data" / "assay" / "history.sqlite").resolve()
     assert not recorder.explicit
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "elsewhere"))

@@ -23,10 +23,10 @@ import pytest
 import assay.report as reporters
 from assay import engine, examples
 from assay.assess.rating import assess
-from assay.cli import history as cli_report
 from assay.config import Options
 from assay.errors import StorageError
 from assay.model import Evaluation, Finding
+from assay.pipeline import Recorder
 from assay.report import Format, html, write_all, write_all_then, write_sequential, writer
 from assay.storage.findings import FindingStore, store_path
 from assay.storage.history import History
@@ -288,7 +288,7 @@ def test_the_task_after_the_reports_records_the_evaluation_and_returns_its_id(
     if not child:
         monkeypatch.setattr(reporters, "ProcessPoolExecutor", _refuse)
     db = tmp_path / "history.sqlite"
-    recorder = cli_report.Recorder(db, "router", "1.0", example.store.parent.parent)
+    recorder = Recorder(db, "router", "1.0", example.store.parent.parent)
     out = tmp_path / "out"
     out.mkdir()
     store = FindingStore(example.store)
@@ -314,7 +314,7 @@ def test_a_failing_task_is_raised_here_after_every_format_is_written(
     and the reports (written before the task ran) are all in place."""
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
-    recorder = cli_report.Recorder(blocker / "h.sqlite", None, None, example.store.parent.parent)
+    recorder = Recorder(blocker / "h.sqlite", None, None, example.store.parent.parent)
     out = tmp_path / "out"
     out.mkdir()
     store = FindingStore(example.store)

@@ -253,8 +253,8 @@ class Evaluation:
     baseline: Mapping[str, JSONValue] = field(default_factory=dict)
     """The baseline applied (file, entries, matched, stale), empty without one."""
     rating: Mapping[str, JSONValue] = field(default_factory=dict)
-    """The rating as JSON (``assay.assess.rating``), once computed; reporters compute it
-    otherwise."""
+    """The rating as JSON (``assay.assess.rating``), once ``assay.pipeline`` computed it;
+    readers compute it otherwise (``assay.assess.rating.recorded_or_rated``)."""
     trend: tuple[Mapping[str, JSONValue], ...] = ()
     """Earlier evaluations of the same product from the history (release, verdict, headline),
     oldest first; empty without history."""

@@ -5,7 +5,8 @@ and the value the metric must exceed. A category is graded by the worst row that
 category whose section is absent and that has no findings is "not evaluated" and does not count.
 The verdict (``VERDICT_RULE``) reads only the integrity categories. Suppressed findings (baseline)
 are left out of every count. docs/report.md documents both tables; ``describe()`` prints them
-into the report.
+into the report. One module past 300 lines because the table, the metrics its rows name and the
+verdict rule are read together.
 """
 
 from __future__ import annotations
@@ -291,9 +292,16 @@ def rating_json(
 ) -> dict[str, Any]:
     """The evaluation's rating as JSON: the one recorded on it, else computed from
     ``findings()`` (called only then)."""
-    if evaluation.rating:
-        return dict(evaluation.rating)
-    return assess(evaluation, findings()).to_json()
+    return recorded_or_rated(
+        evaluation.rating,
+        lambda: Facts(evaluation.sections, count_findings(findings(), evaluation.suppressions)),
+    )
+
+
+def recorded_or_rated(recorded: Mapping[str, Any], facts: Callable[[], Facts]) -> dict[str, Any]:
+    """A rating as JSON: ``recorded`` (an evaluation's, rated once by ``assay.pipeline``) when
+    present, else rated from ``facts()`` (called only then); every reader of a rating uses it."""
+    return dict(recorded) if recorded else rate(facts()).to_json()
 
 
 def describe() -> list[dict[str, str]]:

@@ -5,13 +5,13 @@ evaluation, each with ``product``, ``release`` and ``input`` (relative to the ma
 optionally ``config``, ``kb``, ``compile_db`` and ``baseline``. Each release is written to
 ``OUTPUT/<product>/<release>/``, rated and recorded in the history database exactly as
 ``assay evaluate --product P --release R`` does; a release that fails is
-reported and the others go on (exit code 1 at the end). This module also holds the execution
-flags shared with ``evaluate`` (result cache, Dask scheduler).
+reported and the others go on (exit code 1 at the end).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import tomllib
 from collections.abc import Mapping
@@ -22,57 +22,16 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from assay.engine import cache
+from assay import pipeline
+from assay.cli import exits, flags
+from assay.cli.progress import RichProgress
+from assay.config import load, read_config
 from assay.errors import AssayError, ConfigError
 
-EXIT_OK, EXIT_FAILED = 0, 1
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-_SIZE = re.compile(r"\s*(\d+)\s*([KMGT]?)(?:I?B)?\s*", re.IGNORECASE)
+log = logging.getLogger("assay")
 _KEYS = frozenset({"product", "release", "input", "config", "kb", "compile_db", "baseline"})
 _PATH_KEYS = ("input", "config", "kb", "compile_db", "baseline")
 _NAME = re.compile(r"^(?!\.\.?$)[^/\\\x00]+$")
-
-
-def parse_size(text: str) -> int:
-    """A size such as ``2G``, ``500MiB`` or ``1048576`` in bytes."""
-    match = _SIZE.fullmatch(text)
-    if match is None:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 2G, 500M)")
-    return int(match.group(1)) * _UNITS[match.group(2).upper()]
-
-
-def add_run_options(p: argparse.ArgumentParser) -> None:
-    """The execution flags: result cache and Dask scheduler (they never change results)."""
-    p.add_argument("--no-cache", action="store_true", help="do not use the result cache")
-    p.add_argument(
-        "--cache-dir", type=Path, help=f"result cache directory (default: {cache.default_dir()})"
-    )
-    p.add_argument(
-        "--cache-limit",
-        type=parse_size,
-        help="result cache size limit, e.g. 500M (default: 2G; least recently used go first)",
-    )
-    p.add_argument(
-        "--scheduler", metavar="ADDRESS", help="run per-file work on this Dask scheduler"
-    )
-    p.add_argument(
-        "--shared-path",
-        action="store_true",
-        help="with --scheduler: workers read the input at its path instead of receiving it",
-    )
-
-
-def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """``Options`` overrides for the execution flags of ``add_run_options``."""
-    if args.shared_path and not args.scheduler:
-        raise AssayError("--shared-path needs --scheduler")
-    return {
-        "cache_dir": args.cache_dir or cache.default_dir(),
-        "cache_limit": args.cache_limit,
-        "no_cache": args.no_cache,
-        "scheduler": args.scheduler,
-        "shared_path": args.shared_path,
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,24 +92,22 @@ def _entry(base: Path, row: dict[str, Any], number: int) -> Entry:
     return Entry(row["product"], row["release"], paths)
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: flags.Subparsers) -> None:
     """Add ``evaluate-many``."""
     p = sub.add_parser("evaluate-many", help="evaluate every release of a TOML manifest")
     p.add_argument("manifest", type=Path, help="TOML file of [[release]] tables")
-    p.add_argument("-o", "--output", type=Path, required=True,
-                   help="output root: one OUTPUT/<product>/<release>/ per release")  # fmt: skip
-    p.add_argument("-j", "--jobs", type=int, help="worker processes (default: all cores)")
-    p.add_argument("--db", type=Path, help="history database (default: the user's)")
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress, no table")
-    add_run_options(p)
+    flags.output(p, "output root: one OUTPUT/<product>/<release>/ per release")
+    flags.jobs(p)
+    flags.db(p, "history database (default: the user's)")
+    flags.quiet(p, "no progress, no table")
+    flags.execution(p)
     p.set_defaults(run=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.jobs is not None and args.jobs < 1:
-        raise AssayError("--jobs must be at least 1")
+    overrides: dict[str, Any] = {"jobs": flags.jobs_of(args)}
     entries = read_manifest(args.manifest)
-    overrides = {"jobs": args.jobs, **run_overrides(args)}
+    overrides.update(flags.execution_of(args))
     console = Console(stderr=True, quiet=args.quiet, soft_wrap=True)
     outcomes: list[ReleaseResult] = []
     for number, entry in enumerate(entries, 1):
@@ -159,7 +116,7 @@ def _run(args: argparse.Namespace) -> int:
         outcomes.append(outcome)
         console.print(_line(outcome))
     console.print(_table(outcomes))
-    return EXIT_FAILED if any(o.error for o in outcomes) else EXIT_OK
+    return exits.FAILED if any(o.error for o in outcomes) else exits.OK
 
 
 def evaluate_one(
@@ -167,13 +124,6 @@ def evaluate_one(
 ) -> ReleaseResult:
     """Evaluate one release into ``root/<product>/<release>``, rate and record it in the
     history ``db`` (``None``: the user's); errors are data."""
-    from assay import engine
-    from assay.cli import history as cli_report
-    from assay.cli.progress import RichProgress
-    from assay.config import load, read_config
-    from assay.report import write_all_then
-    from assay.storage.findings import FindingStore, store_path
-
     out = root / entry.product / entry.release
     paths = entry.paths
     try:
@@ -184,21 +134,20 @@ def evaluate_one(
         config = read_config(paths["config"]) if paths["config"] else {}
         options = load(input_path, out, config, kb=paths["kb"], compile_db=paths["compile_db"],
                        **overrides)  # fmt: skip
-        record = argparse.Namespace(db=db, product=entry.product, release=entry.release,
-                                    baseline=paths["baseline"], no_history=False)  # fmt: skip
-        evaluation = engine.evaluate(options, RichProgress(enabled=not quiet))
-        store = FindingStore(store_path(out))
-        try:
-            evaluation = cli_report.prepare(evaluation, store, record)
-            _, result = write_all_then(evaluation, store, out, cli_report.Recorder.of(record, out))
-        finally:
-            store.close()
-        ident = cli_report.recorded(result)
+        result = pipeline.run(
+            options,
+            baseline=paths["baseline"],
+            recording=pipeline.Recording(db, entry.product, entry.release),
+            progress=RichProgress(enabled=not quiet),
+        )
     except Exception as exc:  # one bad release is reported; the fleet goes on
         detail = str(exc) if isinstance(exc, AssayError) else f"{type(exc).__name__}: {exc}"
         return ReleaseResult(entry, detail)
-    counts = evaluation.finding_counts
-    return ReleaseResult(entry, None, sum(sum(c.values()) for c in counts.values()), ident)
+    for warning in result.warnings:
+        log.warning("%s", warning)
+    counts = result.evaluation.finding_counts
+    findings = sum(sum(c.values()) for c in counts.values())
+    return ReleaseResult(entry, None, findings, result.history_id)
 
 
 def _line(outcome: ReleaseResult) -> str:

@@ -7,7 +7,7 @@ temporary file and renamed over its target only when complete, so the outputs ar
 sequential writers produce, and a failed writer replaces nothing.
 
 ``write_all_then`` also runs a task on the evaluation once the child's formats are written, in
-the child, while the parent still writes its formats (the command line records the evaluation in
+the child, while the parent still writes its formats (``assay.pipeline`` records the evaluation in
 the history this way); without a child it runs in this process after every format.
 """
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assay.assess.rating import Facts, rate
+from assay.assess.rating import Facts, recorded_or_rated
 from assay.errors import ConfigError
 from assay.storage.history import FindingRef, Snapshot, headline, unsuppressed_counts
 
@@ -153,7 +153,7 @@ def from_json(path: Path) -> Snapshot:
         raise ConfigError(f"{path}: not a readable evaluation.json ({exc})") from exc
     sections = {k: v for k, v in doc.items() if k not in _HEAD_KEYS and isinstance(v, dict)}
     counts = unsuppressed_counts(refs)
-    rating = doc.get("rating") or rate(Facts(sections, counts)).to_json()
+    rating = recorded_or_rated(doc.get("rating") or {}, lambda: Facts(sections, counts))
     figures = headline(sections, rating, counts, sum(1 for r in refs if r.status))
     return Snapshot(str(path), figures, refs)
 

@@ -24,7 +24,7 @@ from typing import IO, Any, TextIO
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from assay.assess.rating import INTEGRITY, VERDICT_RULE, Facts, describe, rate
+from assay.assess.rating import INTEGRITY, VERDICT_RULE, Facts, describe, recorded_or_rated
 from assay.model import Evaluation, Finding, Severity
 from assay.report.interface import Streams
 from assay.report.json import finding_json, head, skipped_json
@@ -147,7 +147,7 @@ def _hotspots(sections: Mapping[str, Mapping[str, Any]], limit: int = 15) -> lis
 
 def _context(evaluation: Evaluation, counts: dict[str, Any]) -> dict[str, Any]:
     sections = {k: evaluation.sections[k] for k in sorted(evaluation.sections)}
-    rating = dict(evaluation.rating) or rate(Facts(sections, counts["open"])).to_json()
+    rating = recorded_or_rated(evaluation.rating, lambda: Facts(sections, counts["open"]))
     categories = list(rating["categories"])
     fired = {rule for _, rule, _ in counts["every"]}
     return {

@@ -21,7 +21,7 @@ from typing import Any
 
 import platformdirs
 
-from assay.assess.rating import Facts, rate
+from assay.assess.rating import Facts, recorded_or_rated
 from assay.errors import StorageError
 from assay.model import Evaluation, Severity
 from assay.storage.findings import findings_query, store_path
@@ -181,9 +181,8 @@ class History:
                         "SELECT COUNT(*) FROM findings WHERE evaluation_id = ? AND status != ''",
                         (ident,),
                     ).fetchone()[0]
-                    rating = (
-                        dict(evaluation.rating)
-                        or rate(Facts(evaluation.sections, counts)).to_json()
+                    rating = recorded_or_rated(
+                        evaluation.rating, lambda: Facts(evaluation.sections, counts)
                     )
                     figures = headline(evaluation.sections, rating, counts, suppressed)
                     self._db.execute(

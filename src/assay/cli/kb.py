@@ -1,0 +1,65 @@
+"""``assay kb``: add an upstream release, import vulnerability records, show what is known."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from assay.assess.vulns import db as vulndb
+from assay.assess.vulns import osv
+from assay.cli import exits, flags
+from assay.correlate.components import kb
+
+
+def register(sub: flags.Subparsers) -> None:
+    """Add ``kb add``, ``kb import`` and ``kb info``."""
+    parser = sub.add_parser("kb", help="the release knowledge base")
+    kb_sub = parser.add_subparsers(dest="kb_command", required=True)
+    add = kb_sub.add_parser("add", help="record an upstream release (archive or directory)")
+    add.add_argument("release", type=Path)
+    add.add_argument("--name", help="library name (detected from version evidence if omitted)")
+    add.add_argument("--version", dest="release_version", help="release version (detected)")
+    add.add_argument("--kb", type=Path, help="KB file to write (default: the user's overlay)")
+    add.set_defaults(run=_add)
+    imp = kb_sub.add_parser("import", help="add OSV vulnerability records (directory or zip)")
+    imp.add_argument("records", type=Path)
+    imp.set_defaults(run=_import)
+    info = kb_sub.add_parser("info", help="what the knowledge base holds")
+    info.add_argument("--kb", type=Path, help="KB file to read instead of the default ones")
+    info.set_defaults(run=_info)
+
+
+def _import(args: argparse.Namespace) -> int:
+    report = osv.import_into(args.records, vulndb.overlay_path())
+    print(f"imported {len(report.advisories)} advisories from {report.matched} records "
+          f"({report.files} files) into {vulndb.overlay_path()}")  # fmt: skip
+    print(f"  kept without version ranges (GIT commit ranges only): {len(report.git_only)}")
+    print(f"  skipped, package not mapped to a library: {len(report.unknown_packages)}")
+    for error in report.errors:
+        print(f"  error: {error}")
+    return exits.OK
+
+
+def _add(args: argparse.Namespace) -> int:
+    added = kb.add_command(args.release, args.name, args.release_version, args.kb)
+    print(f"recorded {added.name} {added.version}: {added.files} files ({added.source})")
+    return exits.OK
+
+
+def _info(args: argparse.Namespace) -> int:
+    with kb.KnowledgeBase.open([args.kb]) if args.kb else kb.open_default() as base:
+        snap = base.snapshot()
+        print(f"knowledge base: {snap.releases} releases, built {snap.built or 'never'}")
+        for path in snap.paths:
+            print(f"  read {path}")
+        for release in base.releases():
+            print(f"  {release.name} {release.version}: {release.files} files ({release.source})")
+    known = vulndb.load()
+    print(f"vulnerability data: snapshot {known.snapshot}, {len(known.advisories)} advisories, "
+          f"{len(known.cycles)} release cycles, {len(known.exploited)} exploited CVEs")  # fmt: skip
+    print(f"  read {vulndb.default_path()}")
+    if vulndb.overlay_path().is_file():
+        print(f"  read {vulndb.overlay_path()}")
+    for source in known.sources:
+        print(f"  source: {source}")
+    return exits.OK
