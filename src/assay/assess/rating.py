@@ -6,6 +6,9 @@ category whose section is absent and that has no findings is "not evaluated" and
 The verdict (``VERDICT_RULE``) reads only the integrity categories. Suppressed findings (baseline)
 are left out of every count. docs/report.md documents both tables; ``describe()`` prints them
 into the report.
+
+Longer than 300 lines: the threshold table and the verdict rule are data read top to bottom beside
+the few functions that apply them, as docs/report.md documents them.
 """
 
 from __future__ import annotations
