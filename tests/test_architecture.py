@@ -136,13 +136,11 @@ def upward_imports(modules: dict[str, Path]) -> list[str]:
             continue
         own = rank(name)
         for found in imports_of(name, path, modules):
-            if found.target == "assay" and found.name not in FACADE_NAMES:
-                offenders.append(
-                    f"{name}:{found.line} imports {found.name or 'assay'!r} from the assay facade"
-                )
-            elif found.target == "assay":
-                continue
-            elif found.target not in EXEMPT and rank(found.target) > own:
+            if found.target in EXEMPT:
+                if not (found.target == "assay" and found.name in FACADE_NAMES):
+                    what = f"{found.name!r} from " if found.name else ""
+                    offenders.append(f"{name}:{found.line} imports {what}{found.target} (top)")
+            elif rank(found.target) > own:
                 offenders.append(
                     f"{name}:{found.line} ({layer(name)}, rank {own}) imports {found.target} "
                     f"({layer(found.target)}, rank {rank(found.target)})"
@@ -186,7 +184,7 @@ def test_the_checks_see_an_upward_import(tmp_path: Path) -> None:
     imports, and the layering check reports the upward ones with their line."""
     source = tmp_path / "probe.py"
     source.write_text(
-        "from assay import __version__\n"
+        "from assay import __version__, evaluate\n"
         "from assay.model import Finding\n"
         "def f():\n    from assay.engine import cache\n    import assay.cli, json\n"
         "    from ..report import json\n",
@@ -196,6 +194,7 @@ def test_the_checks_see_an_upward_import(tmp_path: Path) -> None:
     found = imports_of("assay.storage.probe", source, modules)
     assert [(item.target, item.name) for item in found] == [
         ("assay", "__version__"),
+        ("assay", "evaluate"),
         ("assay.model", "Finding"),
         ("assay.engine.cache", ""),
         ("assay.cli", ""),
@@ -203,8 +202,10 @@ def test_the_checks_see_an_upward_import(tmp_path: Path) -> None:
     ]
     reported = [line for line in upward_imports(modules) if line.startswith("assay.storage.probe")]
     assert [line.split(" imports ")[1].split(" ")[0] for line in reported] == [
+        "'evaluate'",
         "assay.engine.cache",
         "assay.cli",
         "assay.report.json",
     ]
-    assert reported[0].startswith("assay.storage.probe:4 (storage, rank 7)")
+    assert reported[0] == "assay.storage.probe:1 imports 'evaluate' from assay (top)"
+    assert reported[1].startswith("assay.storage.probe:4 (storage, rank 7)")
