@@ -22,7 +22,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assay.assess.vulns import changelogs, curated, curl, endoflife, kev, mbedtls, openssl, sqlite
+from assay.assess.vulns import (
+    changelogs,
+    curated,
+    curl,
+    endoflife,
+    kev,
+    mbedtls,
+    mbedtls_branches,
+    openssl,
+    sqlite,
+)
 from assay.assess.vulns.db import VulnDB, default_path
 from assay.assess.vulns.model import Advisory, Cycle
 
@@ -38,7 +48,7 @@ ADVISORIES: tuple[tuple[str, Callable[[Path], Sequence[Advisory]]], ...] = (
 )
 CYCLES: tuple[tuple[str, Callable[[Path], Sequence[Cycle]]], ...] = (
     ("openssl-release-metadata", openssl.load_cycles),
-    ("mbedtls BRANCHES.md", mbedtls.load_branches),
+    ("mbedtls BRANCHES.md", mbedtls_branches.load),
     ("endoflife.date", endoflife.load),
 )
 

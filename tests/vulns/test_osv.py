@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from assay.assess.vulns import osv
+from assay.assess.vulns import osv, osv_record
 from assay.assess.vulns.db import VulnDB
 from assay.assess.vulns.model import Advisory, Range
 from assay.errors import IngestError
@@ -307,7 +307,7 @@ def test_real_oss_fuzz_record_with_only_git_ranges(tmp_path: Path) -> None:
 
 def test_git_ranges_alongside_versions_are_not_git_only() -> None:
     record = {**GIT_RECORD, "affected": [{**GIT_RECORD["affected"][0], "versions": ["v1.6.37"]}]}
-    parsed = osv.parse(record, "x.json")
+    parsed = osv_record.parse(record, "x.json")
     assert not parsed.git_only
     assert parsed.advisories[0].ranges == (Range("v1.6.37", last_affected="v1.6.37"),)
 
@@ -322,12 +322,12 @@ def test_git_ranges_alongside_versions_are_not_git_only() -> None:
     ],
 )
 def test_purl_name(purl: str, name: str) -> None:
-    assert osv.purl_name(purl) == name
+    assert osv_record.purl_name(purl) == name
 
 
 def test_events_without_introduced_and_open_ends() -> None:
     events = [{"fixed": "1.0"}, {"introduced": "2.0"}, {"limit": "x"}, {"introduced": "3.0"}]
-    assert osv.events_to_ranges(events) == [
+    assert osv_record.events_to_ranges(events) == [
         Range(fixed="1.0"),
         Range(introduced="2.0"),
         Range(introduced="3.0"),
@@ -335,7 +335,7 @@ def test_events_without_introduced_and_open_ends() -> None:
 
 
 def test_package_names_table() -> None:
-    assert osv.PACKAGE_NAMES["libcurl"] == "curl"
-    assert osv.PACKAGE_NAMES["xz-utils"] == "xz"
-    assert osv.PACKAGE_NAMES["sqlite3"] == "sqlite"
-    assert all(key == key.lower() for key in osv.PACKAGE_NAMES)
+    assert osv_record.PACKAGE_NAMES["libcurl"] == "curl"
+    assert osv_record.PACKAGE_NAMES["xz-utils"] == "xz"
+    assert osv_record.PACKAGE_NAMES["sqlite3"] == "sqlite"
+    assert all(key == key.lower() for key in osv_record.PACKAGE_NAMES)

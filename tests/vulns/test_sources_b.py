@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assay.assess.vulns import changelogs, mbedtls, sqlite
+from assay.assess.vulns import changelogs, mbedtls, mbedtls_branches, sqlite
 from assay.assess.vulns.model import Advisory, Cycle, Range
 
 
@@ -95,7 +95,7 @@ def test_mbedtls_unparsed_are_kept_and_counted() -> None:
 
 
 def test_mbedtls_branches() -> None:
-    assert mbedtls.load_branches() == [
+    assert mbedtls_branches.load() == [
         Cycle(
             "mbedtls",
             "3.6",

@@ -5,8 +5,10 @@ and the value the metric must exceed. A category is graded by the worst row that
 category whose section is absent and that has no findings is "not evaluated" and does not count.
 The verdict (``VERDICT_RULE``) reads only the integrity categories. Suppressed findings (baseline)
 are left out of every count. docs/report.md documents both tables; ``describe()`` prints them
-into the report. One module past 300 lines because the table, the metrics its rows name and the
-verdict rule are read together.
+into the report.
+
+Longer than 300 lines: the threshold table and the verdict rule are data read top to bottom beside
+the few functions that apply them, as docs/report.md documents them.
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ The directory walk is iterative, so a deep tree cannot overflow the stack, and u
 and recorded with its target, never followed, which also makes link loops harmless. The tree an
 image extractor wrote is walked the same way, with its links judged like archive links (inside
 or outside the image) and its files charged to the archive caps (see ``images``).
+
+Longer than 300 lines: the inventory ``ingest`` builds and the directory walker that feeds it share
+the caps and the skipped records; the safety of the walk is checked in one file.
 """
 
 from __future__ import annotations

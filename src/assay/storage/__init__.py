@@ -1,1 +1,2 @@
-"""Storage stage: the on-disk finding store of one evaluation (history comes later)."""
+"""Storage stage: the finding store of one evaluation (``findings``) and the history of a
+product's evaluations across releases (``history``)."""

@@ -7,6 +7,9 @@ analyzer, ordered by line, end line and message); producers never need to rememb
 already wrote. Closing the store checks that no two findings of a file share a fingerprint (a
 producer that gave one file's findings of one rule in several batches) and then renumbers them
 all with a window function, so the fingerprints never depend on how findings were batched.
+
+Longer than 300 lines: the store, its schema, the fingerprint and the row and finding encodings it
+stores are one on-disk format; the encoders run in the worker processes that feed it.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ places with equal keys is extended token by token, comparing slices in C, and ke
 reaches ``min_tokens`` tokens and ``min_lines`` lines. Locations of equal extent that were
 paired are joined into classes (union-find). Within one content, the two places of a pair
 never overlap, so a repeated table yields clones of its halves, not of itself shifted.
+
+Longer than 300 lines: one ``Corpus`` class whose steps (anchor index, candidate groups, extension,
+classes) share its numpy arrays; split apart, every step would take those arrays as arguments.
 """
 
 from __future__ import annotations

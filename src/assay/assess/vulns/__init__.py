@@ -1,5 +1,9 @@
-"""Vulnerability and end-of-life knowledge: parsers of public data into one record type.
+"""Vulnerability and end-of-life knowledge, and the assessment of each copy against it.
 
-Not yet wired into the engine (issue 4): the parsers turn each publisher's format into
-``Advisory`` and ``Cycle`` records, which a builder will pin into package data.
+The parsers (``openssl``, ``curl``, ``mbedtls``, ``mbedtls_branches``, ``changelogs``,
+``sqlite``, ``curated``, ``endoflife``, ``kev``) turn each publisher's format into the
+``Advisory`` and ``Cycle`` records of ``model``; ``scripts/build_vulndb.py`` pins them into
+``data/vulndb.json``, which ``db`` reads back with the user's overlay (``osv`` imports OSV
+records into it). ``match`` assesses each copy found by ``assay.correlate.components``, and
+``findings`` turns the result into the ``vulnerabilities`` section and its findings.
 """

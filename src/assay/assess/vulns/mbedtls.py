@@ -1,4 +1,4 @@
-"""Mbed TLS security advisories (Markdown, free-text "Affects") and maintained branches.
+"""Mbed TLS security advisories (Markdown, free-text "Affects"); branches: ``mbedtls_branches``.
 
 Each advisory table starts with a ``**Title** |`` row; a file may hold several advisories. The
 "Affects" text is split into clauses (``;``, ``,``, ``and`` before a product name) and each clause
@@ -15,15 +15,13 @@ the "Resolution" section ("upgrade to Mbed TLS 2.22.0, 2.16.6 or 2.7.15").
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from assay.assess.vulns.model import Advisory, Cycle, Range
+from assay.assess.vulns.model import Advisory, Range
 
 SOURCE = "mbedtls-advisories"
-BRANCHES_SOURCE = "mbedtls-BRANCHES.md"
 _DEFAULT_ROOT = Path(__file__).parents[4] / "data" / "vulns"
 
 _CVE = re.compile(r"CVE-\d{4}-\d{4,}")
@@ -278,54 +276,3 @@ def load(root: Path | None = None) -> list[Advisory]:
 def unparsed(root: Path | None = None) -> list[str]:
     """Ids of advisories whose "Affects" text was not understood (returned with ``ranges=()``)."""
     return _parse_all(root)[1]
-
-
-_MONTHS = {
-    name: number
-    for number, name in enumerate(
-        (
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ),
-        start=1,
-    )
-}
-
-
-def _month_end(month: str, year: int) -> str | None:
-    """ISO date of the last day of a named month ("maintained until March 2027")."""
-    number = _MONTHS.get(month.lower())
-    if number is None:
-        return None
-    return f"{year}-{number:02d}-{calendar.monthrange(year, number)[1]:02d}"
-
-
-def load_branches(root: Path | None = None) -> list[Cycle]:
-    """Maintained LTS branches named in BRANCHES.md ("maintained until March 2027")."""
-    path = (root or _DEFAULT_ROOT) / "changelogs" / BRANCHES_SOURCE
-    text = path.read_text(encoding="utf-8")
-    cycles: dict[str, Cycle] = {}
-    pattern = (
-        r"`mbedtls-(\d+\.\d+)`\]\([^)]*\)\s*maintained until (\w+) (\d{4})"
-        r"(?:[^<]*<[^>]*/tag/v([\d.]+)>)?"
-    )
-    for branch, month, year, latest in re.findall(pattern, text):
-        cycles[branch] = Cycle(
-            "mbedtls",
-            branch,
-            eol=_month_end(month, int(year)),
-            lts=True,
-            latest=latest or None,
-            source=BRANCHES_SOURCE,
-        )
-    return sorted(cycles.values(), key=lambda c: _vtuple(c.cycle))

@@ -3,6 +3,9 @@
 The rows live in ``rules/signatures.toml`` (see its header for the format); users add their own
 with ``load_signatures(extra)``. ``wanted(path)`` is the engine's cheap filter and
 ``detect(path, text)`` the pure core: which library, which version, where its copy starts.
+
+Longer than 300 lines: the row format, its loader and the matcher that interprets the rows change
+together (a new row field is read and applied here).
 """
 
 from __future__ import annotations
