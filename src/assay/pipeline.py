@@ -146,7 +146,7 @@ def run(
     """
     if isinstance(source, Options):
         out = source.output_dir
-        evaluation = engine.evaluate(source, progress)
+        evaluation = engine.evaluate(source, progress, preload=(write_all_then.__module__,))
     elif output_dir is None:
         raise TypeError("run: a producer needs the output_dir it writes its findings to")
     else:

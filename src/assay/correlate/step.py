@@ -7,9 +7,9 @@ the engine merges every result the same way and knows no step by name. A step is
 when it is built (the knowledge base, the vulnerability data), so ``run`` depends on the
 release alone.
 
-Steps run in registry order: ``assay.correlate.STEPS`` before the per-file results are
+Steps run in registry order: ``assay.correlate.steps()`` before the per-file results are
 attributed (their copies decide which component each finding belongs to), then
-``assay.assess.STEPS`` once every analyzer's section is finished.
+``assay.assess.steps()`` once every analyzer's section is finished.
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ __all__ = ["Executor", "ExecutorFactory", "evaluate", "executor_for"]
 ExecutorFactory = Callable[[Options, tuple[FileAnalyzer, ...]], Executor]
 """Makes the executor of one evaluation from its options and its configured analyzers."""
 
-_PRELOAD = ("__main__", "assay.engine.worker", "assay.report", *analyze.MODULES)
+_PRELOAD = ("__main__", "assay.engine.worker", *analyze.MODULES)
 """What the fork server imports before it starts any worker process."""
 
 
@@ -51,15 +51,21 @@ def evaluate(
     options: Options,
     progress: Progress | None = None,
     executor: ExecutorFactory | None = None,
+    preload: Sequence[str] = (),
 ) -> Evaluation:
     """Evaluate ``options.input``. The findings go to the store in ``options.output_dir``;
-    ``executor`` makes the executor instead of ``executor_for`` (tests inject one)."""
+    ``executor`` makes the executor instead of ``executor_for`` (tests inject one).
+
+    With a process pool the fork server starts while ingest runs, importing the workers'
+    modules and ``preload`` (the modules of a caller that starts its own processes from it
+    afterwards, as the reporters do): those processes then start with them imported."""
     progress = progress or NullProgress()
     work = options.output_dir / WORK_DIR
     extract = work / "extract"
     shutil.rmtree(extract, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     try:
+        _start_fork_server(options, preload)
         return _stages(options, work, extract, progress, executor)
     finally:
         if not options.keep_work:
@@ -83,7 +89,6 @@ def _stages(
     progress: Progress,
     executor: ExecutorFactory | None,
 ) -> Evaluation:
-    _start_fork_server(options)
     ingested = _ingest(options, extract, progress)
     chosen = analyze.select(analyze.build(options.settings), options.categories)
     todo = plan(ingested.files, chosen)
@@ -147,11 +152,11 @@ def _evaluation(
     )
 
 
-def _start_fork_server(options: Options) -> None:
-    """Start the fork server (importing assay, the analyzers and the worker) while ingest
-    runs: the pool's workers and the reporters' child then start without that delay."""
+def _start_fork_server(options: Options, preload: Sequence[str]) -> None:
+    """Start the fork server (importing the analyzers, the worker and ``preload``); it starts
+    in the background, so ingest runs meanwhile."""
     if options.scheduler is None and options.jobs > 1:
-        get_context("forkserver").set_forkserver_preload(list(_PRELOAD))
+        get_context("forkserver").set_forkserver_preload([*_PRELOAD, *preload])
         forkserver.ensure_running()
 
 
