@@ -21,3 +21,7 @@ class AnalyzerError(AssayError):
 
 class StorageError(AssayError):
     """The finding store or the history database failed."""
+
+
+class FormatError(AssayError):
+    """The bytes are not a readable instance of their format (ELF, ``ar``, cpio, cramfs)."""
