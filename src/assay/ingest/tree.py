@@ -11,14 +11,16 @@ The directory walk is iterative, so a deep tree cannot overflow the stack, and u
 and recorded with its target, never followed, which also makes link loops harmless. The tree an
 image extractor wrote is walked the same way, with its links judged like archive links (inside
 or outside the image) and its files charged to the archive caps (see ``images``).
+
+Longer than 300 lines because the inventory and the walker it runs on directories and unpacked
+images share one set of rules for links, special files and skip records.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +40,7 @@ from assay.ingest.classify import (
 )
 from assay.ingest.interface import ArchiveLimits, IngestResult, SourceFile
 from assay.ingest.memo import DigestMemo, Known
-from assay.model import FileKind, InputInfo, Skipped
+from assay.model import FileKind, InputInfo, Skipped, tree_hash
 from assay.progress import NullProgress, Progress
 
 _FORMATS = (
@@ -114,7 +116,8 @@ class _Inventory:
         self.skipped.extend(found.skipped)
         self.links += found.links
         self._expand(found.files, level=1)
-        return InputInfo(_input_name(input), "directory", tree_hash(found.files))
+        digest = tree_hash((file.path, file.sha256) for file in found.files)
+        return InputInfo(_input_name(input), "directory", digest)
 
     def archive(self, input: Path) -> InputInfo:
         """Extract the archive ``input`` as the root, then expand the archives in it."""
@@ -231,14 +234,6 @@ class Walk:
     """Links, special files and unreadable entries, sorted by path."""
     links: int
     """Symbolic links seen (never followed)."""
-
-
-def tree_hash(files: Iterable[SourceFile]) -> str:
-    """sha256 over the sorted lines ``path\\0sha256\\n``: equal trees, equal hashes."""
-    digest = hashlib.sha256()
-    for line in sorted(f"{file.path}\0{file.sha256}\n" for file in files):
-        digest.update(line.encode("utf-8"))
-    return digest.hexdigest()
 
 
 def walk(
