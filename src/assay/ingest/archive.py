@@ -6,6 +6,9 @@ path. Names that would escape the root (``..``, absolute paths) are refused all 
 because a release that holds them says something about its maker. Links are never created;
 device files and FIFOs are refused. The caps on expanded bytes, expansion ratio and member
 count are enforced while the bytes stream, so a header that lies about a size changes nothing.
+
+Longer than 300 lines because the entry sources (tar, zip, cpio, cramfs) and the one run that
+applies every cap to their members are a single safety boundary best read in one place.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Final
 
+from assay.errors import Unreadable
 from assay.ingest import cpio, cramfs
 from assay.ingest.classify import (
     CHUNK,
@@ -69,13 +73,8 @@ _SEPARATORS: Final = re.compile(r"[/\\]")
 _DRIVE: Final = re.compile(r"[A-Za-z]:")
 
 
-class ArchiveUnreadable(Exception):
+class ArchiveUnreadable(Unreadable):
     """The archive cannot be opened at all; ``reason`` is the ``Skipped`` reason to record."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 class Budget:

@@ -9,6 +9,9 @@ image is listed first (sizes and entry count checked against the caps, nothing w
 do not fit), and every extractor runs under ``RLIMIT_FSIZE`` set to the bytes the caps still
 allow, so that no single file (sparse or not) can outgrow them. Formats without an extractor
 here become ``image-unsupported`` records naming the tool to install.
+
+Longer than 300 lines because listing, running and admitting an image are one safety procedure
+whose guards share the same caps and records.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Final
 
 from assay import sandbox
+from assay.errors import Unreadable
 from assay.ingest.archive import RATIO_FLOOR, Budget, Extracted
 from assay.ingest.classify import ArchiveFormat, printable
 from assay.ingest.interface import SourceFile
@@ -78,13 +82,8 @@ _MISSING: Final = {
 }
 
 
-class ImageUnreadable(Exception):
+class ImageUnreadable(Unreadable):
     """The image is not unpacked; ``reason`` and ``detail`` make its ``Skipped`` record."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)
