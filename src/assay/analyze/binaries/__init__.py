@@ -3,11 +3,10 @@
 A thin adapter over the package's modules (``elf``, ``findings``, ``signatures``, ``system``):
 ELF facts (architecture, NX, PIE, RELRO, canary, FORTIFY, RPATH, stripped, imports, toolchain,
 build paths, dates), per-binary findings, the library versions inside binaries, and the
-release files that name the distribution. ELF files and archives are read through
-:mod:`assay.formats`. The
-aggregator folds them into the hardening matrix; the engine then completes the section with
-the OS, the knowledge base's verdicts and the comparison with the source copies
-(:func:`assay.assess.binaries.complete`).
+release files that name the distribution; ELF files and archives are read through
+:mod:`assay.formats`. The aggregator folds them into the hardening matrix; the engine then
+completes the section with the OS, the knowledge base's verdicts and the comparison with the
+source copies (:func:`assay.assess.binaries.complete`).
 """
 
 from __future__ import annotations
