@@ -1,4 +1,4 @@
-"""Frozen result values shared by every pipeline stage.
+"""Frozen result values shared by every pipeline stage, and the tree hash ``InputInfo`` holds.
 
 Nothing here imports from the rest of the package: ingest, analyzers, storage and
 reporters all speak in these types. Values are immutable so that they can cross
@@ -7,7 +7,8 @@ process boundaries (pickled) and be shared without defensive copies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any, NewType
@@ -219,7 +220,16 @@ class InputInfo:
     kind: str
     """``directory``, ``archive`` or ``file`` (a lone binary)."""
     sha256: str
-    """sha256 of the archive, or the tree hash of a directory (sorted path and content hashes)."""
+    """sha256 of the archive, or the :func:`tree_hash` of a directory."""
+
+
+def tree_hash(files: Iterable[tuple[str, str]]) -> str:
+    """The hash of a tree from (relative POSIX path, content sha256 hex) of its regular files:
+    sha256 over the sorted lines ``path\\0sha256\\n``, so equal trees have equal hashes."""
+    digest = hashlib.sha256()
+    for line in sorted(f"{path}\0{sha256}\n" for path, sha256 in files):
+        digest.update(line.encode("utf-8"))
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

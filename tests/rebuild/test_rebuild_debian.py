@@ -6,7 +6,7 @@ import gzip
 import subprocess
 from pathlib import Path
 
-from assay.rebuild import ar
+from assay.formats import ar
 from assay.rebuild.debian import SUITE_COMPILERS, patches, provenance
 from support import write_tree
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from assay.errors import Unreadable
 from assay.ingest.interface import SourceFile
 from assay.model import FileKind, JSONValue, RawFinding, Rule
 from assay.parse import ParsedFile
@@ -20,13 +21,8 @@ VENDOR = "(vendor)"
 """Per-component figures name the vendor's own code (no copy) with this key."""
 
 
-class AnalyzerFailure(Exception):
+class AnalyzerFailure(Unreadable):
     """Raised by ``analyze`` when one file cannot be evaluated; becomes a ``Skipped`` record."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Final
 
+from assay.errors import Unreadable
 from assay.ingest import cpio, cramfs
 from assay.ingest.classify import (
     CHUNK,
@@ -72,13 +73,8 @@ _SEPARATORS: Final = re.compile(r"[/\\]")
 _DRIVE: Final = re.compile(r"[A-Za-z]:")
 
 
-class ArchiveUnreadable(Exception):
+class ArchiveUnreadable(Unreadable):
     """The archive cannot be opened at all; ``reason`` is the ``Skipped`` reason to record."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 class Budget:

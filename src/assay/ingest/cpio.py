@@ -17,6 +17,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Final
 
+from assay.errors import FormatError
 from assay.ingest.classify import CHUNK, special_name
 from assay.ingest.members import Entries, Member, MemberType, Opener, Readable
 
@@ -33,17 +34,21 @@ _NEWC_FIELDS: Final = re.compile(rb"[0-9A-Fa-f]{104}")
 _ODC_FIELDS: Final = re.compile(rb"[0-7]{70}")
 
 
-class CpioError(ValueError):
+class CpioError(FormatError, ValueError):
     """The bytes are not a well-formed cpio archive."""
 
 
-class TrailingData(Exception):
+class TrailingData(FormatError):
     """Bytes after a trailer that are not another cpio archive (e.g. a compressed part)."""
 
     def __init__(self, offset: int, head: bytes) -> None:
         super().__init__(f"{len(head)} bytes at {offset}")
         self.offset = offset
         self.head = head
+
+    def __reduce__(self) -> tuple[type[TrailingData], tuple[int, bytes]]:
+        """Pickle with both fields (the default would pass only the message back)."""
+        return type(self), (self.offset, self.head)
 
 
 @dataclass(frozen=True, slots=True)

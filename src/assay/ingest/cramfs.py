@@ -18,6 +18,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import BinaryIO, Final, Literal
 
+from assay.errors import FormatError
 from assay.ingest.classify import special_name
 from assay.ingest.members import Entries, Member, MemberType, Opener
 
@@ -34,7 +35,7 @@ _Order = Literal["little", "big"]
 _ORDERS: Final[tuple[_Order, ...]] = ("little", "big")
 
 
-class CramfsError(ValueError):
+class CramfsError(FormatError, ValueError):
     """The bytes are not a cramfs image this reader can read."""
 
 

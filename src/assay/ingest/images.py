@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Final
 
 from assay import sandbox
+from assay.errors import Unreadable
 from assay.ingest.archive import RATIO_FLOOR, Budget, Extracted
 from assay.ingest.classify import ArchiveFormat, printable
 from assay.ingest.interface import SourceFile
@@ -81,13 +82,8 @@ _MISSING: Final = {
 }
 
 
-class ImageUnreadable(Exception):
+class ImageUnreadable(Unreadable):
     """The image is not unpacked; ``reason`` and ``detail`` make its ``Skipped`` record."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 @dataclass(frozen=True, slots=True)

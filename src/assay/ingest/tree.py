@@ -18,10 +18,9 @@ the caps and the skipped records; the safety of the walk is checked in one file.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from assay.ingest.classify import (
 )
 from assay.ingest.interface import ArchiveLimits, IngestResult, SourceFile
 from assay.ingest.memo import DigestMemo, Known
-from assay.model import FileKind, InputInfo, Skipped
+from assay.model import FileKind, InputInfo, Skipped, tree_hash
 from assay.progress import NullProgress, Progress
 
 _FORMATS = (
@@ -117,7 +116,8 @@ class _Inventory:
         self.skipped.extend(found.skipped)
         self.links += found.links
         self._expand(found.files, level=1)
-        return InputInfo(_input_name(input), "directory", tree_hash(found.files))
+        digest = tree_hash((file.path, file.sha256) for file in found.files)
+        return InputInfo(_input_name(input), "directory", digest)
 
     def archive(self, input: Path) -> InputInfo:
         """Extract the archive ``input`` as the root, then expand the archives in it."""
@@ -234,14 +234,6 @@ class Walk:
     """Links, special files and unreadable entries, sorted by path."""
     links: int
     """Symbolic links seen (never followed)."""
-
-
-def tree_hash(files: Iterable[SourceFile]) -> str:
-    """sha256 over the sorted lines ``path\\0sha256\\n``: equal trees, equal hashes."""
-    digest = hashlib.sha256()
-    for line in sorted(f"{file.path}\0{file.sha256}\n" for file in files):
-        digest.update(line.encode("utf-8"))
-    return digest.hexdigest()
 
 
 def walk(

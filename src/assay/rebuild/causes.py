@@ -10,12 +10,12 @@ reported as ``randomness``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 
-from elftools.common.exceptions import ELFError
-
-from assay.rebuild import ar, elf
+from assay.formats import ar
+from assay.rebuild import elf
 from assay.rebuild.interface import Cause, Side
 
 #: ``__DATE__`` ("Nov 27 2026"), ``__TIME__`` ("22:57:57") and ISO 8601 date-times.
@@ -46,12 +46,13 @@ def _checks(a: bytes, b: bytes, left: Side, right: Side) -> Iterator[Cause]:
     yield from _paths(a, b, left, right)
     yield from _hosts(a, b, left, right)
     if ar.is_ar(a) and ar.is_ar(b):
-        yield from _archive(a, b)
+        with contextlib.suppress(ar.BadArchive):
+            yield from _archive(ar.members(a), ar.members(b))
     elif elf.is_elf(a) and elf.is_elf(b):
         try:
             yield from _toolchain(a, b, left, right)
             yield from _flags(a, b, left.label, right.label)
-        except (ELFError, ValueError, KeyError, IndexError):
+        except elf.BadElf:
             pass
     elif b"\0" not in a[:8192] and sorted(a.splitlines()) == sorted(b.splitlines()):
         yield Cause("ordering", ("the same lines in a different order",))
@@ -86,7 +87,7 @@ def _where(data: bytes, needle: bytes) -> str:
         return ""
     try:
         names = [s.name for s in elf.sections(data).values() if needle in s.data]
-    except (ELFError, ValueError, KeyError, IndexError):
+    except elf.BadElf:
         return ""
     return f" (in {', '.join(names)})" if names else ""
 
@@ -96,7 +97,7 @@ def _comp_dirs(data: bytes) -> set[bytes]:
         return set()
     try:
         return {u["comp_dir"].encode() for u in elf.compile_units(data) if "comp_dir" in u}
-    except (ELFError, ValueError, KeyError, IndexError):
+    except elf.BadElf:
         return set()
 
 
@@ -110,8 +111,7 @@ def _hosts(a: bytes, b: bytes, left: Side, right: Side) -> Iterator[Cause]:
         yield Cause("host-name", tuple(evidence))
 
 
-def _archive(a: bytes, b: bytes) -> Iterator[Cause]:
-    left, right = ar.members(a), ar.members(b)
+def _archive(left: list[ar.Member], right: list[ar.Member]) -> Iterator[Cause]:
     others = {m.name: m for m in right}
     meta = [
         f"{m.name}: time {m.mtime} vs {o.mtime}, owner {m.owner} vs {o.owner}, "

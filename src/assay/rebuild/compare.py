@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from elftools.common.exceptions import ELFError
-
-from assay.rebuild import ar, causes, elf
+from assay.formats import ar
+from assay.rebuild import causes, elf
 from assay.rebuild.interface import Comparison, Side, Verdict
 
 #: Sections whose difference is harmless, and why.
@@ -75,8 +74,8 @@ def compare_bytes(a: bytes, b: bytes, paths: Sequence[str], labels: tuple[str, s
             return _elf(a, b, paths, labels)
         if ar.is_ar(a) and ar.is_ar(b):
             return _archive(a, b, paths, labels)
-    except (ELFError, ValueError, KeyError, IndexError) as exc:
-        return _Diff("binary", differences=[f"unreadable ({exc}); bytes differ"])
+    except (elf.BadElf, ar.BadArchive) as exc:
+        return _Diff("binary", differences=[f"unreadable ({exc.__cause__ or exc}); bytes differ"])
     return _plain(a, b)
 
 

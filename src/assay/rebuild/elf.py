@@ -1,24 +1,28 @@
-"""Read what the comparison needs from an ELF file: sections, symbols, DWARF facts.
+"""What the comparison needs from an ELF file: sections, symbols, DWARF facts.
 
-Built on pyelftools. Every function takes the file's bytes, so the comparison stays a pure
-function of two byte strings and a few known strings (the build paths).
+Read through :mod:`assay.formats.elf` (any malformed input raises its ``BadElf``). Every
+function takes the file's bytes, so the comparison stays a pure function of two byte strings
+and a few known strings (the build paths).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import SymbolTableSection
 
-ELF_MAGIC = b"\x7fELF"
+from assay.formats import elf as reader
+from assay.formats.elf import BadElf, is_elf
+
+__all__ = ["PLACEHOLDER", "BadElf", "Section", "is_elf"]
+
 SHF_ALLOC = 0x2
-SHF_EXECINSTR = 0x4
+_STT_FUNC = 2
+_PT_NOTE = 4
 _REFERENCE_FORMS = frozenset({
     "DW_FORM_ref1", "DW_FORM_ref2", "DW_FORM_ref4", "DW_FORM_ref8", "DW_FORM_ref_udata",
     "DW_FORM_ref_addr", "DW_FORM_sec_offset", "DW_FORM_ref_sig8", "DW_FORM_ref_sup4",
@@ -54,19 +58,14 @@ class Section:
         )  # fmt: skip
 
 
-def is_elf(data: bytes) -> bool:
-    """The bytes start with the ELF magic."""
-    return data[:4] == ELF_MAGIC
-
-
-def _open(data: bytes) -> ELFFile:
-    return ELFFile(io.BytesIO(data))
-
-
 def sections(data: bytes) -> dict[str, Section]:
     """Every section by (unique) name, in file order."""
+    return reader.read(data, _sections)
+
+
+def _sections(elf: ELFFile) -> dict[str, Section]:
     found: dict[str, Section] = {}
-    for section in _open(data).iter_sections():
+    for section in elf.iter_sections():
         name = section.name or "<unnamed>"
         key, n = name, 1
         while key in found:
@@ -79,53 +78,67 @@ def sections(data: bytes) -> dict[str, Section]:
 
 def header(data: bytes) -> tuple[Any, ...]:
     """ELF header fields and loaded segments that matter at run time."""
-    elf = _open(data)
+    return reader.read(data, _header)
+
+
+def _header(elf: ELFFile) -> tuple[Any, ...]:
     head = elf.header
     segments = tuple(
-        (s["p_type"], s["p_vaddr"], s["p_memsz"], s["p_filesz"], s["p_flags"])
-        for s in elf.iter_segments()
-        if s["p_type"] != "PT_NOTE"
+        (s.type, s.vaddr, s.memsz, s.filesz, s.flags)
+        for s in reader.segments(elf)
+        if s.type != _PT_NOTE
     )
     return (head["e_machine"], head["e_type"], head["e_entry"], head["e_flags"], segments)
 
 
 def functions(data: bytes) -> dict[str, bytes]:
     """Bytes of each function with a size, from ``.symtab`` (``.dynsym`` when stripped)."""
-    elf = _open(data)
+    return reader.read(data, _functions)
+
+
+def _functions(elf: ELFFile) -> dict[str, bytes]:
     table = elf.get_section_by_name(".symtab") or elf.get_section_by_name(".dynsym")
-    if not isinstance(table, SymbolTableSection):
-        return {}
     relocatable = elf.header["e_type"] == "ET_REL"
+    contents: dict[int, tuple[int, bytes] | None] = {}
     out: dict[str, bytes] = {}
-    for symbol in table.iter_symbols():
-        shndx = symbol["st_shndx"]
-        if symbol["st_info"]["type"] != "STT_FUNC" or not symbol["st_size"]:
+    for symbol in reader.symbols(elf, table):
+        if symbol.type != _STT_FUNC or not symbol.size:
             continue
-        if not isinstance(shndx, int):
+        if symbol.shndx == reader.SHN_UNDEF or symbol.shndx >= reader.SHN_LORESERVE:
             continue
-        section = elf.get_section(shndx)
-        if section["sh_type"] == "SHT_NOBITS":
+        if symbol.shndx not in contents:
+            section = elf.get_section(symbol.shndx)
+            nobits = section["sh_type"] == "SHT_NOBITS"
+            contents[symbol.shndx] = None if nobits else (section["sh_addr"], section.data())
+        held = contents[symbol.shndx]
+        if held is None:
             continue
-        start = symbol["st_value"] - (0 if relocatable else section["sh_addr"])
-        out[symbol.name] = section.data()[start : start + symbol["st_size"]]
+        start = symbol.value - (0 if relocatable else held[0])
+        out[symbol.name.decode("utf-8", "replace")] = held[1][start : start + symbol.size]
     return out
 
 
 def imports(data: bytes) -> frozenset[str]:
     """Undefined dynamic symbols (what the file imports), without version suffixes."""
-    table = _open(data).get_section_by_name(".dynsym") or _open(data).get_section_by_name(".symtab")
-    if not isinstance(table, SymbolTableSection):
-        return frozenset()
+    return reader.read(data, _imports)
+
+
+def _imports(elf: ELFFile) -> frozenset[str]:
+    table = elf.get_section_by_name(".dynsym") or elf.get_section_by_name(".symtab")
     return frozenset(
-        s.name.split("@")[0]
-        for s in table.iter_symbols()
-        if s.name and s["st_shndx"] == "SHN_UNDEF"
+        s.name.decode("utf-8", "replace").split("@")[0]
+        for s in reader.symbols(elf, table)
+        if s.name and s.shndx == reader.SHN_UNDEF
     )
 
 
 def comment(data: bytes) -> tuple[str, ...] | None:
     """The ``.comment`` strings (toolchain identification), None when the section is absent."""
-    section = _open(data).get_section_by_name(".comment")
+    return reader.read(data, _comment)
+
+
+def _comment(elf: ELFFile) -> tuple[str, ...] | None:
+    section = elf.get_section_by_name(".comment")
     if section is None:
         return None
     parts = section.data().split(b"\0")
@@ -134,7 +147,10 @@ def comment(data: bytes) -> tuple[str, ...] | None:
 
 def compile_units(data: bytes) -> list[dict[str, str]]:
     """Name, comp_dir and producer of each DWARF compile unit ([] without DWARF)."""
-    elf = _open(data)
+    return reader.read(data, _compile_units)
+
+
+def _compile_units(elf: ELFFile) -> list[dict[str, str]]:
     if not elf.has_dwarf_info():
         return []
     units = []
@@ -158,7 +174,10 @@ def dwarf_digest(data: bytes, paths: Sequence[str]) -> str | None:
     DIE tags and attribute values (strings resolved, references and section offsets left out:
     they move when a string's length changes) and the line table rows and file names.
     """
-    elf = _open(data)
+    return reader.read(data, lambda elf: _dwarf_digest(elf, paths))
+
+
+def _dwarf_digest(elf: ELFFile, paths: Sequence[str]) -> str | None:
     if not elf.has_dwarf_info():
         return None
     digest = hashlib.sha256()

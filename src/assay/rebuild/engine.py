@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assay import __version__, sandbox
-from assay.model import SCHEMA_VERSION, Evaluation, InputInfo
+from assay.model import SCHEMA_VERSION, Evaluation, InputInfo, tree_hash
 from assay.rebuild import debian, report
 from assay.rebuild.build import build_twice
 from assay.rebuild.compare import compare
@@ -67,7 +67,7 @@ def rebuild(options: RebuildOptions) -> Evaluation:
     return Evaluation(
         schema_version=SCHEMA_VERSION,
         tool_version=__version__,
-        input=InputInfo(options.source.name, "directory", _tree_hash(options.source)),
+        input=InputInfo(options.source.name, "directory", _source_hash(options.source)),
         options=_effective(options),
         inventory=_inventory(options.source),
         sections={report.CATEGORY: report.section(options.command, options.timeout, builds, pairs)},
@@ -137,14 +137,13 @@ def _files(root: Path) -> list[Path]:
     return out
 
 
-def _tree_hash(root: Path) -> str:
-    """sha256 over the sorted relative paths and content hashes of the regular files."""
-    digest = hashlib.sha256()
-    for path in _files(root):
-        if path.is_file() and not path.is_symlink():
-            content = hashlib.sha256(path.read_bytes()).hexdigest()
-            digest.update(f"{path.relative_to(root).as_posix()}\0{content}\n".encode())
-    return digest.hexdigest()
+def _source_hash(root: Path) -> str:
+    """The tree hash of the regular files under ``root`` (as ``assay evaluate`` computes it)."""
+    return tree_hash(
+        (path.relative_to(root).as_posix(), hashlib.sha256(path.read_bytes()).hexdigest())
+        for path in _files(root)
+        if path.is_file() and not path.is_symlink()
+    )
 
 
 def _inventory(root: Path) -> dict[str, Any]:

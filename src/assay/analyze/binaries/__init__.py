@@ -1,16 +1,17 @@
 """``binaries``: facts of shipped ELF files, static archives and OS release files.
 
-A thin adapter over :mod:`assay.analyze.binaries`: ELF facts (architecture, NX, PIE, RELRO, canary,
-FORTIFY, RPATH, stripped, imports, toolchain, build paths, dates), per-binary findings, the
-library versions inside binaries, and the release files that name the distribution. The
-aggregator folds them into the hardening matrix; the engine then completes the section with
-the OS, the knowledge base's verdicts and the comparison with the source copies
-(:func:`assay.assess.binaries.complete`).
+A thin adapter over the package's modules (``elf``, ``findings``, ``signatures``, ``system``):
+ELF facts (architecture, NX, PIE, RELRO, canary, FORTIFY, RPATH, stripped, imports, toolchain,
+build paths, dates), per-binary findings, the library versions inside binaries, and the
+release files that name the distribution; ELF files and archives are read through
+:mod:`assay.formats`. The aggregator folds them into the hardening matrix; the engine then
+completes the section with the OS, the knowledge base's verdicts and the comparison with the
+source copies (:func:`assay.assess.binaries.complete`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
@@ -20,6 +21,7 @@ from assay.analyze.binaries.summary import BinariesAggregator
 from assay.analyze.calltable import CallTable, load_table
 from assay.analyze.interface import AnalyzerFailure, Catalogued, Content, FileResult
 from assay.formats import ar as archive
+from assay.formats import elf as elf_format
 from assay.ingest.interface import SourceFile
 from assay.model import FileKind, JSONValue, Rule
 from assay.parse import ParsedFile
@@ -82,9 +84,9 @@ class BinariesAnalyzer(Catalogued):
     def analyze_content(self, content: Content) -> FileResult:
         """One ELF file, static archive or release file."""
         data = content.source
-        if data.startswith(b"\x7fELF"):
+        if elf_format.is_elf(data):
             return self._elf(data, content.name)
-        if data.startswith(archive.AR_MAGIC):
+        if archive.is_ar(data):
             return self._archive(data, content.name)
         if content.kind is FileKind.TEXT and content.name in system.RELEASE_FILES:
             fields = system.release_fields(content.name, data.decode("utf-8", "replace"))
@@ -110,10 +112,8 @@ class BinariesAnalyzer(Catalogued):
         machines: set[str] = set()
         count = 0
         try:
-            for _member, body in archive.members(data):
-                if not body.startswith(b"\x7fELF"):
-                    continue
-                facts = elf.read_elf(body)
+            for member in _elf_members(data):
+                facts = elf.read_elf(member.data)
                 count += 1
                 imports.update(facts.imports)
                 paths.update(facts.build_paths)
@@ -134,6 +134,16 @@ class BinariesAnalyzer(Catalogued):
     def aggregator(self) -> BinariesAggregator:
         """A fresh aggregator."""
         return BinariesAggregator()
+
+
+def _elf_members(data: bytes) -> Iterator[archive.Member]:
+    """The ELF members of an archive; past ``MAX_MEMBERS`` the rest is left unread."""
+    try:
+        for member in archive.iter_members(data):
+            if not member.is_index and elf_format.is_elf(member.data):
+                yield member
+    except archive.TooManyMembers:
+        return
 
 
 def _components(hits: tuple[signatures.Hit, ...]) -> list[JSONValue]:

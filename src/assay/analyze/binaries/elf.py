@@ -1,24 +1,22 @@
 """ELF facts from bytes: architecture, type, hardening, imports, toolchain and leaked strings.
 
-:func:`read_elf` is pure and reads with pyelftools from memory. Any malformed or truncated
-input raises :class:`BadElf`; the analyzer turns it into a ``Skipped`` record.
-
-Longer than 300 lines: one reader per family of ELF facts, all filling one ``ElfFacts`` from the
-same parsed sections and dynamic table.
+:func:`read_elf` is pure and reads through :mod:`assay.formats.elf`. Any malformed or
+truncated input raises :class:`BadElf`; the analyzer turns it into a ``Skipped`` record.
 """
 
 from __future__ import annotations
 
-import io
 import re
-import struct
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
-from elftools.elf.sections import SymbolTableSection
+
+from assay.formats import elf as reader
+from assay.formats.elf import BadElf
+
+__all__ = ["BadElf", "ElfFacts", "read_elf", "read_elf_and_strings"]
 
 _DF_BIND_NOW = 0x8
 _DF_1_NOW = 0x1
@@ -45,14 +43,8 @@ _PF_X = 0x1
 _PT = {2: "PT_DYNAMIC", 3: "PT_INTERP", 0x6474E551: "PT_GNU_STACK", 0x6474E552: "PT_GNU_RELRO"}
 _DT = {14: "DT_SONAME", 15: "DT_RPATH", 24: "DT_BIND_NOW", 29: "DT_RUNPATH", 30: "DT_FLAGS",
        0x6FFFFFFB: "DT_FLAGS_1"}  # fmt: skip
-_MAX_SYMBOLS = 500_000
-"""Symbols read from one table at most (a hostile table cannot stall a worker)."""
 _STT_FUNC = 2
 """Symbol types up to this one (NOTYPE 0, OBJECT 1, FUNC 2) are kept."""
-
-
-class BadElf(Exception):
-    """The bytes are not a readable ELF file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,17 +105,13 @@ def read_elf(data: bytes) -> ElfFacts:
 
 def read_elf_and_strings(data: bytes) -> tuple[ElfFacts, bytes]:
     """The facts and the bytes that hold the image's strings (see :func:`_string_bytes`)."""
-    try:
-        elf = ELFFile(io.BytesIO(data))
-        sections: dict[str, Any] = {}
-        for section in elf.iter_sections():
-            sections.setdefault(section.name, section)
-        strings = _string_bytes(sections.values(), data)
-        return _read(elf, sections, strings), strings
-    except BadElf:
-        raise
-    except Exception as exc:  # pyelftools raises many types on hostile input
-        raise BadElf(f"{type(exc).__name__}: {exc}") from exc
+    return reader.read(data, _facts_and_strings)
+
+
+def _facts_and_strings(elf: ELFFile) -> tuple[ElfFacts, bytes]:
+    sections = reader.first_sections(elf)
+    strings = _string_bytes(sections.values(), reader.data_of(elf))
+    return _read(elf, sections, strings), strings
 
 
 def _string_bytes(sections: Iterable[Any], data: bytes) -> bytes:
@@ -146,7 +134,7 @@ def _read(elf: ELFFile, sections: Mapping[str, Any], strings: bytes) -> ElfFacts
     """The facts, from the parsed headers and the string-bearing bytes."""
     header = elf.header
     machine = _MACHINES.get(header["e_machine"], str(header["e_machine"]).removeprefix("EM_"))
-    segments = _segments(elf, data_of(elf))
+    segments = _segments(elf)
     dynamic = _dynamic(elf, sections.values())
     symbols = _symbols(elf, sections)
     undefined = sorted({name for name, defined in symbols if not defined})
@@ -178,27 +166,13 @@ def _read(elf: ELFFile, sections: Mapping[str, Any], strings: bytes) -> ElfFacts
     )  # fmt: skip
 
 
-def data_of(elf: ELFFile) -> bytes:
-    """The image's bytes (the stream pyelftools reads from memory)."""
-    stream = elf.stream
-    assert isinstance(stream, io.BytesIO)
-    return stream.getvalue()
-
-
-def _segments(elf: ELFFile, data: bytes) -> dict[str, int]:
-    """Program header types that matter, mapped to their ``p_flags`` (decoded with struct)."""
-    header = elf.header
-    order = "<" if elf.little_endian else ">"
-    layout, flags_at = (order + "II", 1) if elf.elfclass == 64 else (order + "I20xI", 1)
+def _segments(elf: ELFFile) -> dict[str, int]:
+    """Program header types that matter, mapped to the ``p_flags`` of their first header."""
     found: dict[str, int] = {}
-    for index in range(min(header["e_phnum"], 4096)):
-        offset = header["e_phoff"] + index * header["e_phentsize"]
-        if offset + struct.calcsize(layout) > len(data):
-            raise BadElf(f"program header {index} beyond the end of the file")
-        entry = struct.unpack_from(layout, data, offset)
-        name = _PT.get(entry[0])
+    for segment in reader.segments(elf):
+        name = _PT.get(segment.type)
         if name is not None:
-            found.setdefault(name, entry[flags_at])
+            found.setdefault(name, segment.flags)
     return found
 
 
@@ -229,27 +203,17 @@ def _relro(segment: bool, dynamic: dict[str, str]) -> str:
 
 
 def _dynamic(elf: ELFFile, sections: Iterable[Any]) -> dict[str, str]:
-    """The dynamic tags that matter, as strings (flags as decimal numbers).
-
-    Entries are decoded with ``struct`` from the section's bytes (pyelftools' per-tag parsing
-    is the slowest part of reading a small library).
-    """
+    """The dynamic tags that matter, as strings (flags as decimal numbers)."""
     found: dict[str, str] = {}
-    layout = ("<" if elf.little_endian else ">") + ("qQ" if elf.elfclass == 64 else "iI")
-    size = struct.calcsize(layout)
     for section in sections:
-        if not isinstance(section, DynamicSection):
+        if not reader.is_dynamic(section):
             continue
         found.setdefault("DT_PRESENT", "1")
-        data = section.data()
-        strings = elf.get_section(section["sh_link"]).data()
-        for tag, value in struct.iter_unpack(layout, data[: len(data) - len(data) % size]):
-            if tag == 0:
-                break
+        strings = reader.linked_strings(elf, section)
+        for tag, value in reader.dynamic_entries(elf, section):
             name = _DT.get(tag)
             if name in ("DT_RPATH", "DT_RUNPATH", "DT_SONAME"):
-                end = strings.find(b"\0", value)
-                text = strings[value : end if end >= 0 else None].decode("latin-1")
+                text = reader.string_at(strings, value).decode("latin-1")
                 found[name] = ":".join(filter(None, (found.get(name), text)))
             elif name in ("DT_FLAGS", "DT_FLAGS_1"):
                 found[name] = str(int(found.get(name, "0")) | value)
@@ -259,34 +223,15 @@ def _dynamic(elf: ELFFile, sections: Iterable[Any]) -> dict[str, str]:
 
 
 def _symbols(elf: ELFFile, sections: Mapping[str, Any]) -> list[tuple[str, bool]]:
-    """(name, defined) of the function, object and untyped symbols of .dynsym (else .symtab).
-
-    The table is decoded with ``struct`` from the section's bytes: pyelftools' per-symbol
-    parsing costs a millisecond per hundred symbols, too slow for firmware file systems.
-    """
+    """(name, defined) of the function, object and untyped symbols of .dynsym (else .symtab)."""
     table = sections.get(".dynsym")
-    if not isinstance(table, SymbolTableSection) or elf.header["e_type"] == "ET_REL":
+    if not reader.is_symbol_table(table) or elf.header["e_type"] == "ET_REL":
         table = sections.get(".symtab") or table
-    if not isinstance(table, SymbolTableSection):
-        return []
-    strings = elf.get_section(table["sh_link"]).data()
-    order = "<" if elf.little_endian else ">"
-    if elf.elfclass == 64:
-        layout, name_at, info_at, shndx_at = order + "IBBHQQ", 0, 1, 3
-    else:
-        layout, name_at, info_at, shndx_at = order + "IIIBBH", 0, 3, 5
-    data = table.data()
-    size = struct.calcsize(layout)
-    found = []
-    usable = min(len(data) - len(data) % size, _MAX_SYMBOLS * size)
-    for entry in struct.iter_unpack(layout, data[:usable]):
-        if entry[info_at] & 0xF > _STT_FUNC or not entry[name_at]:
-            continue
-        start = entry[name_at]
-        end = strings.find(b"\0", start)
-        name = strings[start : end if end >= 0 else None].decode("latin-1")
-        found.append((name.partition("@")[0], entry[shndx_at] != 0))
-    return found
+    return [
+        (symbol.name.decode("latin-1").partition("@")[0], symbol.shndx != reader.SHN_UNDEF)
+        for symbol in reader.symbols(elf, table)
+        if symbol.type <= _STT_FUNC and symbol.name
+    ]
 
 
 def _comment(section: Any) -> tuple[str, ...]:

@@ -1,0 +1,181 @@
+"""Read ELF images from memory, bounded against hostile input: the one ELF reading layer.
+
+:func:`read` opens the bytes with pyelftools and runs a caller's reader on the file; whatever
+pyelftools or the reader raises on malformed input becomes :class:`BadElf`. The helpers
+iterate program headers, symbols and dynamic entries by decoding the tables with ``struct``
+(pyelftools' per-entry parsing costs a millisecond per hundred entries, too slow for firmware
+file systems), each under a cap. The binaries analyzer (hardening facts) and the rebuild
+(section comparisons) compute their own results on top.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple, TypeVar
+
+from elftools.elf.dynamic import DynamicSection
+from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
+
+from assay.errors import FormatError
+
+ELF_MAGIC = b"\x7fELF"
+"""The first bytes of every ELF image."""
+MAX_SEGMENTS = 4096
+"""Program headers read from one image at most."""
+MAX_SYMBOLS = 500_000
+"""Symbols read from one table at most (a hostile table cannot stall a worker)."""
+SHN_UNDEF = 0
+"""Section index of an undefined (imported) symbol."""
+SHN_LORESERVE = 0xFF00
+"""Section indexes from this one up are special (absolute, common, extended)."""
+
+_T = TypeVar("_T")
+
+
+class BadElf(FormatError):
+    """The bytes are not a readable ELF file."""
+
+
+class Segment(NamedTuple):
+    """The fields of one program header."""
+
+    type: int
+    """``p_type``."""
+    flags: int
+    """``p_flags``."""
+    vaddr: int
+    """``p_vaddr``."""
+    filesz: int
+    """``p_filesz``."""
+    memsz: int
+    """``p_memsz``."""
+
+
+class Symbol(NamedTuple):
+    """The fields of one symbol table entry, its name resolved (raw bytes)."""
+
+    name: bytes
+    """Name, as stored (empty when unnamed)."""
+    info: int
+    """``st_info``: type in the low four bits, binding in the high four."""
+    shndx: int
+    """``st_shndx``: 0 for undefined symbols, from ``SHN_LORESERVE`` up for special ones."""
+    value: int
+    """``st_value``."""
+    size: int
+    """``st_size``."""
+
+    @property
+    def type(self) -> int:
+        """``STT_*`` (0 NOTYPE, 1 OBJECT, 2 FUNC, 3 SECTION, 4 FILE...)."""
+        return self.info & 0xF
+
+
+def is_elf(data: bytes) -> bool:
+    """The bytes start with the ELF magic."""
+    return data[:4] == ELF_MAGIC
+
+
+def read(data: bytes, reader: Callable[[ELFFile], _T]) -> _T:
+    """``reader`` applied to the image ``data``; raises :class:`BadElf` when it cannot be read."""
+    try:
+        return reader(ELFFile(io.BytesIO(data)))
+    except BadElf:
+        raise
+    except Exception as exc:  # pyelftools raises many types on hostile input
+        raise BadElf(f"{type(exc).__name__}: {exc}") from exc
+
+
+def is_symbol_table(section: Any) -> bool:
+    """``section`` is a symbol table (``.symtab``, ``.dynsym``)."""
+    return isinstance(section, SymbolTableSection)
+
+
+def is_dynamic(section: Any) -> bool:
+    """``section`` is a dynamic section (``.dynamic``)."""
+    return isinstance(section, DynamicSection)
+
+
+def data_of(elf: ELFFile) -> bytes:
+    """The image's bytes (the stream :func:`read` gave pyelftools)."""
+    stream = elf.stream
+    assert isinstance(stream, io.BytesIO)
+    return stream.getvalue()
+
+
+def first_sections(elf: ELFFile) -> dict[str, Any]:
+    """The first section of each name, in file order."""
+    found: dict[str, Any] = {}
+    for section in elf.iter_sections():
+        found.setdefault(section.name, section)
+    return found
+
+
+def segments(elf: ELFFile) -> Iterator[Segment]:
+    """The first :data:`MAX_SEGMENTS` program headers; a header past the end raises BadElf."""
+    header = elf.header
+    data = data_of(elf)
+    order = "<" if elf.little_endian else ">"
+    if elf.elfclass == 64:  # type, flags, offset, vaddr, paddr, filesz, memsz
+        layout, fields = order + "IIQQQQQ", (0, 1, 3, 5, 6)
+    else:  # type, offset, vaddr, paddr, filesz, memsz, flags
+        layout, fields = order + "IIIIIII", (0, 6, 2, 4, 5)
+    size = struct.calcsize(layout)
+    for index in range(min(header["e_phnum"], MAX_SEGMENTS)):
+        offset = header["e_phoff"] + index * header["e_phentsize"]
+        if offset + size > len(data):
+            raise BadElf(f"program header {index} beyond the end of the file")
+        entry = struct.unpack_from(layout, data, offset)
+        yield Segment(*(entry[at] for at in fields))
+
+
+def symbols(elf: ELFFile, table: Any) -> Iterator[Symbol]:
+    """The first :data:`MAX_SYMBOLS` entries of ``table`` (nothing unless a symbol table)."""
+    if not is_symbol_table(table):
+        return
+    strings = linked_strings(elf, table)
+    find = strings.find
+    order = "<" if elf.little_endian else ">"
+    if elf.elfclass == 64:  # name, info, other, shndx, value, size
+        layout, info_at, shndx_at, value_at, size_at = order + "IBBHQQ", 1, 3, 4, 5
+    else:  # name, value, size, info, other, shndx
+        layout, info_at, shndx_at, value_at, size_at = order + "IIIBBH", 3, 5, 1, 2
+    data = table.data()
+    size = struct.calcsize(layout)
+    usable = min(len(data) - len(data) % size, MAX_SYMBOLS * size)
+    for entry in struct.iter_unpack(layout, data[:usable]):
+        start = entry[0]
+        if start:  # string_at, inlined: this loop runs once per symbol of every binary
+            end = find(b"\0", start)
+            name = strings[start : end if end >= 0 else None]
+        else:
+            name = b""
+        yield Symbol(name, entry[info_at], entry[shndx_at], entry[value_at], entry[size_at])
+
+
+def dynamic_entries(elf: ELFFile, section: Any) -> Iterator[tuple[int, int]]:
+    """(tag, value) of each entry of a dynamic section, up to ``DT_NULL``."""
+    if not is_dynamic(section):
+        return
+    layout = ("<" if elf.little_endian else ">") + ("qQ" if elf.elfclass == 64 else "iI")
+    size = struct.calcsize(layout)
+    data = section.data()
+    for tag, value in struct.iter_unpack(layout, data[: len(data) - len(data) % size]):
+        if tag == 0:
+            return
+        yield tag, value
+
+
+def linked_strings(elf: ELFFile, section: Any) -> bytes:
+    """The string table a symbol table or dynamic section names in ``sh_link``."""
+    data: bytes = elf.get_section(section["sh_link"]).data()
+    return data
+
+
+def string_at(strings: bytes, offset: int) -> bytes:
+    """The NUL-terminated string at ``offset`` (up to the table's end without a NUL)."""
+    end = strings.find(b"\0", offset)
+    return strings[offset : end if end >= 0 else None]
