@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from assay import engine, pipeline
 from assay.analyze.interface import FileAnalyzer
@@ -71,9 +71,7 @@ class _Counting:
     inner: InProcess
     seen: list[str]
 
-    @property
-    def serial(self) -> bool:
-        return True
+    serial: ClassVar[bool] = True
 
     def compute(
         self, todo: Sequence[Unit], ready: Iterator[Outcome], total: int

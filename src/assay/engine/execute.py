@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from assay.analyze.interface import FileAnalyzer
 from assay.engine import cache, cluster
@@ -49,10 +49,7 @@ class InProcess:
     analyzers: tuple[FileAnalyzer, ...]
     limits: ParseLimits
 
-    @property
-    def serial(self) -> bool:
-        """Always."""
-        return True
+    serial: ClassVar[bool] = True
 
     def compute(
         self, todo: Sequence[Unit], ready: Iterator[Outcome], total: int
@@ -73,10 +70,7 @@ class Cluster:
     shared_path: bool = False
     """Workers read the input at its path instead of receiving its bytes."""
 
-    @property
-    def serial(self) -> bool:
-        """Never."""
-        return False
+    serial: ClassVar[bool] = False
 
     def compute(
         self, todo: Sequence[Unit], ready: Iterator[Outcome], total: int

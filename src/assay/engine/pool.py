@@ -14,6 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
+from typing import ClassVar
 
 from assay.analyze.interface import FileAnalyzer
 from assay.engine.execute import InProcess
@@ -39,10 +40,7 @@ class Pool:
     on_submit: Callable[[Batch], None] | None = None
     """Told of every batch submitted to the pool (an observer: tests, tracing)."""
 
-    @property
-    def serial(self) -> bool:
-        """Never."""
-        return False
+    serial: ClassVar[bool] = False
 
     def compute(
         self, todo: Sequence[Unit], ready: Iterator[Outcome], total: int
