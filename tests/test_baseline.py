@@ -96,6 +96,6 @@ def test_invalid_baselines_are_config_errors(tmp_path: Path, body: str, message:
 def test_rendered_strings_survive_toml_round_trip() -> None:
     text = 'quote " back \\ tab \t del \x7f unicode é \ud800 newline \n'
     parsed = baseline.load_text(
-        f"version = 1\n[[finding]]\nfingerprint = {baseline._quote(text)}\n"
+        f"version = 1\n[[finding]]\nfingerprint = {baseline.toml_string(text)}\n"
     )
     assert parsed.entries[0].fingerprint == text.replace("\ud800", "?")

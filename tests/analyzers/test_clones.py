@@ -226,9 +226,9 @@ def test_big_groups_pair_places_as_their_definition_says(mode: str) -> None:
             made.add(streams, anchors(streams, Mode(mode), geometry))
         return made
 
-    found = list(corpus()._group_candidates())
+    found = list(corpus().group_candidates())
     reference = corpus()
-    kept = reference._kept()
+    kept = reference.kept_groups()
     assert kept is not None
     contents, positions, sizes = kept
     expected, start = [], 0
@@ -237,7 +237,7 @@ def test_big_groups_pair_places_as_their_definition_says(mode: str) -> None:
                          positions[start : start + size].tolist(), strict=True))  # fmt: skip
         start += size
         if size <= ALL_PAIRS:
-            expected.append(list(Corpus._candidates(group)))
+            expected.append(list(Corpus.candidates(group)))
         else:
             expected.append(_reference_big(reference, group))
     assert found == expected

@@ -393,4 +393,4 @@ def test_wanted_matches_user_globs_of_any_depth_as_fnmatch_does(
     )
     found = load_signatures(extra)
     assert wanted(path, found) is expected
-    assert any(signatures._glob_matches(path, r.file) for r in found.globbed) is expected
+    assert any(signatures.glob_matches(path, r.file) for r in found.globbed) is expected

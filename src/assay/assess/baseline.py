@@ -137,16 +137,16 @@ def render(findings: Iterable[Finding], previous: Baseline | None = None) -> Ite
     for finding in findings:
         old = known.get(finding.fingerprint)
         yield "\n[[finding]]\n"
-        yield f"fingerprint = {_quote(finding.fingerprint)}\n"
-        yield f"rule = {_quote(finding.rule_id)}\n"
-        yield f"path = {_quote(finding.location.path)}\n"
+        yield f"fingerprint = {toml_string(finding.fingerprint)}\n"
+        yield f"rule = {toml_string(finding.rule_id)}\n"
+        yield f"path = {toml_string(finding.location.path)}\n"
         yield f"line = {finding.location.start_line}\n"
-        yield f"message = {_quote(finding.message)}\n"
-        yield f"status = {_quote(old.status.value if old else Status.OPEN.value)}\n"
-        yield f"reason = {_quote(old.reason if old else '')}\n"
+        yield f"message = {toml_string(finding.message)}\n"
+        yield f"status = {toml_string(old.status.value if old else Status.OPEN.value)}\n"
+        yield f"reason = {toml_string(old.reason if old else '')}\n"
 
 
-def _quote(text: str) -> str:
+def toml_string(text: str) -> str:
     """A TOML basic string: JSON's escapes are valid TOML escapes, except for surrogates (so
     non-ASCII stays literal, lone surrogates become "?") and DEL, which TOML wants escaped."""
     clean = text.encode("utf-8", "replace").decode("utf-8")

@@ -114,7 +114,7 @@ class Corpus:
         """Extended pairs of places, each diagonal stretch extended once."""
         covered: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
         libraries, copies = self.library_of, self.copies_of
-        for candidates in self._group_candidates():
+        for candidates in self.group_candidates():
             for (ca, pa), (cb, pb) in candidates:
                 # Code shared by copies of one library (e.g. two OpenSSL versions) is one
                 # library's code: the inventory reports the copies, they are not compared.
@@ -137,12 +137,12 @@ class Corpus:
                     )
                     yield pair
 
-    def _group_candidates(self) -> Iterator[list[tuple[tuple[int, int], tuple[int, int]]]]:
+    def group_candidates(self) -> Iterator[list[tuple[tuple[int, int], tuple[int, int]]]]:
         """Per kept group of places sharing one anchor key, in key order, the pairs of places
-        worth extending: every pair of a small group (``_candidates``); for groups of more
+        worth extending: every pair of a small group (``candidates``); for groups of more
         than ``ALL_PAIRS`` places, the first place of each equal ``min_tokens`` context paired
         with up to ``MAX_PARTNERS`` others, computed for all such groups at once (numpy)."""
-        kept = self._kept()
+        kept = self.kept_groups()
         if kept is None:
             return
         contents, positions, sizes = kept
@@ -163,10 +163,10 @@ class Corpus:
                 continue
             end = small_ends[small]
             group = list(zip(small_contents[start:end], small_positions[start:end], strict=True))
-            yield list(self._candidates(group))
+            yield list(self.candidates(group))
             small, start = small + 1, end
 
-    def _kept(
+    def kept_groups(
         self,
     ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32], npt.NDArray[np.int64]] | None:
         """The places (contents, positions) of every kept group in key order, each group's
@@ -216,7 +216,7 @@ class Corpus:
         ordinal: npt.NDArray[np.int64],
     ) -> tuple[list[tuple[tuple[int, int], tuple[int, int]]], list[int]]:
         """The candidate pairs of the big groups (places given in group order, ``ordinal``
-        numbering their group), in the order ``_candidates`` would give them, and the end of
+        numbering their group), in the order ``candidates`` would give them, and the end of
         each group's pairs. Contexts are told apart by a 64-bit hash of their tokens and
         length instead of by their bytes."""
         if not len(contents):
@@ -299,7 +299,7 @@ class Corpus:
         return packed, contents, low.view(np.int32)
 
     @staticmethod
-    def _candidates(
+    def candidates(
         group: list[tuple[int, int]],
     ) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
         """Every pair of places of a small group (at most ``ALL_PAIRS``), in order."""

@@ -132,7 +132,7 @@ class SignatureSet:
         """The rows whose ``file`` matches ``path``."""
         base = path.rsplit("/", 1)[-1]
         rows = [r for r in self.by_name.get(base, ()) if _suffix_matches(path, r.file)]
-        rows.extend(r for r in self.globbed if _glob_matches(path, r.file))
+        rows.extend(r for r in self.globbed if glob_matches(path, r.file))
         return rows
 
 
@@ -140,7 +140,7 @@ def _suffix_matches(path: str, file: str) -> bool:
     return path == file or path.endswith("/" + file)
 
 
-def _glob_matches(path: str, file: str) -> bool:
+def glob_matches(path: str, file: str) -> bool:
     depth = file.count("/") + 1
     return fnmatch.fnmatchcase("/".join(path.split("/")[-depth:]), file)
 
