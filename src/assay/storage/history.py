@@ -58,15 +58,12 @@ CREATE TABLE IF NOT EXISTS findings (
 );
 CREATE INDEX IF NOT EXISTS f_eval ON findings(evaluation_id, fingerprint);
 """
-_MIGRATE_1 = """
-BEGIN;
-ALTER TABLE findings ADD COLUMN line INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE findings ADD COLUMN component TEXT NOT NULL DEFAULT '';
-ALTER TABLE findings ADD COLUMN message TEXT NOT NULL DEFAULT '';
-ALTER TABLE findings ADD COLUMN evidence TEXT NOT NULL DEFAULT '';
-PRAGMA user_version=2;
-COMMIT;
-"""
+_MIGRATE_1 = (
+    "ALTER TABLE findings ADD COLUMN line INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE findings ADD COLUMN component TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE findings ADD COLUMN message TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE findings ADD COLUMN evidence TEXT NOT NULL DEFAULT ''",
+)
 """Schema 1 to 2: the columns schema 2 added, empty for the findings already recorded."""
 _COLUMNS = (
     "fingerprint, rule_id, category, severity, path, status, reason, line, component, message,"
@@ -197,11 +194,26 @@ class History:
             if version > _VERSION:
                 raise StorageError(f"{path}: history schema {version} is newer than assay's")
             if version == 1:
-                self._db.executescript(_MIGRATE_1)
+                self._migrate()
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version={_VERSION}")
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open history database {path}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        """Schema 1 to 2 in one write transaction; a process that migrated the database in
+        the meantime leaves nothing to do."""
+        self._db.commit()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._db.execute("PRAGMA user_version").fetchone()[0] == 1:
+                for statement in _MIGRATE_1:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={_VERSION}")
+            self._db.commit()
+        except BaseException:
+            self._db.rollback()
+            raise
 
     def __enter__(self) -> History:
         return self

@@ -11,6 +11,8 @@ vendors already produce; ``rules/complexity.toml`` states each rule and the deli
 differences. Partial trees: a definition inside an ERROR region counts when tree-sitter still
 recognises it; code it cannot recognise as a definition is not measured, and the lines under
 ERROR nodes are counted (``FileMeasure.error_lines``) so that reports can say so.
+Pathological depth: a body deeper than one query run reaches (``_MAX_DEPTH``) is measured in
+slices, so its figures stay exact (``_captures``).
 """
 
 from __future__ import annotations
