@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from assay import cli
-from assay.report.diff import compare, from_json
+from assay.report.diff import compare, from_json, render_text
 from assay.storage.history import FindingRef, History, Snapshot
-from support import run_evaluation, write_tree
+from support import Run, run_evaluation, write_tree
 
 DEFEATED = "#define strncpy(d, s, n) strcpy(d, s)\nvoid f(char *d, char *s) { strncpy(d, s, 4); }\n"
 UNSAFE = "void g(char *d, const char *s) { strcpy(d, s); }\n"
@@ -92,3 +92,157 @@ def test_cli_diff_reads_history_refs_and_directories(
     assert "no assurance" in lines[1]
     html = (tmp_path / "o2" / "report.html").read_text(encoding="utf-8")
     assert 'id="trend"' in html
+
+
+# A component upgrade grouped, the vendor's own changes listed with message and evidence.
+
+ZLIB_H = '#ifndef ZLIB_H\n#define ZLIB_H\n#define ZLIB_VERSION "{version}"\n#endif\n'
+INFLATE_OLD = """#include <string.h>
+void inflate_copy(char *w, const char *s, unsigned n)
+{
+    memcpy(w, s, n);
+    strcpy(w, s);
+}
+"""
+INFLATE_NEW = """#include <string.h>
+void inflate_copy(char *win, const char *s, unsigned n)
+{
+    memcpy(win, s, n);
+    strcat(win, s);
+    memmove(win, s, n);
+}
+"""
+NAME_OLD = """#include <string.h>
+#define strncpy(d, s, n) strcpy(d, s)
+void name(char *d, const char *s)
+{
+    strncpy(d, s, 8);
+    strcpy(d, s);
+}
+"""
+NAME_NEW = """#include <stdio.h>
+#include <string.h>
+void name(char *d, const char *s)
+{
+    strcpy(d, s);
+    sprintf(d, "%s\x1b[31m", s);
+}
+"""
+"""Release 2 fixes the macro that defeats strncpy (and the strcpy it expands to) and adds a
+sprintf whose format string carries an escape character (the terminal must not get it raw)."""
+SPRINTF = 'sprintf(d, "%s\x1b[31m", s);'
+
+
+def _releases(tmp_path: Path) -> tuple[Path, Path]:
+    old = write_tree(tmp_path / "s1", {"vendor/zlib/zlib.h": ZLIB_H.format(version="1.2.11"),
+                                       "vendor/zlib/inflate.c": INFLATE_OLD,
+                                       "src/name.c": NAME_OLD})  # fmt: skip
+    new = write_tree(tmp_path / "s2", {"vendor/zlib/zlib.h": ZLIB_H.format(version="1.2.13"),
+                                       "vendor/zlib/inflate.c": INFLATE_NEW,
+                                       "src/name.c": NAME_NEW})  # fmt: skip
+    return old, new
+
+
+def _zlib_changes(r1: Run, r2: Run) -> tuple[int, int]:
+    """(removed, added) findings of the zlib copy, counted from the two evaluation.json."""
+
+    def of_zlib(run: Run) -> Counter[str]:
+        return Counter(f["fingerprint"] for f in run.findings()
+                       if (f["component"] or "").startswith("zlib@"))  # fmt: skip
+
+    old, new = of_zlib(r1), of_zlib(r2)
+    return sum((old - new).values()), sum((new - old).values())
+
+
+def test_component_upgrade_is_grouped_and_vendor_changes_are_listed(tmp_path: Path) -> None:
+    src1, src2 = _releases(tmp_path)
+    r1, r2 = run_evaluation(src1, tmp_path / "o1"), run_evaluation(src2, tmp_path / "o2")
+    result = compare(from_json(r1.out / "evaluation.json"), from_json(r2.out / "evaluation.json"))
+
+    [group] = result.components
+    assert (group.name, group.root, group.old_version, group.new_version, group.change) == (
+        "zlib", "vendor/zlib", "1.2.11", "1.2.13", "replaced")  # fmt: skip
+    assert (len(group.removed), len(group.added)) == _zlib_changes(r1, r2) == (5, 4)
+    assert {r.rule_id for r in group.added} >= {"unsafe-calls/strcat", "unsafe-calls/memmove"}
+    assert all(r.component.startswith("zlib@") for r in (*group.removed, *group.added))
+
+    [added] = result.listed_new
+    assert (added.rule_id, added.path, added.line) == ("unsafe-calls/sprintf", "src/name.c", 6)
+    assert added.message.startswith("sprintf is an unbounded sprintf-like function")
+    assert added.evidence == SPRINTF
+    fixed = {(r.rule_id, r.path, r.line, r.evidence) for r in result.listed_fixed}
+    macro = "#define strncpy(d, s, n) strcpy(d, s)"
+    assert fixed == {("safe-defeated/macro-drops-bound", "src/name.c", 2, macro),
+                     ("unsafe-calls/strcpy", "src/name.c", 2, macro)}  # fmt: skip
+    assert all(r.message for r in result.listed_fixed)
+    # every new and fixed finding is either grouped or listed, never both
+    assert len(result.introduced) == len(group.added) + len(result.listed_new)
+    assert len(result.fixed) == len(group.removed) + len(result.listed_fixed)
+
+    text = list(render_text(result))
+    assert "  zlib 1.2.11 -> 1.2.13 (vendor/zlib): 5 removed, 4 added (9 findings replaced)" in text
+    new_at = text.index("new findings:")
+    assert text[new_at + 1].startswith("  high     unsafe-calls/sprintf  src/name.c:6  ")
+    assert text[new_at + 2].strip() == added.message
+    assert text[new_at + 3] == f"           > {SPRINTF}"
+    fixed_at = text.index("fixed findings:")
+    assert f"           > {macro}" in text[fixed_at:]
+    assert not any("inflate.c" in line for line in text)  # the upgrade's findings are grouped
+
+    doc = result.to_json()
+    assert doc["component_changes"] == [
+        {"name": "zlib", "root": "vendor/zlib", "old_version": "1.2.11", "new_version": "1.2.13",
+         "change": "replaced", "removed": 5, "added": 4, "group": "zlib:vendor/zlib"}
+    ]  # fmt: skip
+    [listed] = doc["listed"]["new_findings"]
+    assert (listed["rule_id"], listed["line"], listed["message"], listed["evidence"]) == (
+        "unsafe-calls/sprintf", 6, added.message, SPRINTF)  # fmt: skip
+    assert listed["group"] is None and listed["component"] is None
+    assert {f["evidence"] for f in doc["listed"]["fixed"]} == {macro}
+    grouped = [f for f in doc["new_findings"] + doc["fixed"] if f["group"]]
+    assert len(grouped) == 9
+    assert {f["group"] for f in grouped} == {"zlib:vendor/zlib"}
+
+
+def test_cli_diff_and_history_changes_through_history_refs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "h.sqlite")
+    for n, src in enumerate(_releases(tmp_path), start=1):
+        args = ["-o", str(tmp_path / f"o{n}"), "-q", "-j", "1", "--no-cache", "--db", db]
+        assert cli.main(["evaluate", str(src), *args, "--product", "gw", "--release", f"{n}"]) == 0
+    capsys.readouterr()
+    assert cli.main(["diff", "gw@1", "gw@2", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    lines = out.splitlines()
+    assert (
+        "  zlib 1.2.11 -> 1.2.13 (vendor/zlib): 5 removed, 4 added (9 findings replaced)" in lines
+    )
+    escaped = 'sprintf(d, "%s\\x1b[31m", s);'
+    assert f"           > {escaped}" in lines
+    assert "           > #define strncpy(d, s, n) strcpy(d, s)" in lines
+    assert any(line.startswith("  high     safe-defeated/macro-drops-bound  src/name.c:2")
+               for line in lines)  # fmt: skip
+
+    assert cli.main(["diff", "gw@1", str(tmp_path / "o2"), "--db", db, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [(c["name"], c["old_version"], c["new_version"], c["removed"], c["added"])
+            for c in doc["component_changes"]] == [("zlib", "1.2.11", "1.2.13", 5, 4)]  # fmt: skip
+    assert [(f["rule_id"], f["evidence"]) for f in doc["listed"]["new_findings"]] == [
+        ("unsafe-calls/sprintf", SPRINTF)
+    ]
+
+    assert cli.main(["history", "gw", "--db", db, "--changes"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "changes gw@1 -> gw@2:" in out
+    assert "    zlib 1.2.11 -> 1.2.13 (vendor/zlib): 5 removed, 4 added" in out
+    assert f"             > {escaped}" in out.splitlines()
+    assert cli.main(["history", "gw", "--db", db, "--changes", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert "changes" not in rows[0]
+    changes = rows[1]["changes"]
+    assert (changes["old"], changes["new"]) == ("gw@1", "gw@2")
+    assert changes["component_changes"] == doc["component_changes"]
+    assert changes["listed"] == doc["listed"]

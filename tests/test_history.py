@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from assay.errors import StorageError
-from assay.storage.history import History, default_path
+from assay.storage.history import (
+    EVIDENCE_CHARS,
+    MESSAGE_CHARS,
+    FindingRef,
+    History,
+    default_path,
+    one_line,
+)
 from support import run_evaluation, write_tree
 
 SAFE = "#include <string.h>\nvoid f(char *d, const char *s) { strncpy(d, s, 4); }\n"
@@ -117,3 +124,81 @@ def test_the_recorder_fixes_the_default_database_when_made(
     assert not recorder.explicit
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "elsewhere"))
     assert recorder.db.is_relative_to(tmp_path / "data")
+
+
+SCHEMA_1 = """
+CREATE TABLE evaluations (
+    id INTEGER PRIMARY KEY, product TEXT NOT NULL, release TEXT NOT NULL,
+    recorded_at TEXT NOT NULL, tool_version TEXT NOT NULL, input_name TEXT NOT NULL,
+    input_sha256 TEXT NOT NULL, verdict TEXT NOT NULL, headline TEXT NOT NULL
+);
+CREATE INDEX e_product ON evaluations(product, id);
+CREATE TABLE findings (
+    evaluation_id INTEGER NOT NULL REFERENCES evaluations(id), fingerprint TEXT NOT NULL,
+    rule_id TEXT NOT NULL, category TEXT NOT NULL, severity TEXT NOT NULL, path TEXT NOT NULL,
+    status TEXT NOT NULL, reason TEXT NOT NULL
+);
+CREATE INDEX f_eval ON findings(evaluation_id, fingerprint);
+INSERT INTO evaluations VALUES (1, 'router', '0.9', '2026-01-01T00:00:00+00:00', '0.1', 'r',
+    'ab', 'assurance', '{}');
+INSERT INTO findings VALUES (1, 'f:1', 'unsafe-calls/strcpy', 'unsafe-calls', 'high', 'a.c',
+    '', '');
+PRAGMA user_version=1;
+"""
+"""A history database as schema 1 wrote it (no line, component, message or evidence)."""
+
+
+def test_a_schema_1_database_is_migrated_and_keeps_its_evaluations(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA_1)
+    db.close()
+    src, out = _release(tmp_path, "r", {"b.c": UNSAFE})
+    run = run_evaluation(src, out)
+    with History(path) as history:
+        old = history.load("router@0.9")
+        assert old.findings == (
+            FindingRef("f:1", "unsafe-calls/strcpy", "unsafe-calls", "high", "a.c"),
+        )
+        history.record(run.evaluation, product="router", release="1.0", output_dir=out)
+        new = history.load("router@1.0")
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 2
+    [strcpy] = [f for f in new.findings if f.rule_id == "unsafe-calls/strcpy"]
+    assert (strcpy.line, strcpy.component, strcpy.evidence) == (1, "", UNSAFE.strip())
+    assert strcpy.message.startswith("strcpy is an unbounded")
+    with History(path) as history:  # opened again: already schema 2
+        assert history.load("router@0.9") == old
+
+
+def test_message_and_evidence_are_kept_as_one_short_line() -> None:
+    assert one_line("\n  \n  first line  \nsecond", 120) == "first line"
+    assert one_line("", 120) == ""
+    cut = one_line("x" * 500, 120)
+    assert len(cut) == 120 and cut.endswith("\u2026")
+    assert one_line("y" * 120, 120) == "y" * 120
+
+
+def test_recorded_findings_carry_line_component_message_and_evidence(tmp_path: Path) -> None:
+    zlib_h = '#define ZLIB_VERSION "1.2.13"\n'
+    long_call = "strcpy(d, s" + " " * 10 + ", " + "x" * 300 + ");"
+    src, out = _release(
+        tmp_path,
+        "r",
+        {
+            "zlib/zlib.h": zlib_h,
+            "zlib/a.c": UNSAFE,
+            "b.c": f"void h(char *d, char *s) {{\n{long_call}\n}}\n",
+        },
+    )
+    run = run_evaluation(src, out)
+    with History(tmp_path / "h.sqlite") as history:
+        history.record(run.evaluation, product="p", release="1", output_dir=out)
+        stored = history.load("p@1").findings
+    by_place = {(f.path, f.rule_id): f for f in stored}
+    copy = by_place[("zlib/a.c", "unsafe-calls/strcpy")]
+    assert (copy.component, copy.line) == ("zlib@1.2.13:zlib", 1)
+    long = by_place[("b.c", "unsafe-calls/strcpy")]
+    assert (long.line, long.component) == (2, "")
+    assert len(long.evidence) == EVIDENCE_CHARS and long.evidence.endswith("\u2026")
+    assert long.evidence.startswith("strcpy(d, s")
+    assert all(len(f.message) <= MESSAGE_CHARS for f in stored)

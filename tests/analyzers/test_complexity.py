@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import pickle
 import time
+from pathlib import Path
 
 import pytest
 
+from assay import examples
 from assay.analyze import complexity
+from assay.analyze.complexity import functions as functions_module
 from assay.analyze.complexity.functions import FunctionMetrics, function_metrics, measure
 from assay.analyze.interface import PathContext
 from assay.errors import ConfigError
@@ -437,6 +440,54 @@ def test_fifty_thousand_nested_blocks() -> None:
     code = b"void f(void) {" + b"{" * 50_000 + b"if (a) b();" + b"}" * 50_000 + b"}"
     [function] = function_metrics(parse(code, FileKind.C))
     assert (function.name, function.ccn, function.nloc, function.max_nesting) == ("f", 2, 1, 1)
+
+
+def test_fifty_thousand_nested_braced_ifs_are_exact() -> None:
+    # 100,000 tree levels: past what one query run can reach (it stopped at 30,000 ifs)
+    code = b"int f(void) {" + b"if (a) {" * 50_000 + b"b();" + b"}" * 50_000 + b"}"
+    [function] = function_metrics(parse(code, FileKind.C))
+    assert (function.ccn, function.max_nesting, function.nloc) == (50_001, 50_000, 1)
+
+
+SLICED = """int f(int a, int b)
+{
+    /* a comment */
+    if (a) {
+        while (a && b) { a = b ? a : 0; }
+    } else if (b) {
+        for (;;) { do { b--; } while (b > 0 || a); }
+    }
+    switch (a) { case 1: return 1; }
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 5, 8])
+@pytest.mark.parametrize("kind", [FileKind.C, FileKind.CPP])
+def test_a_body_measured_in_slices_gives_the_same_figures(
+    depth: int, kind: FileKind, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed = parse(SLICED.encode(), kind)
+    whole = measure(parsed)
+    # 5 branches (if, while, else if, for, do) and 4 tokens (&&, ?, ||, case); if > while,
+    # else if > for > do; 10 of the 11 lines hold code
+    assert [(f.ccn, f.max_nesting, f.nloc) for f in whole.functions] == [(10, 3, 10)]
+    monkeypatch.setattr(functions_module, "_MAX_DEPTH", depth)
+    assert measure(parsed) == whole
+
+
+def test_example_measured_in_slices_gives_the_same_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = examples.materialise(tmp_path / "example")
+    sources = [p for p in root.rglob("*") if p.suffix in (".c", ".h")]
+    parsed = [parse(p.read_bytes(), FileKind.HEADER if p.suffix == ".h" else FileKind.C)
+              for p in sources]  # fmt: skip
+    whole = [measure(p) for p in parsed]
+    assert sum(len(m.functions) for m in whole) >= 10
+    monkeypatch.setattr(functions_module, "_MAX_DEPTH", 2)
+    assert [measure(p) for p in parsed] == whole
 
 
 def test_deep_if_chain_measured() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from assay.report.diff import compare
+from assay.report.diff import compare, from_json, render_text
 from assay.storage.history import History
 from support import Run, run_evaluation, write_tree
 
@@ -84,6 +84,38 @@ def test_diff_of_two_real_releases_is_exact(
     assert figures["grades.safe-defeated"] == ("fail", "pass")
     changed = {c.figure for c in result.figures if c.changed}
     assert {"copies.zlib.versions", "copies.expat.copies", "defeated_functions"} <= changed
+
+
+def test_diff_groups_the_upgrade_and_lists_the_vendor_fix(
+    runs: tuple[Run, Run], releases: dict[str, Any]
+) -> None:
+    r1, r2 = runs
+    result = compare(from_json(r1.out / "evaluation.json"), from_json(r2.out / "evaluation.json"))
+    zlib_old, zlib_new = releases["zlib/bullseye"].version, releases["zlib/bookworm"].version
+    groups = {c.name: c for c in result.components}
+    assert sorted(groups) == ["expat", "zlib"]
+    zlib, expat = groups["zlib"], groups["expat"]
+    assert (zlib.root, zlib.old_version, zlib.new_version, zlib.change) == (
+        "vendor/zlib", zlib_old, zlib_new, "replaced")  # fmt: skip
+    # the Debian source keeps the library below expat/; its CI files and test data stay outside
+    assert (expat.root, expat.old_version, expat.new_version, expat.change) == (
+        "vendor/expat/expat", releases["expat/bullseye"].version, None, "removed")  # fmt: skip
+    assert expat.added == () and len(expat.removed) == sum(
+        1 for f in r1.findings() if (f["component"] or "").startswith("expat@"))  # fmt: skip
+    assert len(zlib.removed) + len(zlib.added) > 0
+    # what no group holds is owned by no copy: the vendor's macro fix in src/name.c, and the
+    # expat package's files outside the library's root
+    listed = (*result.listed_new, *result.listed_fixed)
+    assert {r.component for r in listed} == {""}
+    assert {r.path for r in listed} - {"src/name.c"} <= {
+        f["path"] for f in r1.findings() if f["path"].startswith("vendor/expat/")}  # fmt: skip
+    fixed = {(r.rule_id, r.evidence) for r in result.listed_fixed}
+    assert ("safe-defeated/macro-drops-bound", DEFEATED.strip()) in fixed
+    assert all(r.message for r in result.listed_fixed)
+    text = list(render_text(result))
+    assert any(line.startswith(f"  zlib {zlib_old} -> {zlib_new} (vendor/zlib): ")
+               for line in text)  # fmt: skip
+    assert f"           > {DEFEATED.strip()}" in text
 
 
 def test_first_release_does_not_rate_assurance(runs: tuple[Run, Run]) -> None:

@@ -16,10 +16,11 @@ from typing import Any
 
 from assay.assess import baseline
 from assay.cli import exits, flags
+from assay.cli.terminal import printable
 from assay.errors import AssayError
 from assay.report import diff
 from assay.storage.findings import FindingStore, store_path
-from assay.storage.history import History, Snapshot, default_path
+from assay.storage.history import History, ReleaseRow, Snapshot, default_path
 
 
 def register(sub: flags.Subparsers) -> None:
@@ -28,6 +29,10 @@ def register(sub: flags.Subparsers) -> None:
     hist.add_argument("product", nargs="?", help="product name (omitted: list the products)")
     flags.db(hist)
     hist.add_argument("--json", action="store_true", help="print JSON")
+    hist.add_argument("--changes", action="store_true",
+                      help="after each release, the findings that changed from the one before: "
+                      "copies whose version changed grouped, the others with message and "
+                      "evidence")  # fmt: skip
     hist.set_defaults(run=_history)
     dif = sub.add_parser("diff", help="compare two evaluations: findings and headline figures")
     for side in ("old", "new"):
@@ -50,20 +55,47 @@ def _history(args: argparse.Namespace) -> int:
     with History(args.db or default_path()) as history:
         if args.product is None:
             for product in history.products():
-                print(product)
+                print(printable(product))
             return exits.OK
         rows = history.releases(args.product)
+        changes = _changes(history, rows) if args.changes else {}
     if args.json:
         print(json.dumps([{"id": r.id, "release": r.release, "recorded_at": r.recorded_at,
                            "tool_version": r.tool_version, "input_sha256": r.input_sha256,
-                           "verdict": r.verdict, "headline": r.headline} for r in rows],
+                           "verdict": r.verdict, "headline": r.headline,
+                           **({"changes": _changes_json(changes[r.id])} if r.id in changes
+                              else {})} for r in rows],
                          indent=2, sort_keys=True))  # fmt: skip
         return exits.OK
     if not rows:
         raise AssayError(f"no evaluation of {args.product!r} recorded")
     for line in history_lines(rows):
-        print(line)
+        print(printable(line))
+    for row in rows:
+        if row.id in changes:
+            found = changes[row.id]
+            print(printable(f"changes {found.old} -> {found.new}:"))
+            for line in diff.changes_text(found):
+                print(printable(f"  {line}"))
     return exits.OK
+
+
+def _changes(history: History, rows: list[ReleaseRow]) -> dict[int, diff.Diff]:
+    """Each release after the first compared with the one recorded before it, by id."""
+    out: dict[int, diff.Diff] = {}
+    before: Snapshot | None = None
+    for row in rows:
+        now = history.load(row.id)
+        if before is not None:
+            out[row.id] = diff.compare(before, now)
+        before = now
+    return out
+
+
+def _changes_json(found: diff.Diff) -> dict[str, Any]:
+    """The changed findings of one release as ``assay diff --json`` gives them."""
+    doc = found.to_json()
+    return {key: doc[key] for key in ("old", "new", "component_changes", "listed")}
 
 
 def history_lines(rows: list[Any]) -> list[str]:
@@ -103,7 +135,7 @@ def _diff(args: argparse.Namespace) -> int:
         print()
     else:
         for line in diff.render_text(result, all_figures=args.all):
-            print(line)
+            print(printable(line))
     return exits.OK
 
 

@@ -6,6 +6,16 @@ library give the same fingerprint at two paths): equal fingerprints pair on the 
 then in path order; what stays unpaired is new or fixed. Findings the newer side's baseline
 suppresses are listed apart, not as new or persisting. Every headline figure is listed with its
 old and new value.
+
+A component copy's findings are fingerprinted relative to the copy's root, but a new version of
+the library changes their evidence and lines, so most of them come out as fixed and new at
+once. The new and fixed findings of a copy whose version changed (or that came or went) are
+therefore grouped per copy (``ComponentChange``: ``curl 7.74.0 -> 7.88.1: 470 removed, 464
+added``); the others (the vendor's own code, and copies whose version stayed) are listed one by
+one with their line, message and evidence line, so the real changes stand out.
+
+Longer than 300 lines: the comparison, its groups, its two kinds of input and its JSON and text
+forms are one command's output, kept together.
 """
 
 from __future__ import annotations
@@ -19,7 +29,15 @@ from typing import Any
 
 from assay.assess.rating import Facts, recorded_or_rated
 from assay.errors import ConfigError
-from assay.storage.history import FindingRef, Snapshot, headline, unsuppressed_counts
+from assay.storage.history import (
+    EVIDENCE_CHARS,
+    MESSAGE_CHARS,
+    FindingRef,
+    Snapshot,
+    headline,
+    one_line,
+    unsuppressed_counts,
+)
 
 _HEAD_KEYS = {"schema_version", "tool", "input", "options", "inventory", "summary", "rules",
               "skipped", "findings", "rating", "baseline"}  # fmt: skip
@@ -43,6 +61,48 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class ComponentChange:
+    """The new and fixed findings of one component copy whose version changed, or that was
+    added or removed: findings replaced by the upgrade, not changes of the vendor's code."""
+
+    name: str
+    """Library name (``zlib``)."""
+    root: str
+    """The copy's root directory (``.`` for the evaluated root)."""
+    old_version: str | None
+    """Version in the older evaluation (``None``: no finding of the copy there)."""
+    new_version: str | None
+    """Version in the newer evaluation (``None``: no finding of the copy there)."""
+    removed: tuple[FindingRef, ...]
+    """Its findings of the older side gone from the newer one."""
+    added: tuple[FindingRef, ...]
+    """Its unsuppressed findings of the newer side the older one did not have."""
+
+    @property
+    def change(self) -> str:
+        """``replaced`` (the version changed), ``added`` or ``removed`` (the copy)."""
+        if self.old_version is None:
+            return "added"
+        return "removed" if self.new_version is None else "replaced"
+
+    @property
+    def versions(self) -> str:
+        """``curl 7.74.0 -> 7.88.1``, ``expat 2.2.10 removed``, ``lwip 2.1.3 added``."""
+        if self.old_version is not None and self.new_version is not None:
+            return f"{self.name} {self.old_version} -> {self.new_version}"
+        return f"{self.name} {self.old_version or self.new_version} {self.change}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The group as JSON: name, root, versions, change and counts (its findings carry the
+        group's id in the diff's lists)."""
+        return {
+            "name": self.name, "root": self.root, "old_version": self.old_version,
+            "new_version": self.new_version, "change": self.change,
+            "removed": len(self.removed), "added": len(self.added),
+        }  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Diff:
     """The comparison of two evaluations."""
 
@@ -60,14 +120,28 @@ class Diff:
     """Findings of the newer side its baseline suppresses (with status and reason)."""
     figures: tuple[Change, ...]
     """Every headline figure, sorted by name."""
+    components: tuple[ComponentChange, ...] = ()
+    """The copies whose version changed (or that came or went) with their new and fixed
+    findings, sorted by (name, root)."""
+    listed_new: tuple[FindingRef, ...] = ()
+    """The new findings no ``ComponentChange`` holds: the vendor's own code and unchanged
+    copies."""
+    listed_fixed: tuple[FindingRef, ...] = ()
+    """The fixed findings no ``ComponentChange`` holds."""
 
     def to_json(self) -> dict[str, Any]:
-        """The diff as JSON."""
+        """The diff as JSON: every finding with its line, message, evidence line and component
+        group (``null`` for the ones listed one by one), the groups, the figures."""
+        groups = {(ref.path, ref.fingerprint): f"{c.name}:{c.root}"
+                  for c in self.components for ref in (*c.removed, *c.added)}  # fmt: skip
 
-        def refs(items: Iterable[FindingRef]) -> list[dict[str, str]]:
+        def refs(items: Iterable[FindingRef]) -> list[dict[str, Any]]:
             return [
                 {"fingerprint": r.fingerprint, "rule_id": r.rule_id, "category": r.category,
-                 "severity": r.severity, "path": r.path, "status": r.status, "reason": r.reason}
+                 "severity": r.severity, "path": r.path, "line": r.line,
+                 "component": r.component or None, "message": r.message,
+                 "evidence": r.evidence, "status": r.status, "reason": r.reason,
+                 "group": groups.get((r.path, r.fingerprint))}
                 for r in items
             ]  # fmt: skip
 
@@ -75,6 +149,10 @@ class Diff:
             "old": self.old, "new": self.new, "new_findings": refs(self.introduced),
             "fixed": refs(self.fixed), "persisting": refs(self.persisting),
             "suppressed": refs(self.suppressed),
+            "component_changes": [
+                {**c.to_json(), "group": f"{c.name}:{c.root}"} for c in self.components
+            ],
+            "listed": {"new_findings": refs(self.listed_new), "fixed": refs(self.listed_fixed)},
             "figures": [{"figure": c.figure, "old": c.old, "new": c.new, "changed": c.changed}
                         for c in self.figures],
         }  # fmt: skip
@@ -94,11 +172,64 @@ def compare(old: Snapshot, new: Snapshot) -> Diff:
             for ref in refs:
                 (suppressed if ref.status else target).append(ref)
     order = _order
+    introduced.sort(key=order)
+    fixed.sort(key=order)
+    groups = tuple(_component_changes(old.findings, new.findings, fixed, introduced))
+    grouped = {id(ref) for group in groups for ref in (*group.removed, *group.added)}
     return Diff(
-        old.label, new.label, tuple(sorted(introduced, key=order)), tuple(sorted(fixed, key=order)),
+        old.label, new.label, tuple(introduced), tuple(fixed),
         tuple(sorted(persisting, key=order)), tuple(sorted(suppressed, key=order)),
-        tuple(_figures(old.headline, new.headline)),
+        tuple(_figures(old.headline, new.headline)), groups,
+        tuple(r for r in introduced if id(r) not in grouped),
+        tuple(r for r in fixed if id(r) not in grouped),
     )  # fmt: skip
+
+
+def _copy(key: str) -> tuple[str, str, str] | None:
+    """(name, root, version) of a component key ``name@version:root``; ``None`` for none."""
+    name, at, rest = key.partition("@")
+    if not (key and at):
+        return None
+    version, _, root = rest.partition(":")
+    return name, root, version
+
+
+def _versions(refs: Iterable[FindingRef]) -> dict[tuple[str, str], set[str]]:
+    """The versions each copy (name, root) has among ``refs``."""
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for ref in refs:
+        copy = _copy(ref.component)
+        if copy is not None:
+            out[copy[:2]].add(copy[2])
+    return out
+
+
+def _component_changes(
+    old: Iterable[FindingRef],
+    new: Iterable[FindingRef],
+    fixed: list[FindingRef],
+    introduced: list[FindingRef],
+) -> Iterator[ComponentChange]:
+    """One group per copy whose versions differ between the two sides, holding its fixed
+    and new findings; copies of the same version on both sides make no group."""
+    before, after = _versions(old), _versions(new)
+    gone, came = _by_copy(fixed), _by_copy(introduced)
+    for copy in sorted(gone.keys() | came.keys()):
+        was, now = before.get(copy, set()), after.get(copy, set())
+        if was != now:
+            yield ComponentChange(
+                copy[0], copy[1], "/".join(sorted(was)) or None, "/".join(sorted(now)) or None,
+                tuple(gone.get(copy, ())), tuple(came.get(copy, ())),
+            )  # fmt: skip
+
+
+def _by_copy(refs: Iterable[FindingRef]) -> dict[tuple[str, str], list[FindingRef]]:
+    out: dict[tuple[str, str], list[FindingRef]] = defaultdict(list)
+    for ref in refs:
+        copy = _copy(ref.component)
+        if copy is not None:
+            out[copy[:2]].append(ref)
+    return out
 
 
 def _order(ref: FindingRef) -> tuple[str, str, str]:
@@ -159,15 +290,21 @@ def from_json(path: Path) -> Snapshot:
 
 
 def _ref(finding: Mapping[str, Any]) -> FindingRef:
+    """What the history would keep of one finding of evaluation.json."""
     mark = finding.get("suppression") or {}
     return FindingRef(
         finding["fingerprint"], finding["rule_id"], finding["category"], finding["severity"],
         finding["path"], mark.get("status", ""), mark.get("reason", ""),
+        int(finding.get("start_line") or 0), finding.get("component") or "",
+        one_line(str(finding.get("message") or ""), MESSAGE_CHARS),
+        one_line(str(finding.get("evidence") or ""), EVIDENCE_CHARS),
     )  # fmt: skip
 
 
 def render_text(diff: Diff, *, all_figures: bool = False) -> Iterator[str]:
-    """The diff as lines for a terminal: figures, then findings new, fixed, suppressed."""
+    """The diff as lines for a terminal: figures, the copies whose version changed, then the
+    other findings new and fixed, and the suppressed ones. The lines carry text from the
+    evaluated input: a terminal gets them through ``assay.cli.terminal.printable``."""
     yield f"assay diff {diff.old} -> {diff.new}"
     yield (
         f"findings: {len(diff.introduced)} new, {len(diff.fixed)} fixed, "
@@ -178,13 +315,33 @@ def render_text(diff: Diff, *, all_figures: bool = False) -> Iterator[str]:
         if change.changed or all_figures:
             mark = "*" if change.changed else " "
             yield f" {mark} {change.figure}: {_show(change.old)} -> {_show(change.new)}"
-    for title, refs in (("new", diff.introduced), ("fixed", diff.fixed)):
-        yield f"{title} findings:"
-        for r in refs:
-            yield f"  {r.severity:<8} {r.rule_id}  {r.path}  {r.fingerprint[:16]}"
+    yield from changes_text(diff)
     yield "suppressed by the baseline:"
     for r in diff.suppressed:
-        yield f"  {r.status:<14} {r.rule_id}  {r.path}  {r.fingerprint[:16]}  {r.reason}"
+        yield f"  {r.status:<14} {r.rule_id}  {r.path}:{r.line}  {r.fingerprint[:16]}  {r.reason}"
+
+
+def changes_text(diff: Diff) -> Iterator[str]:
+    """The changed findings as lines: one line per copy whose version changed, then every
+    other new and fixed finding with its message and evidence line."""
+    yield "component versions changed (their findings replaced, not listed):"
+    for c in diff.components:
+        yield (f"  {c.versions} ({c.root}): {len(c.removed)} removed, {len(c.added)} added"
+               f" ({len(c.removed) + len(c.added)} findings {c.change})")  # fmt: skip
+    for title, refs in (("new", diff.listed_new), ("fixed", diff.listed_fixed)):
+        yield f"{title} findings:"
+        for r in refs:
+            yield from _finding_lines(r)
+
+
+def _finding_lines(ref: FindingRef) -> Iterator[str]:
+    """A finding in two or three lines: rule and place, message, evidence."""
+    owner = f"  [{ref.component}]" if ref.component else ""
+    yield f"  {ref.severity:<8} {ref.rule_id}  {ref.path}:{ref.line}  {ref.fingerprint[:16]}{owner}"
+    if ref.message:
+        yield f"           {ref.message}"
+    if ref.evidence:
+        yield f"           > {ref.evidence}"
 
 
 def _show(value: Any) -> str:

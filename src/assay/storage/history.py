@@ -2,9 +2,16 @@
 
 One SQLite file (``default_path()``, or ``--db``) holds, per recorded evaluation, the product and
 release label, the envelope (tool version, input hash, time), the headline figures (``headline``)
-and one row per finding: fingerprint, rule, category, severity, path and baseline status. That is
-what ``assay history`` lists and what ``assay diff`` compares; the findings' evidence stays in the
-evaluation's own output directory.
+and one row per finding: fingerprint, rule, category, severity, path, line, the key of the
+component copy that owns it, baseline status, and its message and evidence cut to one line each
+(``one_line``), so that ``assay diff`` can say what changed without the output directory. The
+full evidence stays in the evaluation's own output directory.
+
+Schema 2 added the line, component, message and evidence; a schema 1 database is migrated in
+place when opened (its findings keep empty texts and no component).
+
+Longer than 300 lines: the schema, its migration, recording and reading back are one on-disk
+format, kept together.
 """
 
 from __future__ import annotations
@@ -26,7 +33,13 @@ from assay.errors import StorageError
 from assay.model import Evaluation, Severity
 from assay.storage.findings import findings_query, store_path
 
-_VERSION = 1
+_VERSION = 2
+"""Schema version (``PRAGMA user_version``): 2 keeps each finding's line, component, message
+and evidence."""
+MESSAGE_CHARS = 200
+"""Longest message the history keeps (cut with an ellipsis)."""
+EVIDENCE_CHARS = 120
+"""Longest evidence line the history keeps (cut with an ellipsis)."""
 _LABELS = " ".join(f"WHEN {int(s)} THEN '{s.label}'" for s in Severity)
 """SQL ``CASE`` arms from a stored severity number to its label."""
 _SCHEMA = """
@@ -39,10 +52,31 @@ CREATE INDEX IF NOT EXISTS e_product ON evaluations(product, id);
 CREATE TABLE IF NOT EXISTS findings (
     evaluation_id INTEGER NOT NULL REFERENCES evaluations(id), fingerprint TEXT NOT NULL,
     rule_id TEXT NOT NULL, category TEXT NOT NULL, severity TEXT NOT NULL, path TEXT NOT NULL,
-    status TEXT NOT NULL, reason TEXT NOT NULL
+    status TEXT NOT NULL, reason TEXT NOT NULL, line INTEGER NOT NULL DEFAULT 0,
+    component TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '',
+    evidence TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS f_eval ON findings(evaluation_id, fingerprint);
 """
+_MIGRATE_1 = (
+    "ALTER TABLE findings ADD COLUMN line INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE findings ADD COLUMN component TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE findings ADD COLUMN message TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE findings ADD COLUMN evidence TEXT NOT NULL DEFAULT ''",
+)
+"""Schema 1 to 2: the columns schema 2 added, empty for the findings already recorded."""
+_COLUMNS = (
+    "fingerprint, rule_id, category, severity, path, status, reason, line, component, message,"
+    " evidence"
+)
+"""The columns ``FindingRef`` is built from, in its field order."""
+
+
+def one_line(text: str, limit: int) -> str:
+    """The first non-blank line of ``text``, stripped and cut to ``limit`` characters (the
+    last one an ellipsis when cut)."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1] + "\u2026"
 
 
 def default_path() -> Path:
@@ -68,6 +102,15 @@ class FindingRef:
     """Baseline status (``accepted`` or ``false-positive``), empty when not suppressed."""
     reason: str = ""
     """The evaluator's reason for the status."""
+    line: int = 0
+    """First line of the finding (0 when recorded before history schema 2)."""
+    component: str = ""
+    """Key of the component copy that owns the finding (``zlib@1.2.11:third_party/zlib``),
+    empty for the vendor's own code."""
+    message: str = ""
+    """The finding's message, one line of at most ``MESSAGE_CHARS`` characters."""
+    evidence: str = ""
+    """The first line of its evidence, at most ``EVIDENCE_CHARS`` characters."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +193,27 @@ class History:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > _VERSION:
                 raise StorageError(f"{path}: history schema {version} is newer than assay's")
+            if version == 1:
+                self._migrate()
             self._db.executescript(_SCHEMA)
             self._db.execute(f"PRAGMA user_version={_VERSION}")
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open history database {path}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        """Schema 1 to 2 in one write transaction; a process that migrated the database in
+        the meantime leaves nothing to do."""
+        self._db.commit()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            if self._db.execute("PRAGMA user_version").fetchone()[0] == 1:
+                for statement in _MIGRATE_1:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version={_VERSION}")
+            self._db.commit()
+        except BaseException:
+            self._db.rollback()
+            raise
 
     def __enter__(self) -> History:
         return self
@@ -200,9 +260,12 @@ class History:
     ) -> Counter[tuple[str, str, str]]:
         """Copy the attached store's findings (in report order) inside SQLite, mark the
         suppressed ones, and count the others per (category, rule, severity label)."""
+        self._db.create_function("one_line", 2, one_line, deterministic=True)
         self._db.execute(
-            "INSERT INTO findings SELECT ?, fp, rule_id, category, CASE severity"
-            f" {_LABELS} END, path, '', '' FROM ({findings_query('run.findings')})",
+            f"INSERT INTO findings (evaluation_id, {_COLUMNS}) SELECT ?, fp, rule_id, category,"
+            f" CASE severity {_LABELS} END, path, '', '', start_line, coalesce(component, ''),"
+            f" one_line(message, {MESSAGE_CHARS}), one_line(evidence, {EVIDENCE_CHARS})"
+            f" FROM ({findings_query('run.findings')})",
             (ident,),
         )
         self._db.executemany(
@@ -261,10 +324,7 @@ class History:
     def load(self, ref: int | str) -> Snapshot:
         """The evaluation ``ref`` names (see ``find``) with its findings."""
         row = self.find(ref)
-        query = (
-            "SELECT fingerprint, rule_id, category, severity, path, status, reason FROM findings"
-            " WHERE evaluation_id = ? ORDER BY fingerprint"
-        )
+        query = f"SELECT {_COLUMNS} FROM findings WHERE evaluation_id = ? ORDER BY fingerprint"
         found = tuple(FindingRef(*r) for r in self._db.execute(query, (row.id,)))
         return Snapshot(f"{row.product}@{row.release}", row.headline, found)
 

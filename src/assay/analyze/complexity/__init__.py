@@ -27,8 +27,9 @@ from assay.rules import rule_from_row, rule_table
 
 ID = "complexity"
 """Analyzer and category id."""
-VERSION = "1"
-"""Bumped whenever results for the same input can change."""
+VERSION = "2"
+"""Bumped whenever results for the same input can change (2: bodies deeper than 60,000 levels
+are measured whole)."""
 
 METRICS = ("ccn", "nloc", "params", "nesting")
 """The measured metrics, each with one rule and one threshold."""

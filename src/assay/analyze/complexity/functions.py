@@ -11,6 +11,8 @@ vendors already produce; ``rules/complexity.toml`` states each rule and the deli
 differences. Partial trees: a definition inside an ERROR region counts when tree-sitter still
 recognises it; code it cannot recognise as a definition is not measured, and the lines under
 ERROR nodes are counted (``FileMeasure.error_lines``) so that reports can say so.
+Pathological depth: a body deeper than one query run reaches (``_MAX_DEPTH``) is measured in
+slices, so its figures stay exact (``_captures``).
 """
 
 from __future__ import annotations
@@ -62,8 +64,9 @@ _HEADER_QUERY = (
     "(function_declarator declarator: (identifier) @name parameters: (parameter_list) @params)"
 )
 _MAX_DEPTH = 60_000
-"""Deepest node a query examines. Real code stays below 200; past 65,535 levels tree-sitter's
-query cursor slows down quadratically, so pathological nesting is measured down to here only."""
+"""Deepest node one query run starts a match at, below the node it runs on. Real code stays
+below 200; past 65,535 levels tree-sitter's query cursor loses count (it stops at 32,768 nested
+blocks) and slows down quadratically, so a deeper body is measured in slices (``_captures``)."""
 _STATEMENT_KEYWORDS = {"if", "else", "for", "while", "do", "switch", "case", "return", "goto"}
 _KEYWORDS = frozenset(_STATEMENT_KEYWORDS | {"sizeof", "typedef", "struct", "union", "enum"})
 """Names that only a misparse gives a definition (``else if (c) {`` read as one)."""
@@ -119,7 +122,7 @@ def measure(parsed: ParsedFile) -> FileMeasure:
     while pending:
         candidate = pending.pop()
         head, body = candidate.head, candidate.body
-        captures = cursor.captures(body)
+        captures = _captures(cursor, body)
         if head.has_error:
             errors += captures.get("error", ())
             errors += (child for child in head.children if child.type == "ERROR")
@@ -142,6 +145,43 @@ def _cursor(lang: Lang) -> QueryCursor:
     return cursor
 
 
+def _captures(cursor: QueryCursor, root: Node) -> parts.Captures:
+    """Every capture of ``cursor``'s query in ``root``'s subtree, however deep it is.
+
+    One run starts matches down to ``_MAX_DEPTH`` levels below the node it runs on; a subtree
+    with more nodes than that may be deeper, so its nodes at exactly that depth are found by a
+    walk and the query runs again on each of their children. Every node starts matches in
+    exactly one run: the figures of a body nested 100,000 levels deep are exact.
+    """
+    found: parts.Captures = {}
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        for name, nodes in cursor.captures(node).items():
+            found.setdefault(name, []).extend(nodes)
+        if node.descendant_count > _MAX_DEPTH:
+            pending += (child for cut in _at_depth(node, _MAX_DEPTH) for child in cut.children)
+    return found
+
+
+def _at_depth(root: Node, depth: int) -> list[Node]:
+    """The nodes ``depth`` levels below ``root`` that have children (an iterative walk)."""
+    found: list[Node] = []
+    walk = root.walk()
+    level = 0
+    while True:
+        if level < depth and walk.goto_first_child():
+            level += 1
+            continue
+        if level == depth and walk.node is not None and walk.node.child_count:
+            found.append(walk.node)
+        while level > 0 and not walk.goto_next_sibling():
+            walk.goto_parent()
+            level -= 1
+        if level == 0:
+            return found
+
+
 def _query(lang: Lang) -> Query:
     return query(lang, _CPP_QUERY if lang is Lang.CPP else _C_QUERY)
 
@@ -155,7 +195,7 @@ def _measure_until(candidate: Candidate, limit: int, parsed: ParsedFile) -> Func
     cursor = _cursor(parsed.lang)
     cursor.set_byte_range(body.start_byte, end)
     end_row = body.start_point.row + parsed.source.count(b"\n", body.start_byte, end)
-    return _measure(candidate, cursor.captures(body), parsed, end, end_row)
+    return _measure(candidate, _captures(cursor, body), parsed, end, end_row)
 
 
 def _signature(head: Node, body: Node, lang: Lang) -> tuple[Node | None, Node | None] | None:
