@@ -1,26 +1,44 @@
 #!/usr/bin/env bash
 # Install (from Debian's packages, with apt-get) the system tools the test suite drives; never
 # needed to evaluate a release. Installs only what is missing; sudo when not root.
+#
+# Each tool is checked by using it (a compiler compiles and links, chromium starts headless, a
+# command runs), not by the command's presence: a cross compiler without its C library headers
+# (only a recommendation, which --no-install-recommends leaves out) is present but useless.
 set -euo pipefail
-# System tools the tests drive (never the evaluated input): the build sandbox, image extractors,
-# cross compilers for big-endian test binaries, a headless browser, npm for the jscpd oracle.
-need=(bwrap:bubblewrap unsquashfs:squashfs-tools mksquashfs:squashfs-tools cpio:cpio
-      readelf:binutils chromium:chromium chromedriver:chromium-driver
-      mips-linux-gnu-gcc:gcc-mips-linux-gnu powerpc-linux-gnu-gcc:gcc-powerpc-linux-gnu npm:npm
-      llvm-mc:llvm)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+printf '#include <stdio.h>\n#include <zlib.h>\nint main(void){puts(zlibVersion());return 0;}\n' \
+  >"$work/hello.c"
+printf '#include <stdio.h>\nint main(void){puts("x");return 0;}\n' >"$work/plain.c"
 missing=()
-for pair in "${need[@]}"; do
-  command -v "${pair%%:*}" >/dev/null || missing+=("${pair##*:}")
-done
-command -v gcc >/dev/null && command -v make >/dev/null || missing+=(build-essential)
-[ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)  # rebuild tests build libpng
-# A cross compiler is only usable with its target's C library headers (a recommendation, which
-# --no-install-recommends leaves out): check by compiling, not by the command's presence.
+works() { "$@" >/dev/null 2>&1; }
+need() { local package=$1; shift; works "$@" || missing+=("$package"); }
+
+# The build sandbox, image extractors and archive tools.
+need bubblewrap bwrap --version
+mkdir "$work/tree" && echo x >"$work/tree/x"
+works mksquashfs "$work/tree" "$work/x.sqfs" -noappend && works unsquashfs -l "$work/x.sqfs" ||
+  missing+=(squashfs-tools)
+need cpio cpio --version
+need binutils readelf --version
+need llvm llvm-mc --version
+# The native toolchain and zlib headers (the rebuild tests build libpng).
+works gcc -o "$work/hello" "$work/hello.c" -lz && works "$work/hello" ||
+  missing+=(build-essential zlib1g-dev)
+need make make --version
+# Cross compilers for big-endian test binaries: compile and link a program.
 for arch in mips powerpc; do
-  printf '#include <stdio.h>\nint main(void){puts("x");return 0;}\n' |
-    "$arch-linux-gnu-gcc" -x c -c -o /dev/null - 2>/dev/null ||
+  works "$arch-linux-gnu-gcc" -o "$work/$arch" "$work/plain.c" ||
     missing+=("gcc-$arch-linux-gnu" "libc6-dev-$arch-cross")
 done
+# A headless browser for the report's browser tests, and npm for the jscpd oracle.
+need chromium timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync \
+  --user-data-dir="$work/chrome" --dump-dom about:blank
+need chromium-driver chromedriver --version
+need npm npm --version
+
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
