@@ -12,6 +12,7 @@ from pathlib import Path
 from assay import pipeline
 from assay.cli import exits, flags
 from assay.rebuild.engine import RebuildOptions, rebuild
+from assay.storage import outdir
 
 
 def register(sub: flags.Subparsers) -> None:
@@ -33,6 +34,7 @@ def register(sub: flags.Subparsers) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     """Rebuild, write the reports (not recorded in the history), print a summary."""
+    outdir.check_apart(args.source, args.output)
     options = RebuildOptions(
         source=args.source, command=args.build, artefacts=tuple(args.artifacts),
         output_dir=args.output, shipped=args.shipped, debian=args.debian, timeout=args.timeout,

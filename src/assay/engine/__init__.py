@@ -10,9 +10,11 @@ store at ``storage.findings.store_path(options.output_dir)``; the reports read t
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from itertools import chain
 from multiprocessing import forkserver, get_context
 from pathlib import Path
@@ -21,7 +23,7 @@ from typing import Any
 from assay import __version__, analyze, assess, correlate
 from assay.analyze.interface import FileAnalyzer
 from assay.assess.vulns import db as vulndb
-from assay.config import Options
+from assay.config import Options, capped_jobs
 from assay.correlate.components.step import kb_info
 from assay.correlate.step import Corpus, Step, StepResult, run_steps
 from assay.engine import cache
@@ -43,6 +45,7 @@ __all__ = ["Executor", "ExecutorFactory", "evaluate", "executor_for"]
 ExecutorFactory = Callable[[Options, tuple[FileAnalyzer, ...]], Executor]
 """Makes the executor of one evaluation from its options and its configured analyzers."""
 
+log = logging.getLogger("assay")
 _PRELOAD = ("__main__", "assay.engine.worker", *analyze.MODULES)
 """What the fork server imports before it starts any worker process."""
 
@@ -58,8 +61,10 @@ def evaluate(
 
     With a process pool the fork server starts while ingest runs, importing the workers'
     modules and ``preload`` (the modules of a caller that starts its own processes from it
-    afterwards, as the reporters do): those processes then start with them imported."""
+    afterwards, as the reporters do): those processes then start with them imported.
+    ``options.jobs`` above ``config.max_jobs()`` is capped, with a warning logged."""
     progress = progress or NullProgress()
+    options = _capped(options)
     work = options.output_dir / WORK_DIR
     extract = work / "extract"
     shutil.rmtree(extract, ignore_errors=True)
@@ -71,6 +76,15 @@ def evaluate(
         if not options.keep_work:
             shutil.rmtree(extract, ignore_errors=True)
         progress.done()
+
+
+def _capped(options: Options) -> Options:
+    """``options`` with ``jobs`` capped at ``config.max_jobs()`` (a warning says so)."""
+    jobs, warning = capped_jobs(options.jobs)
+    if warning is None:
+        return options
+    log.warning("%s", warning)
+    return replace(options, jobs=jobs)
 
 
 def executor_for(options: Options, analyzers: tuple[FileAnalyzer, ...]) -> Executor:
