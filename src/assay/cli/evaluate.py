@@ -10,7 +10,7 @@ from pathlib import Path
 from assay import engine, examples, pipeline
 from assay.cli import exits, flags
 from assay.cli.progress import RichProgress
-from assay.cli.terminal import printable
+from assay.cli.terminal import say
 from assay.config import Options, load, read_config
 from assay.model import Evaluation
 
@@ -73,22 +73,17 @@ def _options(args: argparse.Namespace, input: Path) -> Options:
     )  # fmt: skip
 
 
-def _say(line: str) -> None:
-    """Print one summary line; its names come from the input, so it is made printable."""
-    print(printable(line))
-
-
 def _inventory_table(evaluation: Evaluation) -> None:
     """The evaluation centre's table: copies per library by kind, versions, oldest, newest."""
     libraries = evaluation.sections.get("components", {}).get("libraries", {})
     if not libraries:
         return
-    _say(f"  components: {len(evaluation.components)} copies of {len(libraries)} libraries")
-    _say(f"    {'library':<12}{'full':>6}{'partial':>9}{'fragment':>10}{'unknown':>9}"
+    say(f"  components: {len(evaluation.components)} copies of {len(libraries)} libraries")
+    say(f"    {'library':<12}{'full':>6}{'partial':>9}{'fragment':>10}{'unknown':>9}"
           f"{'versions':>10}  oldest .. newest")  # fmt: skip
     for name, row in libraries.items():
         span = f"{row['oldest']} .. {row['newest']}" if row["oldest"] else "unversioned"
-        _say(f"    {name:<12}{row['full']:>6}{row['partial']:>9}{row['fragment']:>10}"
+        say(f"    {name:<12}{row['full']:>6}{row['partial']:>9}{row['fragment']:>10}"
               f"{row['unknown']:>9}{row['distinct_versions']:>10}  {span}")  # fmt: skip
 
 
@@ -96,22 +91,22 @@ def summary(evaluation: Evaluation, written: tuple[Path, ...]) -> None:
     """The summary ``evaluate`` prints: input, inventory, findings, verdict, files written."""
     inv = evaluation.inventory
     analyzed = inv["analyzed"]
-    _say(f"assay {evaluation.tool_version}: {evaluation.input.name} ({evaluation.input.kind})")
-    _say(f"  files {inv['files']}, analysed {analyzed['paths']} paths "
+    say(f"assay {evaluation.tool_version}: {evaluation.input.name} ({evaluation.input.kind})")
+    say(f"  files {inv['files']}, analysed {analyzed['paths']} paths "
           f"({analyzed['unique_contents']} unique), {analyzed['lines']} C/C++ lines "
           f"({analyzed['unique_lines']} unique)")  # fmt: skip
     _inventory_table(evaluation)
     known = evaluation.sections.get("vulnerabilities", {}).get("summary")
     if known:
-        _say(f"  vulnerabilities: {known['distinct_cves']} known CVEs in "
+        say(f"  vulnerabilities: {known['distinct_cves']} known CVEs in "
               f"{known['copies_with_cves']} copies ({known['exploited']} exploited in the wild), "
               f"{known['end_of_life']} copies end of life, "
               f"{known['paid_support_only']} on paid support only")  # fmt: skip
     for category, counts in evaluation.finding_counts.items():
         detail = ", ".join(f"{n} {sev}" for sev, n in counts.items())
-        _say(f"  {category}: {sum(counts.values())} findings ({detail})")
+        say(f"  {category}: {sum(counts.values())} findings ({detail})")
     if evaluation.skipped:
-        _say(f"  skipped: {len(evaluation.skipped)} (reasons in evaluation.json)")
-    _say(f"  verdict: {evaluation.rating.get('why') or evaluation.rating.get('verdict')}")
+        say(f"  skipped: {len(evaluation.skipped)} (reasons in evaluation.json)")
+    say(f"  verdict: {evaluation.rating.get('why') or evaluation.rating.get('verdict')}")
     for path in written:
-        _say(f"  wrote {path}")
+        say(f"  wrote {path}")
