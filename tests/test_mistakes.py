@@ -374,3 +374,14 @@ def test_mark_bidi_escapes_and_marks_only_strings_with_bidi_controls() -> None:
     assert isinstance(marked, Markup)
     assert marked == "&lt;x y=&#34;<span class=bidi title=U+2066>\u27e8U+2066\u27e9</span>&#34;&gt;"
     assert '"' not in marked  # the token is safe inside a quoted attribute value
+
+
+def test_example_refuses_to_delete_through_a_symlinked_example_input(tmp_path: Path) -> None:
+    elsewhere = _tree(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "example-input").symlink_to(elsewhere)
+    before = _snapshot(elsewhere)
+    line = _one_error(_assay("example", "-o", out, "-q", "-j", "1", "--no-history"))
+    assert "cannot write the example" in line
+    assert _snapshot(elsewhere) == before

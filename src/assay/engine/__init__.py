@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -46,8 +48,9 @@ ExecutorFactory = Callable[[Options, tuple[FileAnalyzer, ...]], Executor]
 """Makes the executor of one evaluation from its options and its configured analyzers."""
 
 log = logging.getLogger("assay")
-_PRELOAD = ("__main__", "assay.engine.worker", *analyze.MODULES)
-"""What the fork server imports before it starts any worker process."""
+_PRELOAD = ("assay.engine.quiet", "__main__", "assay.engine.worker", *analyze.MODULES)
+"""What the fork server imports before it starts any worker process (``engine.quiet`` first:
+Ctrl-C then ends the fork server and its children without a traceback)."""
 
 
 def evaluate(
@@ -171,7 +174,22 @@ def _start_fork_server(options: Options, preload: Sequence[str]) -> None:
     in the background, so ingest runs meanwhile."""
     if options.scheduler is None and options.jobs > 1:
         get_context("forkserver").set_forkserver_preload([*_PRELOAD, *preload])
+        _ensure_fork_server()
+
+
+def _ensure_fork_server() -> None:
+    """Start the fork server with SIGINT ignored, which it keeps through ``exec``: a Ctrl-C
+    while it imports cannot interrupt it with a traceback, and once ``engine.quiet`` is
+    imported a Ctrl-C ends it and its children quietly. A Ctrl-C in the instant of the start
+    itself is lost; only the main thread can change signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
         forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _ingest(options: Options, extract: Path, progress: Progress) -> IngestResult:
