@@ -71,14 +71,20 @@ def _logging() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (``assay.cli.exits``)."""
+    _logging()
+    try:
+        return _dispatch(argv)
+    except KeyboardInterrupt:  # wherever it arrives, from parsing the arguments on
+        log.error("interrupted")
+        return exits.INTERRUPTED
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run its command; an ``AssayError`` is one line and exit code 2."""
     args = _parser().parse_args(argv)
     gc.set_threshold(*GC_THRESHOLDS)
-    _logging()
     try:
         return int(args.run(args))
     except AssayError as exc:
         log.error("%s", exc)
         return exits.ERROR
-    except KeyboardInterrupt:
-        log.error("interrupted")
-        return exits.INTERRUPTED
