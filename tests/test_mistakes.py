@@ -385,3 +385,16 @@ def test_example_refuses_to_delete_through_a_symlinked_example_input(tmp_path: P
     line = _one_error(_assay("example", "-o", out, "-q", "-j", "1", "--no-history"))
     assert "cannot write the example" in line
     assert _snapshot(elsewhere) == before
+
+
+@pytest.mark.parametrize("flag", ["--config", "--baseline", "manifest"])
+def test_toml_nested_too_deeply_is_one_line_and_exit_two(tmp_path: Path, flag: str) -> None:
+    release = _tree(tmp_path)
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    if flag == "manifest":
+        ran = _assay("evaluate-many", deep, "-o", out, "-q")
+    else:
+        ran = _assay("evaluate", release, "-o", out, flag, deep, "-q", "-j", "1", "--no-history")
+    assert "nested too deeply" in _one_error(ran)

@@ -141,8 +141,10 @@ def read_config(path: Path | None) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
-    except (OSError, RecursionError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"cannot read config file {path}: nested too deeply") from None
 
 
 def load(input: Path, output_dir: Path, config: Mapping[str, Any], **overrides: Any) -> Options:

@@ -69,6 +69,8 @@ def read_manifest(path: Path) -> list[Entry]:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read manifest {path}: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"cannot read manifest {path}: nested too deeply") from None
     defaults = doc.get("defaults", {})
     rows = doc.get("release", [])
     if not isinstance(defaults, dict) or not isinstance(rows, list) or not rows:
