@@ -7,6 +7,7 @@ the analyzer whose id it names (e.g. ``[unsafe-calls]``), which validates its ow
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -31,7 +32,8 @@ class Options:
     output_dir: Path
     """Where evaluation.json, results.sarif and report.html are written."""
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)
-    """Worker processes for per-file analysis (1 runs in-process)."""
+    """Worker processes for per-file analysis (1 runs in-process); ``engine.evaluate`` caps it
+    at ``max_jobs()`` with a warning (the command line caps ``--jobs`` the same way)."""
     fail_on: Severity | None = None
     """Exit 1 when a finding at or above this severity exists."""
     archive: ArchiveLimits = field(default_factory=ArchiveLimits)
@@ -86,15 +88,48 @@ def _as_dict(value: ArchiveLimits | ParseLimits) -> dict[str, Any]:
     return {f.name: getattr(value, f.name) for f in fields(value)}
 
 
-def _limits(base: _L, table: Mapping[str, Any], name: str) -> _L:
-    known = {f.name: f.type for f in fields(base)}
-    unknown = sorted(set(table) - set(known))
+def _limits(base: _L, table: object, name: str) -> _L:
+    """``base`` with the caps of the config table ``[name]``; every cap must be finite and
+    positive, and an integer where the default is one (a byte, file or depth count)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{name}]: expected a table, got {table!r}")
+    known = {f.name for f in fields(base)}
+    unknown = sorted(set(table) - known)
     if unknown:
         raise ConfigError(f"[{name}]: unknown keys {', '.join(unknown)}")
     for key, value in table.items():
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(f"[{name}] {key}: expected a positive number, got {value!r}")
+        _check_cap(f"[{name}] {key}", value, integer=isinstance(getattr(base, key), int))
     return replace(base, **table)
+
+
+def _check_cap(where: str, value: object, integer: bool) -> None:
+    """``ConfigError`` naming ``where`` unless ``value`` is a finite positive number (an
+    integer when ``integer``); booleans are not numbers here."""
+    kind = "a positive integer" if integer else "a finite positive number"
+    allowed = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, allowed):
+        raise ConfigError(f"{where}: expected {kind}, got {value!r}")
+    assert isinstance(value, int | float)
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{where}: expected {kind}, got {value!r}")
+
+
+JOBS_PER_CPU = 4
+"""``jobs`` above this many per CPU are capped: each job is a worker process, and more of them
+than this only adds memory and start-up time."""
+
+
+def max_jobs() -> int:
+    """The most worker processes an evaluation starts: ``JOBS_PER_CPU`` per CPU."""
+    return (os.cpu_count() or 1) * JOBS_PER_CPU
+
+
+def capped_jobs(jobs: int) -> tuple[int, str | None]:
+    """``jobs`` capped at ``max_jobs()``, and the warning to give when it was capped."""
+    cap = max_jobs()
+    if jobs <= cap:
+        return jobs, None
+    return cap, f"jobs {jobs} capped at {cap} ({JOBS_PER_CPU} per CPU, {cap // JOBS_PER_CPU} CPUs)"
 
 
 def read_config(path: Path | None) -> dict[str, Any]:
@@ -108,6 +143,8 @@ def read_config(path: Path | None) -> dict[str, Any]:
             return tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"cannot read config file {path}: nested too deeply") from None
 
 
 def load(input: Path, output_dir: Path, config: Mapping[str, Any], **overrides: Any) -> Options:

@@ -28,6 +28,11 @@ class StorageError(AssayError):
     """The finding store or the history database failed."""
 
 
+class OutputDirError(AssayError):
+    """The output directory cannot be used: it is (or holds) the input, it is not a writable
+    directory, or another run holds it."""
+
+
 class Unreadable(AssayError):
     """One file, archive or image cannot be processed; ``reason`` and ``detail`` make its
     ``Skipped`` record. The message is ``reason: detail`` (``reason`` without a detail)."""

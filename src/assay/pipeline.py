@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from assay import engine
+from assay import analyze, engine
 from assay.assess import baseline as baselines
 from assay.assess.rating import assess_store
 from assay.config import Options
@@ -21,6 +21,7 @@ from assay.errors import StorageError
 from assay.model import Evaluation, Severity
 from assay.progress import Progress
 from assay.report import write_all_then
+from assay.storage import outdir
 from assay.storage.findings import FindingStore, store_path
 from assay.storage.history import History, default_path
 
@@ -142,16 +143,37 @@ def run(
     record the evaluation as ``recording`` says (default: not at all).
 
     Raises ``AssayError`` for whatever stops the run; an unusable default history database
-    is one of ``Result.warnings`` instead.
+    is one of ``Result.warnings`` instead. Before anything in the output directory is
+    touched, an input that is the output directory or inside it is refused, the analyzers'
+    settings are checked, and the output directory's lock is taken (``assay.storage.outdir``);
+    the lock is held until the outputs are written and recorded, so a second run on the same
+    directory fails at once.
     """
     if isinstance(source, Options):
         out = source.output_dir
-        evaluation = engine.evaluate(source, progress, preload=(write_all_then.__module__,))
+        outdir.check_apart(source.input, out)
+        # the analyzers' settings are checked before the output directory is touched
+        analyze.select(analyze.build(source.settings), source.categories)
     elif output_dir is None:
         raise TypeError("run: a producer needs the output_dir it writes its findings to")
     else:
         out = output_dir
-        evaluation = source()
+    with outdir.hold(out):
+        if isinstance(source, Options):
+            evaluation = engine.evaluate(source, progress, preload=PRELOAD)
+        else:
+            evaluation = source()
+        return _finish(evaluation, out, baseline, recording)
+
+
+PRELOAD = (write_all_then.__module__,)
+"""What the fork server imports for ``run``'s own child processes (the reporters)."""
+
+
+def _finish(
+    evaluation: Evaluation, out: Path, baseline: Path | None, recording: Recording
+) -> Result:
+    """Baseline, rating, trend, the four outputs and the record of ``evaluation``."""
     warnings: list[str] = []
     store = FindingStore(store_path(out))
     try:

@@ -82,6 +82,8 @@ def load_text(text: str, path: Path = Path("<baseline>")) -> Baseline:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot read baseline {path}: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"cannot read baseline {path}: nested too deeply") from None
     if doc.get("version", FORMAT_VERSION) != FORMAT_VERSION:
         raise ConfigError(f"{path}: unsupported baseline version {doc.get('version')!r}")
     return Baseline(

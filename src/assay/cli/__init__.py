@@ -2,7 +2,8 @@
 
 Exit codes (``assay.cli.exits``): 0 evaluated (no finding at or above ``--fail-on``), 1 a
 finding at or above ``--fail-on`` exists (or a release of ``evaluate-many`` failed), 2 usage
-error or an error that stopped the evaluation.
+error or an error that stopped the evaluation (one line ``assay: ...`` on stderr), 130
+interrupted (Ctrl-C: one line ``assay: interrupted``).
 
 Every sub-command lives in a module of this package whose ``register(sub)`` adds its parsers,
 each setting ``run=handler(args) -> exit code``; ``main`` parses, dispatches, and turns an
@@ -20,6 +21,7 @@ from typing import Protocol
 
 from assay import __version__
 from assay.cli import evaluate, exits, flags, history, kb, many, rebuild, rules
+from assay.cli.terminal import printable
 from assay.engine.worker import GC_THRESHOLDS
 from assay.errors import AssayError
 
@@ -49,11 +51,38 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Printable(logging.Formatter):
+    """``assay: message`` with the message made printable (``terminal.printable``): a logged
+    name from the input can neither drive the terminal nor break the line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one printable line (a traceback, if any, follows unchanged)."""
+        record.msg, record.args = printable(record.getMessage()), None
+        return super().format(record)
+
+
+def _logging() -> None:
+    """Warnings and errors to stderr, one printable line each."""
+    if not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_Printable("assay: %(message)s"))
+        logging.basicConfig(level=logging.WARNING, handlers=[handler])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code (``assay.cli.exits``)."""
+    _logging()
+    try:
+        return _dispatch(argv)
+    except KeyboardInterrupt:  # wherever it arrives, from parsing the arguments on
+        log.error("interrupted")
+        return exits.INTERRUPTED
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run its command; an ``AssayError`` is one line and exit code 2."""
     args = _parser().parse_args(argv)
     gc.set_threshold(*GC_THRESHOLDS)
-    logging.basicConfig(level=logging.WARNING, format="assay: %(message)s", stream=sys.stderr)
     try:
         return int(args.run(args))
     except AssayError as exc:

@@ -7,9 +7,10 @@ import argparse
 import logging
 from pathlib import Path
 
-from assay import examples, pipeline
+from assay import engine, examples, pipeline
 from assay.cli import exits, flags
 from assay.cli.progress import RichProgress
+from assay.cli.terminal import say
 from assay.config import Options, load, read_config
 from assay.model import Evaluation
 
@@ -29,21 +30,33 @@ def register(sub: flags.Subparsers) -> None:
 
 
 def _example(args: argparse.Namespace) -> int:
-    return _run(args, examples.materialise(args.output / "example-input"))
+    """The example is written to ``OUTDIR/example-input`` under the output directory's lock,
+    by a producer: ``pipeline.run`` refuses an input inside the output directory from anyone
+    else."""
+    options = _options(args, args.output / "example-input")
+    progress = RichProgress(enabled=not args.quiet)
+
+    def produce() -> Evaluation:
+        examples.materialise(options.input)
+        return engine.evaluate(options, progress, preload=pipeline.PRELOAD)
+
+    return _report(args, pipeline.run(produce, options.output_dir, baseline=args.baseline,
+                                      recording=flags.recording_of(args)))  # fmt: skip
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    return _run(args, args.input)
-
-
-def _run(args: argparse.Namespace, input: Path) -> int:
-    """Evaluate ``input`` as the flags say, print the summary; the exit code."""
+    """Evaluate ``INPUT`` as the flags say, print the summary; the exit code."""
     result = pipeline.run(
-        _options(args, input),
+        _options(args, args.input),
         baseline=args.baseline,
         recording=flags.recording_of(args),
         progress=RichProgress(enabled=not args.quiet),
     )
+    return _report(args, result)
+
+
+def _report(args: argparse.Namespace, result: pipeline.Result) -> int:
+    """Print the warnings and the summary of ``result``; the exit code."""
     for warning in result.warnings:
         log.warning("%s", warning)
     if not args.quiet:
@@ -65,12 +78,12 @@ def _inventory_table(evaluation: Evaluation) -> None:
     libraries = evaluation.sections.get("components", {}).get("libraries", {})
     if not libraries:
         return
-    print(f"  components: {len(evaluation.components)} copies of {len(libraries)} libraries")
-    print(f"    {'library':<12}{'full':>6}{'partial':>9}{'fragment':>10}{'unknown':>9}"
+    say(f"  components: {len(evaluation.components)} copies of {len(libraries)} libraries")
+    say(f"    {'library':<12}{'full':>6}{'partial':>9}{'fragment':>10}{'unknown':>9}"
           f"{'versions':>10}  oldest .. newest")  # fmt: skip
     for name, row in libraries.items():
         span = f"{row['oldest']} .. {row['newest']}" if row["oldest"] else "unversioned"
-        print(f"    {name:<12}{row['full']:>6}{row['partial']:>9}{row['fragment']:>10}"
+        say(f"    {name:<12}{row['full']:>6}{row['partial']:>9}{row['fragment']:>10}"
               f"{row['unknown']:>9}{row['distinct_versions']:>10}  {span}")  # fmt: skip
 
 
@@ -78,22 +91,22 @@ def summary(evaluation: Evaluation, written: tuple[Path, ...]) -> None:
     """The summary ``evaluate`` prints: input, inventory, findings, verdict, files written."""
     inv = evaluation.inventory
     analyzed = inv["analyzed"]
-    print(f"assay {evaluation.tool_version}: {evaluation.input.name} ({evaluation.input.kind})")
-    print(f"  files {inv['files']}, analysed {analyzed['paths']} paths "
+    say(f"assay {evaluation.tool_version}: {evaluation.input.name} ({evaluation.input.kind})")
+    say(f"  files {inv['files']}, analysed {analyzed['paths']} paths "
           f"({analyzed['unique_contents']} unique), {analyzed['lines']} C/C++ lines "
           f"({analyzed['unique_lines']} unique)")  # fmt: skip
     _inventory_table(evaluation)
     known = evaluation.sections.get("vulnerabilities", {}).get("summary")
     if known:
-        print(f"  vulnerabilities: {known['distinct_cves']} known CVEs in "
+        say(f"  vulnerabilities: {known['distinct_cves']} known CVEs in "
               f"{known['copies_with_cves']} copies ({known['exploited']} exploited in the wild), "
               f"{known['end_of_life']} copies end of life, "
               f"{known['paid_support_only']} on paid support only")  # fmt: skip
     for category, counts in evaluation.finding_counts.items():
         detail = ", ".join(f"{n} {sev}" for sev, n in counts.items())
-        print(f"  {category}: {sum(counts.values())} findings ({detail})")
+        say(f"  {category}: {sum(counts.values())} findings ({detail})")
     if evaluation.skipped:
-        print(f"  skipped: {len(evaluation.skipped)} (reasons in evaluation.json)")
-    print(f"  verdict: {evaluation.rating.get('why') or evaluation.rating.get('verdict')}")
+        say(f"  skipped: {len(evaluation.skipped)} (reasons in evaluation.json)")
+    say(f"  verdict: {evaluation.rating.get('why') or evaluation.rating.get('verdict')}")
     for path in written:
-        print(f"  wrote {path}")
+        say(f"  wrote {path}")

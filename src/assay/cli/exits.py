@@ -8,3 +8,5 @@ FAILED = 1
 """A finding at or above ``--fail-on`` exists, or a release of ``evaluate-many`` failed."""
 ERROR = 2
 """A usage error, or an error that stopped the command (``AssayError``)."""
+INTERRUPTED = 130
+"""Interrupted (Ctrl-C): the shell's code for a process ended by SIGINT."""

@@ -4,16 +4,19 @@ into the library's typed values (``Options`` overrides, ``Recording``, a severit
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from assay.config import capped_jobs
 from assay.engine import cache
 from assay.errors import AssayError
 from assay.model import Severity
 from assay.pipeline import Recording
 from assay.storage.history import default_path
 
+log = logging.getLogger("assay")
 Parser = argparse.ArgumentParser
 if TYPE_CHECKING:
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -126,10 +129,15 @@ def record(p: Parser) -> None:
 
 
 def jobs_of(args: argparse.Namespace) -> int | None:
-    """``--jobs``, checked."""
-    if args.jobs is not None and args.jobs < 1:
+    """``--jobs``, checked, and capped at ``config.max_jobs()`` with one warning."""
+    if args.jobs is None:
+        return None
+    if args.jobs < 1:
         raise AssayError("--jobs must be at least 1")
-    return int(args.jobs) if args.jobs is not None else None
+    jobs, warning = capped_jobs(int(args.jobs))
+    if warning is not None:
+        log.warning("--%s", warning)
+    return jobs
 
 
 def fail_on_of(args: argparse.Namespace) -> Severity | None:

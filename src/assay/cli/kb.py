@@ -8,6 +8,7 @@ from pathlib import Path
 from assay.assess.vulns import db as vulndb
 from assay.assess.vulns import osv
 from assay.cli import exits, flags
+from assay.cli.terminal import say
 from assay.correlate.components import kb
 
 
@@ -31,35 +32,35 @@ def register(sub: flags.Subparsers) -> None:
 
 def _import(args: argparse.Namespace) -> int:
     report = osv.import_into(args.records, vulndb.overlay_path())
-    print(f"imported {len(report.advisories)} advisories from {report.matched} records "
+    say(f"imported {len(report.advisories)} advisories from {report.matched} records "
           f"({report.files} files) into {vulndb.overlay_path()}")  # fmt: skip
-    print(f"  kept without version ranges (GIT commit ranges only): {len(report.git_only)}")
-    print(f"  skipped, package not mapped to a library: {len(report.unknown_packages)}")
+    say(f"  kept without version ranges (GIT commit ranges only): {len(report.git_only)}")
+    say(f"  skipped, package not mapped to a library: {len(report.unknown_packages)}")
     for error in report.errors:
-        print(f"  error: {error}")
+        say(f"  error: {error}")
     return exits.OK
 
 
 def _add(args: argparse.Namespace) -> int:
     added = kb.add_command(args.release, args.name, args.release_version, args.kb)
-    print(f"recorded {added.name} {added.version}: {added.files} files ({added.source})")
+    say(f"recorded {added.name} {added.version}: {added.files} files ({added.source})")
     return exits.OK
 
 
 def _info(args: argparse.Namespace) -> int:
     with kb.KnowledgeBase.open([args.kb]) if args.kb else kb.open_default() as base:
         snap = base.snapshot()
-        print(f"knowledge base: {snap.releases} releases, built {snap.built or 'never'}")
+        say(f"knowledge base: {snap.releases} releases, built {snap.built or 'never'}")
         for path in snap.paths:
-            print(f"  read {path}")
+            say(f"  read {path}")
         for release in base.releases():
-            print(f"  {release.name} {release.version}: {release.files} files ({release.source})")
+            say(f"  {release.name} {release.version}: {release.files} files ({release.source})")
     known = vulndb.load()
-    print(f"vulnerability data: snapshot {known.snapshot}, {len(known.advisories)} advisories, "
+    say(f"vulnerability data: snapshot {known.snapshot}, {len(known.advisories)} advisories, "
           f"{len(known.cycles)} release cycles, {len(known.exploited)} exploited CVEs")  # fmt: skip
-    print(f"  read {vulndb.default_path()}")
+    say(f"  read {vulndb.default_path()}")
     if vulndb.overlay_path().is_file():
-        print(f"  read {vulndb.overlay_path()}")
+        say(f"  read {vulndb.overlay_path()}")
     for source in known.sources:
-        print(f"  source: {source}")
+        say(f"  source: {source}")
     return exits.OK

@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from assay import pipeline
 from assay.cli import exits, flags
 from assay.cli.progress import RichProgress
+from assay.cli.terminal import printable
 from assay.config import load, read_config
 from assay.errors import AssayError, ConfigError
 
@@ -67,6 +69,8 @@ def read_manifest(path: Path) -> list[Entry]:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read manifest {path}: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"cannot read manifest {path}: nested too deeply") from None
     defaults = doc.get("defaults", {})
     rows = doc.get("release", [])
     if not isinstance(defaults, dict) or not isinstance(rows, list) or not rows:
@@ -111,7 +115,8 @@ def _run(args: argparse.Namespace) -> int:
     console = Console(stderr=True, quiet=args.quiet, soft_wrap=True)
     outcomes: list[ReleaseResult] = []
     for number, entry in enumerate(entries, 1):
-        console.rule(f"[{number}/{len(entries)}] {entry.product} {entry.release}")
+        title = f"{_shown(entry.product)} {_shown(entry.release)}"
+        console.rule(f"[{number}/{len(entries)}] {title}")
         outcome = evaluate_one(entry, args.output, overrides, args.db, args.quiet)
         outcomes.append(outcome)
         console.print(_line(outcome))
@@ -150,9 +155,15 @@ def evaluate_one(
     return ReleaseResult(entry, None, findings, result.history_id)
 
 
+def _shown(text: str) -> str:
+    """``text`` from the manifest or the input, as Rich prints it: control and bidi
+    characters escaped (``terminal.printable``), and no markup."""
+    return escape(printable(text))
+
+
 def _line(outcome: ReleaseResult) -> str:
     if outcome.error is not None:
-        return f"[red]failed[/red]: {outcome.error}"
+        return f"[red]failed[/red]: {_shown(outcome.error)}"
     return f"[green]recorded[/green] as #{outcome.evaluation_id}: {outcome.findings} findings"
 
 
@@ -161,7 +172,9 @@ def _table(outcomes: list[ReleaseResult]) -> Table:
     for column in ("product", "release", "status", "findings", "history id"):
         table.add_column(column)
     for o in outcomes:
-        status = "[green]ok[/green]" if o.error is None else f"[red]failed[/red]: {o.error}"
+        failed = f"[red]failed[/red]: {_shown(o.error)}" if o.error is not None else ""
+        status = failed or "[green]ok[/green]"
         ident = "" if o.evaluation_id is None else str(o.evaluation_id)
-        table.add_row(o.entry.product, o.entry.release, status, str(o.findings), ident)
+        table.add_row(_shown(o.entry.product), _shown(o.entry.release), status, str(o.findings),
+                      ident)  # fmt: skip
     return table

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from assay import pipeline
 from assay.cli import exits, flags
+from assay.cli.terminal import say
 from assay.rebuild.engine import RebuildOptions, rebuild
+from assay.storage import outdir
 
 
 def register(sub: flags.Subparsers) -> None:
@@ -33,6 +35,7 @@ def register(sub: flags.Subparsers) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     """Rebuild, write the reports (not recorded in the history), print a summary."""
+    outdir.check_apart(args.source, args.output)
     options = RebuildOptions(
         source=args.source, command=args.build, artefacts=tuple(args.artifacts),
         output_dir=args.output, shipped=args.shipped, debian=args.debian, timeout=args.timeout,
@@ -42,12 +45,12 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         section = evaluation.sections["equivalence"]
         for build in section["builds"]:
-            print(f"  {build['label']}: {build['status']} ({build['duration_s']} s)")
+            say(f"  {build['label']}: {build['status']} ({build['duration_s']} s)")
         for item in section["artefacts"]:
             verdicts = [c["verdict"] for c in (item["rebuilds"], item["shipped"]) if c]
-            print(f"  {item['path']}: {' / '.join(verdicts)}")
-        print(f"  reproducibility: {section['reproducibility']['percent']} %")
-        print(f"  verdict: {evaluation.rating['verdict']} ({evaluation.rating['why']})")
+            say(f"  {item['path']}: {' / '.join(verdicts)}")
+        say(f"  reproducibility: {section['reproducibility']['percent']} %")
+        say(f"  verdict: {evaluation.rating['verdict']} ({evaluation.rating['why']})")
         for path in result.written:
-            print(f"  wrote {path}")
+            say(f"  wrote {path}")
     return exits.FAILED if result.fails(flags.fail_on_of(args)) else exits.OK

@@ -25,3 +25,8 @@ def printable(text: str) -> str:
     one line) and every bidirectional control written as an escape (``\\x1b``, ``\\u202e``);
     printable text is unchanged."""
     return _UNPRINTABLE.sub(_escape, text)
+
+
+def say(line: str) -> None:
+    """Print one line to stdout, ``printable``."""
+    print(printable(line))

@@ -10,9 +10,13 @@ store at ``storage.findings.store_path(options.output_dir)``; the reports read t
 
 from __future__ import annotations
 
+import logging
 import shutil
+import signal
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from itertools import chain
 from multiprocessing import forkserver, get_context
 from pathlib import Path
@@ -21,7 +25,7 @@ from typing import Any
 from assay import __version__, analyze, assess, correlate
 from assay.analyze.interface import FileAnalyzer
 from assay.assess.vulns import db as vulndb
-from assay.config import Options
+from assay.config import Options, capped_jobs
 from assay.correlate.components.step import kb_info
 from assay.correlate.step import Corpus, Step, StepResult, run_steps
 from assay.engine import cache
@@ -43,8 +47,10 @@ __all__ = ["Executor", "ExecutorFactory", "evaluate", "executor_for"]
 ExecutorFactory = Callable[[Options, tuple[FileAnalyzer, ...]], Executor]
 """Makes the executor of one evaluation from its options and its configured analyzers."""
 
-_PRELOAD = ("__main__", "assay.engine.worker", *analyze.MODULES)
-"""What the fork server imports before it starts any worker process."""
+log = logging.getLogger("assay")
+_PRELOAD = ("assay.engine.quiet", "__main__", "assay.engine.worker", *analyze.MODULES)
+"""What the fork server imports before it starts any worker process (``engine.quiet`` first:
+Ctrl-C then ends the fork server and its children without a traceback)."""
 
 
 def evaluate(
@@ -58,8 +64,10 @@ def evaluate(
 
     With a process pool the fork server starts while ingest runs, importing the workers'
     modules and ``preload`` (the modules of a caller that starts its own processes from it
-    afterwards, as the reporters do): those processes then start with them imported."""
+    afterwards, as the reporters do): those processes then start with them imported.
+    ``options.jobs`` above ``config.max_jobs()`` is capped, with a warning logged."""
     progress = progress or NullProgress()
+    options = _capped(options)
     work = options.output_dir / WORK_DIR
     extract = work / "extract"
     shutil.rmtree(extract, ignore_errors=True)
@@ -71,6 +79,15 @@ def evaluate(
         if not options.keep_work:
             shutil.rmtree(extract, ignore_errors=True)
         progress.done()
+
+
+def _capped(options: Options) -> Options:
+    """``options`` with ``jobs`` capped at ``config.max_jobs()`` (a warning says so)."""
+    jobs, warning = capped_jobs(options.jobs)
+    if warning is None:
+        return options
+    log.warning("%s", warning)
+    return replace(options, jobs=jobs)
 
 
 def executor_for(options: Options, analyzers: tuple[FileAnalyzer, ...]) -> Executor:
@@ -157,7 +174,22 @@ def _start_fork_server(options: Options, preload: Sequence[str]) -> None:
     in the background, so ingest runs meanwhile."""
     if options.scheduler is None and options.jobs > 1:
         get_context("forkserver").set_forkserver_preload([*_PRELOAD, *preload])
+        _ensure_fork_server()
+
+
+def _ensure_fork_server() -> None:
+    """Start the fork server with SIGINT ignored, which it keeps through ``exec``: a Ctrl-C
+    while it imports cannot interrupt it with a traceback, and once ``engine.quiet`` is
+    imported a Ctrl-C ends it and its children quietly. A Ctrl-C in the instant of the start
+    itself is lost; only the main thread can change signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
         forkserver.ensure_running()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _ingest(options: Options, extract: Path, progress: Progress) -> IngestResult:

@@ -12,9 +12,9 @@ from assay.errors import AssayError
 def materialise(dest: Path) -> Path:
     """Copy the example tree to ``dest`` (replacing an older copy) and return it."""
     source = resources.files("assay.examples") / "router"
-    if dest.exists():
-        shutil.rmtree(dest)
     try:
+        if dest.exists() or dest.is_symlink():
+            shutil.rmtree(dest)  # refuses a symbolic link: nothing outside is deleted
         with resources.as_file(source) as tree:
             shutil.copytree(tree, dest)
     except OSError as exc:

@@ -8,7 +8,9 @@ store both counts (rating, per-rule tables) and writes the finding rows to a spo
 up to a bound, then disk); the rows are copied into the page once the template is rendered from
 the counts, so no list of findings is held. A Content-Security-Policy forbids
 every network request; Jinja2 autoescapes everything from the input, and the JSON blocks escape
-``<`` so that no input can close their script element. The snippet shown for a finding is the
+``<`` so that no input can close their script element. Bidirectional controls in the input's
+text are shown as marked tokens (``mark_bidi``; the page's script does the same for the rows it
+renders), never applied. The snippet shown for a finding is the
 evidence the analyzer stored (secrets already redacted): the input may be gone when the report is
 written, and evidence is what the finding is judged on.
 """
@@ -16,6 +18,7 @@ written, and evidence is what the finding is judged on.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -23,6 +26,7 @@ from collections.abc import Mapping
 from typing import IO, Any, TextIO
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from assay.assess.rating import INTEGRITY, VERDICT_RULE, Facts, describe, recorded_or_rated
 from assay.model import Evaluation, Finding, Severity
@@ -38,10 +42,32 @@ PAGE = 100
 _SEVERITIES = [s.label for s in sorted(Severity, reverse=True)]
 
 
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Bidirectional marks, embeddings, overrides and isolates: they reorder the text that follows
+them on screen, so a file name or evidence could show something else than it is."""
+
+
+def _bidi_token(match: re.Match[str]) -> str:
+    code = f"U+{ord(match.group()):04X}"
+    # unquoted attributes: the token stays harmless text inside a quoted attribute value
+    return f"<span class=bidi title={code}>\u27e8{code}\u27e9</span>"
+
+
+def mark_bidi(value: Any) -> Any:
+    """What every ``{{ ... }}`` of the templates outputs (Jinja's ``finalize``): a string
+    with bidirectional controls is escaped and each control replaced by a visible marked token
+    (``<span class=bidi title=U+202E>⟨U+202E⟩</span>``); other values, strings without such
+    controls and ``Markup`` the templates made are unchanged."""
+    if isinstance(value, Markup) or not isinstance(value, str) or not _BIDI.search(value):
+        return value
+    return Markup(_BIDI.sub(_bidi_token, str(escape(value))))
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("assay", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
+        finalize=mark_bidi,
         trim_blocks=True,
         lstrip_blocks=True,
     )

@@ -27,14 +27,18 @@ def load(path: Path) -> list[str]:
         entries = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read compile database {path}: {exc}") from exc
+    except RecursionError:
+        raise ConfigError(f"cannot read compile database {path}: nested too deeply") from None
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: a compile database is a JSON array of entries")
     found = []
-    for entry in entries:
+    for number, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
-            raise ConfigError(f"{path}: every entry needs a 'file' string")
+            raise ConfigError(f"{path}: entry {number} is not an object with a 'file' string")
         directory = entry.get("directory", "")
-        joined = posixpath.join(str(directory), entry["file"].replace("\\", "/"))
+        if not isinstance(directory, str):
+            raise ConfigError(f"{path}: entry {number}: 'directory' is not a string")
+        joined = posixpath.join(directory, entry["file"].replace("\\", "/"))
         found.append(posixpath.normpath(joined))
     return found
 
