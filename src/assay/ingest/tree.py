@@ -279,8 +279,11 @@ class _Walker:
         self.skipped: list[Skipped] = []
         self.links = 0
         self.pending: list[tuple[str, str]] = []
+        self.root = self.real_root = ""
 
     def run(self, root: str) -> Walk:
+        self.root = root
+        self.real_root = os.path.realpath(root) if self.exclude else root
         self.pending.append((root, ""))
         while self.pending:
             self._scan(*self.pending.pop())
@@ -310,7 +313,7 @@ class _Walker:
             if entry.is_symlink():
                 self._link(entry.path, rel)
             elif entry.is_dir(follow_symlinks=False):
-                if self.exclude and os.path.realpath(entry.path) in self.exclude:
+                if self.exclude and self._real(entry.path) in self.exclude:
                     detail = "assay's own output directory is not evaluated"
                     self.skipped.append(Skipped(rel, "ingest", "output-directory", detail))
                 else:
@@ -323,6 +326,15 @@ class _Walker:
                 self.skipped.append(Skipped(self._path(rel), "ingest", "special-file", name))
         except OSError as exc:
             self._skip(rel, "unreadable", exc)
+
+    def _real(self, disk_path: str) -> str:
+        """The real path of a directory found by the walk, without resolving it again.
+
+        The walk never follows a link, so below the root a disk path is already real: only
+        the root's own links matter (one ``realpath`` per walk, not one per directory, which
+        cost the depth of the tree each time).
+        """
+        return self.real_root + disk_path[len(self.root) :]
 
     def _link(self, disk_path: str, rel: str) -> None:
         self.links += 1
