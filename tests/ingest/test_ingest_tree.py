@@ -237,8 +237,26 @@ def test_a_deep_tree_resolves_real_paths_once_per_walk(
         return resolve(path)
 
     monkeypatch.setattr(tree.os.path, "realpath", counted)
-    result = ingest(root, box.work, ArchiveLimits(), exclude=[deep / "out"])
+    try:
+        result = ingest(root, box.work, ArchiveLimits(), exclude=[deep / "out"])
+    finally:
+        monkeypatch.undo()
+        _remove_chain(real)  # bottom up: pytest's cleanup (shutil.rmtree) recurses per level
     rel = "/".join(["d"] * 1000)
     assert [f.path for f in result.files] == [f"{rel}/x.c"]
     assert [(s.path, s.reason) for s in result.skipped] == [(f"{rel}/out", "output-directory")]
     assert len(calls) <= 3
+
+
+def _remove_chain(top: Path) -> None:
+    """Remove the nested directories ``d/d/...`` below ``top`` and what the test put at the
+    bottom, without recursion."""
+    folders = [top]
+    while (folders[-1] / "d").is_dir():
+        folders.append(folders[-1] / "d")
+    bottom = folders[-1]
+    (bottom / "x.c").unlink()
+    (bottom / "out" / "evaluation.json").unlink()
+    (bottom / "out").rmdir()
+    for folder in reversed(folders):
+        folder.rmdir()

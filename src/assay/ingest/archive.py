@@ -123,6 +123,15 @@ def member_path(name: str) -> tuple[str, str | None]:
     return "/".join(part for part in name.split("/") if part not in ("", ".")), None
 
 
+AMBIGUOUS: Final = "another name prints as this path (bytes that are not UTF-8 show as \\xNN)"
+"""The detail of an ``ambiguous-name`` record: two members whose names differ by their bytes."""
+
+
+def _exact(name: str) -> str:
+    """A member name normalised like its inventory path, with its bytes kept exactly."""
+    return "/".join(part for part in name.split("/") if part not in ("", "."))
+
+
 def link_stays_inside(path: str, target: str, *, hard: bool) -> bool:
     """Whether a link at ``path`` resolves inside the archive root (hard links from the root)."""
     if is_absolute(target):
@@ -285,6 +294,8 @@ class _Run:
         self.files: list[SourceFile] = []
         self.skipped: list[Skipped] = []
         self.links = 0
+        self.names: dict[str, str] = {}
+        """Inventory path of each file written, to its name exactly as stored (normalised)."""
 
     def record(self, reason: str, detail: str) -> Skipped:
         """A ``Skipped`` record for the archive as a whole."""
@@ -311,6 +322,8 @@ class _Run:
             self._link(path, member)
         elif member.type is MemberType.REFUSED or opener is None:
             self._skip(path, member.reason, member.detail)
+        elif self.names.setdefault(path, _exact(member.name)) != _exact(member.name):
+            self._skip(path, "ambiguous-name", AMBIGUOUS)
         else:
             self._write(path, opener)
 
