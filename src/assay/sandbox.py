@@ -96,12 +96,14 @@ def run(
     network: bool = False,
     hostname: str | None = None,
     uid: int | None = None,
+    stdout_cap: int = OUTPUT_CAP,
 ) -> SandboxResult:
     """Run ``argv`` in the sandbox with ``cwd`` as working directory.
 
     ``env`` is the whole environment, in the order given (None: ``DEFAULT_ENV``). ``writable`` and
     ``readable`` paths appear at the same place inside. ``hostname`` and ``uid`` (also the gid)
-    set who the command believes it runs as and where.
+    set who the command believes it runs as and where. The first ``stdout_cap`` bytes of
+    stdout are kept (``OUTPUT_CAP`` of stderr).
     """
     command = [*_bwrap_args(writable, readable, network, hostname, uid), "--chdir", str(cwd)]
     command += ["--", *argv]
@@ -115,7 +117,7 @@ def run(
         start_new_session=True,
     )
     assert proc.stdout is not None and proc.stderr is not None
-    out, err = _Drain(proc.stdout), _Drain(proc.stderr)
+    out, err = _Drain(proc.stdout, stdout_cap), _Drain(proc.stderr, OUTPUT_CAP)
     timed_out = False
     try:
         proc.wait(timeout=timeout)
@@ -187,10 +189,11 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 class _Drain:
-    """Read a pipe to its end in a thread, keeping the first ``OUTPUT_CAP`` bytes."""
+    """Read a pipe to its end in a thread, keeping the first ``cap`` bytes."""
 
-    def __init__(self, pipe: IO[bytes]) -> None:
+    def __init__(self, pipe: IO[bytes], cap: int) -> None:
         self._pipe = pipe
+        self._cap = cap
         self._chunks: list[bytes] = []
         self._kept = 0
         self._thread = threading.Thread(target=self._read, daemon=True)
@@ -199,8 +202,8 @@ class _Drain:
     def _read(self) -> None:
         with self._pipe:
             while chunk := os.read(self._pipe.fileno(), 65536):
-                if self._kept < OUTPUT_CAP:
-                    self._chunks.append(chunk[: OUTPUT_CAP - self._kept])
+                if self._kept < self._cap:
+                    self._chunks.append(chunk[: self._cap - self._kept])
                     self._kept += len(self._chunks[-1])
 
     def result(self) -> bytes:

@@ -123,3 +123,39 @@ def only(result: IngestResult, reason: str) -> Skipped:
     found = [s for s in result.skipped if s.reason == reason]
     assert len(found) == 1, result.skipped
     return found[0]
+
+
+_BZ2_BLOCK_MAGIC = 0x314159265359
+_BZ2_END_MAGIC = 0x177245385090
+BZ2_BLOCK = 40_000_000
+"""Bytes of each block of ``bz2_bomb`` (a bzip2 block holds about 45 MB of zeros)."""
+
+
+def _bz2_block(data: bytes) -> tuple[int, int, int]:
+    """The one block of ``bzip2(data)``: its bits, their number and its CRC."""
+    stream = bz2.compress(data, 9)
+    value, total = int.from_bytes(stream, "big"), len(stream) * 8
+    for pad in range(8):  # the stream ends with 48 bits of magic, the CRC, 0-7 bits of padding
+        end = total - pad - 80
+        if (value >> (total - end - 48)) & ((1 << 48) - 1) == _BZ2_END_MAGIC:
+            bits = end - 32  # after the 4-byte stream header "BZh9"
+            crc = (value >> (total - 32 - 80)) & 0xFFFFFFFF  # after the block's own magic
+            return (value >> (total - end)) & ((1 << bits) - 1), bits, crc
+    raise AssertionError("no bzip2 end-of-stream marker")
+
+
+def bz2_bomb(head: bytes, blocks: int) -> bytes:
+    """A bzip2 stream of ``head`` and zeros, ``BZ2_BLOCK * (blocks + 1)`` bytes in all.
+
+    Blocks of a bzip2 stream are independent, so one compressed block of zeros is repeated
+    (bit-aligned) instead of compressing gigabytes: about 40 bytes per block.
+    """
+    first = _bz2_block(head + bytes(BZ2_BLOCK - len(head)))
+    zeros = _bz2_block(bytes(BZ2_BLOCK))
+    value, bits, crc = int.from_bytes(b"BZh9", "big"), 32, 0
+    for block, size, block_crc in [first, *[zeros] * blocks]:
+        value, bits = (value << size) | block, bits + size
+        crc = (((crc << 1) | (crc >> 31)) & 0xFFFFFFFF) ^ block_crc
+    value, bits = (((value << 48) | _BZ2_END_MAGIC) << 32) | crc, bits + 80
+    pad = -bits % 8
+    return (value << pad).to_bytes((bits + pad) // 8, "big")

@@ -261,3 +261,31 @@ def test_duplicate_members_keep_the_last_copy(tmp_path: Path) -> None:
     (file,) = result.files
     assert (file.path, file.read_bytes()) == ("x.c", b"last")
     assert reasons(result) == [("x.c", "duplicate-path")]
+
+
+def test_names_that_only_print_alike_are_not_archive_duplicates(tmp_path: Path) -> None:
+    box = sandbox(tmp_path)
+    raw = b"bad\xff.c".decode("utf-8", "surrogateescape")  # prints as bad\xff.c
+    members = [member(raw, b"raw"), member("bad\\xff.c", b"spelled"), member("x.c", b"1")]
+    archive = write_tar(box.inputs / "r.tar", [*members, member("./x.c", b"2")])
+    result = box.ingest(archive)
+    assert [(f.path, f.read_bytes()) for f in result.files] == [
+        ("bad\\xff.c", b"raw"),
+        ("x.c", b"2"),
+    ]
+    assert reasons(result) == [("bad\\xff.c", "ambiguous-name"), ("x.c", "duplicate-path")]
+
+
+def test_names_that_only_print_alike_in_a_directory_keep_one_with_a_record(
+    tmp_path: Path,
+) -> None:
+    box = sandbox(tmp_path)
+    src = box.inputs / "src"
+    src.mkdir()
+    Path(os.fsdecode(os.fsencode(src) + b"/bad\xff.c")).write_bytes(b"raw")
+    (src / "bad\\xff.c").write_bytes(b"spelled")  # a real backslash: the same printed name
+    result = box.ingest(src)
+    assert [(f.path, f.read_bytes()) for f in result.files] == [("bad\\xff.c", b"spelled")]
+    [record] = result.skipped
+    assert (record.path, record.stage, record.reason) == ("bad\\xff.c", "ingest", "ambiguous-name")
+    assert "archive" not in record.detail

@@ -407,3 +407,24 @@ def test_extractor_errors_drop_the_files_they_name(tmp_path: Path) -> None:
         ("big.txt", "image-errors"),
     ]
     assert "failed to read/uncompress file root/big.txt" in result.skipped[0].detail
+
+
+def test_squashfs_listing_over_1_mib_is_read_whole_before_unpacking(tmp_path: Path) -> None:
+    """10,000 long names make a 1.7 MB listing; the zeros listed after them are counted, so
+    the image is refused before anything is written (the sandbox kept 1 MiB of the listing,
+    so they were missed and the image was unpacked up to the file-size cap)."""
+    box, _, root = fresh(tmp_path)
+    many = root / "many"
+    many.mkdir()
+    for n in range(10_000):
+        (many / f"f{n:05}_{'a' * 120}").touch()
+    zeros = f"zz f 644 0 0 head -c {64 << 20} /dev/zero"
+    image = squashfs(root, box.inputs / "long.sqfs", zeros)
+    assert image.stat().st_size < 1 << 20
+    limits = ArchiveLimits(max_total_bytes=16 << 20, max_ratio=1000, max_files=100_000)
+    result = box.ingest(image, limits)
+    assert result.files == ()
+    (record,) = result.skipped
+    assert (record.path, record.stage, record.reason) == ("", "ingest", "bomb-total-size")
+    assert "bytes listed" in record.detail and record.detail.endswith("; not unpacked")
+    assert box.work_files() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from assay.ingest.memo import open_memo
 from assay.ingest.tree import walk
 from assay.model import FileKind
 from assay.progress import NullProgress
+from support import Run
 
 FILES = {
     "src/a.c": b"int a(void) { return 1; }\n",
@@ -119,3 +121,31 @@ def test_an_unusable_memo_is_a_warning(tmp_path: Path, caplog: pytest.LogCapture
     blocked.write_text("a file where the cache directory should be")
     assert open_memo(blocked, tmp_path) is None
     assert "file hash memo not used" in caplog.text
+
+
+def test_a_name_that_is_not_utf8_is_remembered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memo_module, "RACY_NS", -1)
+    root = _tree(tmp_path / "tree")
+    bad = os.fsdecode(os.fsencode(root / "src") + b"/bad\xff\xfename.c")  # a real file
+    Path(bad).write_bytes(b"int bad;\n")
+    first, hits = _walk(tmp_path / "cache", root)
+    assert "src/bad\\xff\\xfename.c" in first and hits == 0
+    second, hits = _walk(tmp_path / "cache", root)
+    assert second == first and hits == len(FILES) + 1
+    with sqlite3.connect(tmp_path / "cache" / memo_module.FILE_NAME) as db:
+        stored = {path for (path,) in db.execute("SELECT path FROM digest")}
+    assert os.fsencode(bad).decode("utf-8", "backslashreplace") in stored
+
+
+def test_an_evaluation_with_a_name_that_is_not_utf8_completes(
+    tmp_path: Path, evaluate: Callable[..., Run]
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    name = os.fsencode(src) + b"/bad\xff.c"
+    Path(os.fsdecode(name)).write_text("void f(char *a, char *b) { strcpy(a, b); }\n")
+    for _ in range(2):  # the second run reads the hash from the memo
+        run = evaluate(src, cache_dir=tmp_path / "cache")
+        assert [f["path"] for f in run.findings("unsafe-calls")] == ["bad\\xff.c"]

@@ -210,3 +210,53 @@ def test_progress_hears_the_stage_and_every_file(tmp_path: Path) -> None:
     recorder = Recorder()
     ingest(write(box.inputs / "r", TREE), box.work, ArchiveLimits(), recorder)
     assert (recorder.stages, recorder.advanced) == (["ingest"], len(TREE))
+
+
+def test_a_deep_tree_resolves_real_paths_once_per_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1,000 nested directories and an output directory at the bottom, reached through a
+    link to the root: the output directory is still found, with one ``realpath`` per walk
+    (it was one per directory, each as long as the tree is deep: 16 s at this depth)."""
+    box = sandbox(tmp_path)
+    real = deep = box.inputs / "real"
+    real.mkdir()
+    for _ in range(1000):  # one by one: mkdir(parents=True) recurses once per level
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "x.c").write_text("int x;\n", encoding="utf-8")
+    (deep / "out").mkdir()
+    (deep / "out" / "evaluation.json").write_text("{}", encoding="utf-8")
+    root = box.inputs / "link"
+    root.symlink_to(real)
+    calls: list[str] = []
+    resolve = os.path.realpath
+
+    def counted(path: str) -> str:
+        calls.append(path)
+        return resolve(path)
+
+    monkeypatch.setattr(tree.os.path, "realpath", counted)
+    try:
+        result = ingest(root, box.work, ArchiveLimits(), exclude=[deep / "out"])
+    finally:
+        monkeypatch.undo()
+        _remove_chain(real)  # bottom up: pytest's cleanup (shutil.rmtree) recurses per level
+    rel = "/".join(["d"] * 1000)
+    assert [f.path for f in result.files] == [f"{rel}/x.c"]
+    assert [(s.path, s.reason) for s in result.skipped] == [(f"{rel}/out", "output-directory")]
+    assert len(calls) <= 3
+
+
+def _remove_chain(top: Path) -> None:
+    """Remove the nested directories ``d/d/...`` below ``top`` and what the test put at the
+    bottom, without recursion."""
+    folders = [top]
+    while (folders[-1] / "d").is_dir():
+        folders.append(folders[-1] / "d")
+    bottom = folders[-1]
+    (bottom / "x.c").unlink()
+    (bottom / "out" / "evaluation.json").unlink()
+    (bottom / "out").rmdir()
+    for folder in reversed(folders):
+        folder.rmdir()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from assay.analyze.interface import AnalyzerFailure, Content, FileAnalyzer, FileResult
 from assay.model import SOURCE_KINDS, FileKind
@@ -112,9 +111,11 @@ def run(
     analyzer on one content."""
     if source is None:
         try:
-            source = Path(task.disk_path).read_bytes()
+            source = read_bounded(task.disk_path, limits.max_bytes)
         except OSError as exc:
             return Outcome(task.key, skip=("unreadable", str(exc)))
+        except TooLarge as exc:
+            return Outcome(task.key, skip=("too-large", f"{exc.size} bytes > {limits.max_bytes}"))
     if task.kind not in SOURCE_KINDS:
         return _run_content(task, source, analyzers, limits)
     reason = check_limits(source, limits)
@@ -127,6 +128,30 @@ def run(
     return Outcome(
         task.key, None, parsed.line_count, parsed.labels, results, failures, rows, findings
     )
+
+
+class TooLarge(Exception):
+    """A file over the size limit, found before it is read."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+def read_bounded(path: str, limit: int) -> bytes:
+    """The bytes of ``path``, or ``TooLarge`` when it holds more than ``limit`` bytes.
+
+    The size is checked before reading, and at most ``limit + 1`` bytes are read, so a file
+    that grows meanwhile is bounded too (its size is then what was read, at least).
+    """
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > limit:
+            raise TooLarge(size)
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise TooLarge(len(data))
+    return data
 
 
 def _run_content(

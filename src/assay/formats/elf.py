@@ -27,6 +27,10 @@ MAX_SEGMENTS = 4096
 """Program headers read from one image at most."""
 MAX_SYMBOLS = 500_000
 """Symbols read from one table at most (a hostile table cannot stall a worker)."""
+MAX_NAME = 4096
+"""Bytes of one string (symbol name, rpath, soname) read at most: a longer one is cut there."""
+NAME_SLACK = 1 << 20
+"""Name bytes a symbol table may yield beyond twice its string table (see :func:`symbols`)."""
 SHN_UNDEF = 0
 """Section index of an undefined (imported) symbol."""
 SHN_LORESERVE = 0xFF00
@@ -133,7 +137,13 @@ def segments(elf: ELFFile) -> Iterator[Segment]:
 
 
 def symbols(elf: ELFFile, table: Any) -> Iterator[Symbol]:
-    """The first :data:`MAX_SYMBOLS` entries of ``table`` (nothing unless a symbol table)."""
+    """The first :data:`MAX_SYMBOLS` entries of ``table`` (nothing unless a symbol table).
+
+    Each name is read up to :data:`MAX_NAME` bytes, and the names together may not exceed
+    twice the string table plus :data:`NAME_SLACK` (linkers share tails of names, so a little
+    more than the table is normal): names without their NUL, each running on to the end of
+    the table, would otherwise cost the table's size once per symbol. Past that, ``BadElf``.
+    """
     if not is_symbol_table(table):
         return
     strings = linked_strings(elf, table)
@@ -146,11 +156,15 @@ def symbols(elf: ELFFile, table: Any) -> Iterator[Symbol]:
     data = table.data()
     size = struct.calcsize(layout)
     usable = min(len(data) - len(data) % size, MAX_SYMBOLS * size)
+    budget = 2 * len(strings) + NAME_SLACK
     for entry in struct.iter_unpack(layout, data[:usable]):
         start = entry[0]
         if start:  # string_at, inlined: this loop runs once per symbol of every binary
-            end = find(b"\0", start)
-            name = strings[start : end if end >= 0 else None]
+            end = find(b"\0", start, start + MAX_NAME)
+            name = strings[start : end if end >= 0 else start + MAX_NAME]
+            budget -= len(name)
+            if budget < 0:
+                raise BadElf(f"symbol names total more than {2 * len(strings) + NAME_SLACK} bytes")
         else:
             name = b""
         yield Symbol(name, entry[info_at], entry[shndx_at], entry[value_at], entry[size_at])
@@ -176,6 +190,7 @@ def linked_strings(elf: ELFFile, section: Any) -> bytes:
 
 
 def string_at(strings: bytes, offset: int) -> bytes:
-    """The NUL-terminated string at ``offset`` (up to the table's end without a NUL)."""
-    end = strings.find(b"\0", offset)
-    return strings[offset : end if end >= 0 else None]
+    """The NUL-terminated string at ``offset``, cut at :data:`MAX_NAME` bytes (and at the
+    table's end) without a NUL."""
+    end = strings.find(b"\0", offset, offset + MAX_NAME)
+    return strings[offset : end if end >= 0 else offset + MAX_NAME]

@@ -13,10 +13,7 @@ extraction loop, and the safety argument above is checked in one file.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import hashlib
-import io
 import lzma
 import re
 import stat
@@ -24,7 +21,7 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -42,6 +39,7 @@ from assay.ingest.classify import (
     printable,
     special_name,
 )
+from assay.ingest.inflate import decompressed, open_tar, open_zip_member
 from assay.ingest.interface import ArchiveLimits, SourceFile
 from assay.ingest.members import Entries, Member, MemberType, Opener
 from assay.model import Skipped
@@ -125,6 +123,15 @@ def member_path(name: str) -> tuple[str, str | None]:
     return "/".join(part for part in name.split("/") if part not in ("", ".")), None
 
 
+AMBIGUOUS: Final = "another name prints as this path (bytes that are not UTF-8 show as \\xNN)"
+"""The detail of an ``ambiguous-name`` record: two members whose names differ by their bytes."""
+
+
+def _exact(name: str) -> str:
+    """A member name normalised like its inventory path, with its bytes kept exactly."""
+    return "/".join(part for part in name.split("/") if part not in ("", "."))
+
+
 def link_stays_inside(path: str, target: str, *, hard: bool) -> bool:
     """Whether a link at ``path`` resolves inside the archive root (hard links from the root)."""
     if is_absolute(target):
@@ -173,10 +180,11 @@ def _entries(source: Path, fmt: ArchiveFormat, charge: Callable[[int], None]) ->
         with source.open("rb") as raw:
             yield cramfs.entries(raw)
     elif fmt in _SINGLE_STREAM and _holds_cpio(source, fmt):
-        with _decompressor(source, fmt) as stream:
+        with decompressed(source, fmt) as stream:
             yield cpio.entries(stream, charge)
     else:
-        with _open(source, fmt) as reader:
+        with ExitStack() as stack:
+            reader = _open(source, fmt, stack)
             if isinstance(reader, zipfile.ZipFile):
                 yield _zip_entries(reader)
             else:
@@ -186,18 +194,18 @@ def _entries(source: Path, fmt: ArchiveFormat, charge: Callable[[int], None]) ->
 def _holds_cpio(source: Path, fmt: ArchiveFormat) -> bool:
     """Whether the compressed stream ``source`` starts with a cpio header."""
     try:
-        with _decompressor(source, fmt) as stream:
+        with decompressed(source, fmt) as stream:
             return is_cpio(stream.read(HEAD_SIZE))
     except READ_ERRORS:
         return False
 
 
-def _open(source: Path, fmt: ArchiveFormat) -> tarfile.TarFile | zipfile.ZipFile:
+def _open(source: Path, fmt: ArchiveFormat, stack: ExitStack) -> tarfile.TarFile | zipfile.ZipFile:
+    """The tar or zip archive ``source``, closed with ``stack``."""
     try:
         if fmt is ArchiveFormat.ZIP:
-            return zipfile.ZipFile(source)
-        # NOTE: stream mode reads once, front to back: no seeking a hostile file around.
-        return tarfile.open(source, mode="r|*")
+            return stack.enter_context(zipfile.ZipFile(source))
+        return open_tar(source, fmt, stack)
     except READ_ERRORS as exc:
         if fmt in _SINGLE_STREAM and _decompresses(source, fmt):
             detail = f"a single {fmt}-compressed file, not a tar archive; not decompressed"
@@ -208,19 +216,11 @@ def _open(source: Path, fmt: ArchiveFormat) -> tarfile.TarFile | zipfile.ZipFile
 def _decompresses(source: Path, fmt: ArchiveFormat) -> bool:
     """Whether the first MiB of ``source`` decompresses cleanly (a sound non-tar stream)."""
     try:
-        with _decompressor(source, fmt) as stream:
+        with decompressed(source, fmt) as stream:
             stream.read(RATIO_FLOOR)
     except READ_ERRORS:
         return False
     return True
-
-
-def _decompressor(source: Path, fmt: ArchiveFormat) -> io.BufferedIOBase:
-    if fmt is ArchiveFormat.GZIP:
-        return gzip.GzipFile(source, "rb")
-    if fmt is ArchiveFormat.XZ:
-        return lzma.LZMAFile(source, "rb")
-    return bz2.BZ2File(source, "rb")
 
 
 def _tar_entries(tar: tarfile.TarFile) -> Entries:
@@ -258,7 +258,7 @@ def _tar_member(info: tarfile.TarInfo) -> Member:
 def _zip_entries(archive: zipfile.ZipFile) -> Entries:
     for info in archive.infolist():
         member = _zip_member(archive, info)
-        opener = partial(archive.open, info) if member.type is MemberType.FILE else None
+        opener = partial(open_zip_member, archive, info) if member.type is MemberType.FILE else None
         yield member, opener
 
 
@@ -272,7 +272,7 @@ def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Member:
         detail = f"compression method {info.compress_type}"
         return Member(info.filename, MemberType.REFUSED, detail, "unsupported-compression")
     if stat.S_ISLNK(mode):
-        with archive.open(info) as stream:
+        with open_zip_member(archive, info) as stream:
             target = stream.read(4096).decode("utf-8", "surrogateescape")
         return Member(info.filename, MemberType.SYMLINK, target)
     if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
@@ -294,6 +294,8 @@ class _Run:
         self.files: list[SourceFile] = []
         self.skipped: list[Skipped] = []
         self.links = 0
+        self.names: dict[str, str] = {}
+        """Inventory path of each file written, to its name exactly as stored (normalised)."""
 
     def record(self, reason: str, detail: str) -> Skipped:
         """A ``Skipped`` record for the archive as a whole."""
@@ -320,6 +322,8 @@ class _Run:
             self._link(path, member)
         elif member.type is MemberType.REFUSED or opener is None:
             self._skip(path, member.reason, member.detail)
+        elif self.names.setdefault(path, _exact(member.name)) != _exact(member.name):
+            self._skip(path, "ambiguous-name", AMBIGUOUS)
         else:
             self._write(path, opener)
 

@@ -151,7 +151,13 @@ def _sandbox_problem() -> str | None:
     return sandbox.available()
 
 
-def _run(argv: Sequence[str], image: Path, dest: Path, budget: Budget) -> sandbox.SandboxResult:
+def _run(
+    argv: Sequence[str],
+    image: Path,
+    dest: Path,
+    budget: Budget,
+    stdout_cap: int = sandbox.OUTPUT_CAP,
+) -> sandbox.SandboxResult:
     return sandbox.run(
         argv,
         cwd=dest,
@@ -159,6 +165,7 @@ def _run(argv: Sequence[str], image: Path, dest: Path, budget: Budget) -> sandbo
         readable=[image],
         timeout=budget.limits.extract_timeout,
         uid=_UID,
+        stdout_cap=stdout_cap,
     )
 
 
@@ -171,11 +178,14 @@ def _bytes_allowed(budget: Budget, compressed: int) -> int:
 
 def _check_listing(tool: str, image: Path, dest: Path, budget: Budget) -> bytes:
     """List a squashfs image (nothing written); refuse it if it cannot fit the caps."""
-    listed = _run([tool, "-lls", "-n", str(image)], image, dest, budget)
+    listed = _run([tool, "-lls", "-n", str(image)], image, dest, budget, LISTING_CAP + 1)
     if listed.timed_out:
         raise ImageUnreadable("image-timeout", f"unsquashfs -lls: {_why(listed)}; not unpacked")
     if listed.returncode != 0:
         raise ImageUnreadable("image-rejected", f"unsquashfs -lls: {_why(listed)}")
+    if len(listed.stdout) > LISTING_CAP:  # the totals of a cut listing would fall short
+        detail = f"listing longer than {LISTING_CAP} bytes (more entries than assay reads)"
+        raise ImageUnreadable("bomb-file-count", f"{detail}; not unpacked")
     entries, size = _listing_totals(listed.stdout)
     limits = budget.limits
     if budget.members + entries > limits.max_files:
@@ -190,6 +200,10 @@ def _check_listing(tool: str, image: Path, dest: Path, budget: Budget) -> bytes:
         detail = f"{size} bytes listed from {compressed}: ratio {ratio:.0f}"
         raise ImageUnreadable("bomb-ratio", f"{detail} > cap {limits.max_ratio:g}; not unpacked")
     return listed.stdout
+
+
+LISTING_CAP: Final = 128 << 20
+"""Bytes of an ``unsquashfs -lls`` listing read whole: a million entries of 128 bytes."""
 
 
 def _devices(listing: bytes, prefix: str) -> tuple[Skipped, ...]:

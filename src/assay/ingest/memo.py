@@ -66,7 +66,7 @@ class DigestMemo:
     def __init__(self, directory: Path, root: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / FILE_NAME
-        self.root = root.rstrip("/") + "/"
+        self.root = _key(root).rstrip("/") + "/"
         self.hits = 0
         self._db = sqlite3.connect(self.path, timeout=60)
         self._db.execute("PRAGMA journal_mode = WAL")
@@ -85,8 +85,9 @@ class DigestMemo:
 
     def known(self, disk_path: str, st: os.stat_result) -> Known | None:
         """The remembered hash and kind of ``disk_path`` when its identity is unchanged."""
-        self._seen.add(disk_path)
-        entry = self._old.get(disk_path)
+        key = _key(disk_path)
+        self._seen.add(key)
+        entry = self._old.get(key)
         if entry is None or entry[0] != identity(st):
             return None
         self.hits += 1
@@ -95,9 +96,10 @@ class DigestMemo:
     def remember(self, disk_path: str, st: os.stat_result, known: Known) -> None:
         """Keep what was just computed for ``disk_path`` (unless it was modified too recently:
         then it is hashed again next time)."""
-        self._seen.add(disk_path)
+        key = _key(disk_path)
+        self._seen.add(key)
         if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) > racy_margin(st):
-            self._new[disk_path] = (identity(st), known)
+            self._new[key] = (identity(st), known)
 
     def close(self) -> None:
         """Write the new rows and drop those of files below the root that were not seen; a
@@ -113,6 +115,16 @@ class DigestMemo:
             log.warning("file hash memo %s: not written: %s", self.path, exc)
         finally:
             self._db.close()
+
+
+def _key(path: str) -> str:
+    """``path`` as the memo stores it: valid UTF-8 text, whatever bytes the name holds.
+
+    A name that is not UTF-8 reaches Python with surrogates (``surrogateescape``), which
+    SQLite cannot store; its undecodable bytes become ``\\xNN``. A real name spelled that way
+    shares the key, which costs at most a hash: a hit also needs the same device and inode.
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def racy_margin(st: os.stat_result) -> int:

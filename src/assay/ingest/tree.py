@@ -79,6 +79,10 @@ def ingest(
     return inventory.result(info)
 
 
+AMBIGUOUS = "another name prints as this path (bytes that are not UTF-8 show as \\xNN); one kept"
+"""The detail of an ``ambiguous-name`` record."""
+
+
 def _input_name(input: Path) -> str:
     return os.path.basename(os.path.normpath(os.path.abspath(input)))
 
@@ -148,16 +152,37 @@ class _Inventory:
         return InputInfo(name, "file", digest.sha256)
 
     def result(self, info: InputInfo) -> IngestResult:
-        """The inventory, one file per path (the last copy wins), everything sorted."""
+        """The inventory, one file per path, everything sorted.
+
+        Within one archive, a name stored twice keeps its last copy (``duplicate-path``; the
+        archive reader already refused names that only print alike). Anywhere else two files
+        share a path only because their names print alike (bytes that are not UTF-8 show as
+        ``\\xNN``): the one whose disk path sorts first by bytes is kept (``ambiguous-name``).
+        """
         unique: dict[str, SourceFile] = {}
         for file in self.files:
-            if file.path in unique:
-                detail = "an archive holds this path more than once; the last copy is kept"
-                self.skipped.append(Skipped(file.path, "ingest", "duplicate-path", detail))
-            unique[file.path] = file
+            kept = unique.get(file.path)
+            if kept is None or self._same_archive(kept, file):
+                if kept is not None:
+                    detail = "an archive holds this path more than once; the last copy is kept"
+                    self.skipped.append(Skipped(file.path, "ingest", "duplicate-path", detail))
+                unique[file.path] = file
+                continue
+            first = min(kept, file, key=lambda f: os.fsencode(f.disk_path))
+            unique[file.path] = first
+            self.skipped.append(Skipped(file.path, "ingest", "ambiguous-name", AMBIGUOUS))
         files = tuple(sorted(unique.values(), key=lambda file: file.path))
         skipped = tuple(sorted(self.skipped, key=skip_key))
         return IngestResult(info, files, skipped, self.links)
+
+    def _same_archive(self, one: SourceFile, other: SourceFile) -> bool:
+        """Both are members written by one tar, zip, cpio or cramfs reader (``work/N/M``)."""
+        folder = os.path.dirname(one.disk_path)
+        return (
+            self._root is not None
+            and folder == os.path.dirname(other.disk_path)
+            and os.path.dirname(folder) == str(self._root)
+        )
 
     def _expand(self, found: Sequence[SourceFile], level: int) -> None:
         while found:
@@ -279,8 +304,11 @@ class _Walker:
         self.skipped: list[Skipped] = []
         self.links = 0
         self.pending: list[tuple[str, str]] = []
+        self.root = self.real_root = ""
 
     def run(self, root: str) -> Walk:
+        self.root = root
+        self.real_root = os.path.realpath(root) if self.exclude else root
         self.pending.append((root, ""))
         while self.pending:
             self._scan(*self.pending.pop())
@@ -310,7 +338,7 @@ class _Walker:
             if entry.is_symlink():
                 self._link(entry.path, rel)
             elif entry.is_dir(follow_symlinks=False):
-                if self.exclude and os.path.realpath(entry.path) in self.exclude:
+                if self.exclude and self._real(entry.path) in self.exclude:
                     detail = "assay's own output directory is not evaluated"
                     self.skipped.append(Skipped(rel, "ingest", "output-directory", detail))
                 else:
@@ -323,6 +351,15 @@ class _Walker:
                 self.skipped.append(Skipped(self._path(rel), "ingest", "special-file", name))
         except OSError as exc:
             self._skip(rel, "unreadable", exc)
+
+    def _real(self, disk_path: str) -> str:
+        """The real path of a directory found by the walk, without resolving it again.
+
+        The walk never follows a link, so below the root a disk path is already real: only
+        the root's own links matter (one ``realpath`` per walk, not one per directory, which
+        cost the depth of the tree each time).
+        """
+        return self.real_root + disk_path[len(self.root) :]
 
     def _link(self, disk_path: str, rel: str) -> None:
         self.links += 1

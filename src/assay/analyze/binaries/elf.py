@@ -44,6 +44,8 @@ _PT = {2: "PT_DYNAMIC", 3: "PT_INTERP", 0x6474E551: "PT_GNU_STACK", 0x6474E552: 
 _DT = {14: "DT_SONAME", 15: "DT_RPATH", 24: "DT_BIND_NOW", 29: "DT_RUNPATH", 30: "DT_FLAGS",
        0x6FFFFFFB: "DT_FLAGS_1"}  # fmt: skip
 _STT_FUNC = 2
+_MAX_ENTRIES = 64
+"""RPATH/RUNPATH entries (and SONAME strings) kept at most; ``rpath_total`` counts them all."""
 """Symbol types up to this one (NOTYPE 0, OBJECT 1, FUNC 2) are kept."""
 
 
@@ -86,6 +88,8 @@ class ElfFacts:
     """Build-machine paths found in the file's strings (at most 20)."""
     timestamps: tuple[str, ...]
     """``__DATE__``-like strings (``Nov 27 2026``), at most 20."""
+    rpath_total: int = 0
+    """RPATH/RUNPATH entries in all (``rpath`` keeps the first 64)."""
 
     @property
     def is_executable(self) -> bool:
@@ -135,7 +139,8 @@ def _read(elf: ELFFile, sections: Mapping[str, Any], strings: bytes) -> ElfFacts
     header = elf.header
     machine = _MACHINES.get(header["e_machine"], str(header["e_machine"]).removeprefix("EM_"))
     segments = _segments(elf)
-    dynamic = _dynamic(elf, sections.values())
+    dynamic, texts = _dynamic(elf, sections.values())
+    rpath, rpath_total = _rpath(texts)
     symbols = _symbols(elf, sections)
     undefined = sorted({name for name, defined in symbols if not defined})
     names = {name for name, _ in symbols}
@@ -152,10 +157,7 @@ def _read(elf: ELFFile, sections: Mapping[str, Any], strings: bytes) -> ElfFacts
         relro=_relro("PT_GNU_RELRO" in segments, dynamic) if linked else None,
         canary=bool(names & _CANARY) if names else None,
         fortified=tuple(sorted(n for n in names if _CHK.match(n) and n not in _CANARY)),
-        rpath=tuple(
-            path for tag in ("DT_RPATH", "DT_RUNPATH") for path in dynamic.get(tag, "").split(":")
-            if path
-        ),
+        rpath=rpath,
         stripped=".symtab" not in sections,
         imports=tuple(undefined),
         soname=dynamic.get("DT_SONAME") or None,
@@ -163,6 +165,7 @@ def _read(elf: ELFFile, sections: Mapping[str, Any], strings: bytes) -> ElfFacts
         toolchain=_comment(sections.get(".comment")),
         build_paths=_distinct(_BUILD_PATHS, strings, path_start=True),
         timestamps=_distinct(_DATES, strings),
+        rpath_total=rpath_total,
     )  # fmt: skip
 
 
@@ -202,9 +205,11 @@ def _relro(segment: bool, dynamic: dict[str, str]) -> str:
     return "full" if now else "partial"
 
 
-def _dynamic(elf: ELFFile, sections: Iterable[Any]) -> dict[str, str]:
-    """The dynamic tags that matter, as strings (flags as decimal numbers)."""
+def _dynamic(elf: ELFFile, sections: Iterable[Any]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The dynamic tags that matter, as strings (flags as decimal numbers, the first 64 SONAME
+    strings joined by ``:``), and the strings of each RPATH, RUNPATH and SONAME entry."""
     found: dict[str, str] = {}
+    texts: dict[str, list[str]] = {}
     for section in sections:
         if not reader.is_dynamic(section):
             continue
@@ -214,12 +219,28 @@ def _dynamic(elf: ELFFile, sections: Iterable[Any]) -> dict[str, str]:
             name = _DT.get(tag)
             if name in ("DT_RPATH", "DT_RUNPATH", "DT_SONAME"):
                 text = reader.string_at(strings, value).decode("latin-1")
-                found[name] = ":".join(filter(None, (found.get(name), text)))
+                texts.setdefault(name, []).append(text)
             elif name in ("DT_FLAGS", "DT_FLAGS_1"):
                 found[name] = str(int(found.get(name, "0")) | value)
             elif name == "DT_BIND_NOW":
                 found[name] = "1"
-    return found
+    if "DT_SONAME" in texts:
+        found["DT_SONAME"] = ":".join(filter(None, texts["DT_SONAME"][:_MAX_ENTRIES]))
+    return found, texts
+
+
+def _rpath(texts: Mapping[str, list[str]]) -> tuple[tuple[str, ...], int]:
+    """The first 64 non-empty RPATH then RUNPATH entries, and how many there are in all.
+
+    Counted text by text, never joined: thousands of DT_RPATH entries stay linear.
+    """
+    kept: list[str] = []
+    total = 0
+    for text in (*texts.get("DT_RPATH", ()), *texts.get("DT_RUNPATH", ())):
+        paths = [path for path in text.split(":") if path]
+        total += len(paths)
+        kept.extend(paths[: _MAX_ENTRIES - len(kept)])
+    return tuple(kept), total
 
 
 def _symbols(elf: ELFFile, sections: Mapping[str, Any]) -> list[tuple[str, bool]]:

@@ -61,8 +61,11 @@ def rpath(facts: ElfFacts) -> Iterator[RawFinding]:
         return
     risky = [p for p in facts.rpath if _risky(p)]
     joined = ":".join(facts.rpath)
+    more = len(facts.rpath) < facts.rpath_total
+    count = f" (the first {len(facts.rpath)} of {facts.rpath_total} entries)" if more else ""
     yield _finding(
-        "rpath", f"RPATH/RUNPATH {joined}" + (f" (risky: {':'.join(risky)})" if risky else ""),
+        "rpath",
+        f"RPATH/RUNPATH {joined}{count}" + (f" (risky: {':'.join(risky)})" if risky else ""),
         joined, entries=list(facts.rpath), risky=risky,
         severity=Severity.HIGH if risky else None,
     )  # fmt: skip
