@@ -141,7 +141,8 @@ def complete(
         result = assess(probe, known.advisories, known.cycles, known.exploited, known.snapshot)
         verdicts[f"{item['name']}@{item['version'] or '?'}"] = {
             "support": result.support.value, "cycle": result.cycle, "since": result.since,
-            "cves": [h.id for h in result.hits],
+            "cves": [{"id": h.id, "severity": h.severity, "fixed_in": h.fixed_in,
+                      "exploited": h.exploited, "source": h.source} for h in result.hits],
         }  # fmt: skip
         pairs.extend((item["paths"][0], f) for f in _verdicts(item, result))
     triples = [(i["name"], i["version"], i["paths"][0]) for i in items]
