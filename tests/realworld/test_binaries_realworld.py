@@ -7,6 +7,7 @@ and imports are checked against ``readelf`` (binutils), computed independently h
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
 
 from assay.analyze import binaries
 from assay.analyze.calltable import load_table
@@ -201,3 +204,34 @@ def test_multi_architecture_firmware_section(tmp_path: Path) -> None:
     assert section["os"]["busybox"]["version"] == dict(versions)["busybox"]
     assert section["os"]["libc"]["name"] == "glibc"
     assert section["os"]["libc"]["version"] == dict(versions)["glibc"]
+
+
+def test_sbom_lists_the_binary_components(tmp_path: Path) -> None:
+    """Issue 17: every (name, version) the binaries section names is an SBOM component with
+    its purl, the downloaded package's version and the binary paths as occurrences."""
+    from support import run_evaluation
+
+    packages = [("busybox-static", "amd64"), ("libcurl4", "amd64"), ("zlib1g", "amd64")]
+    drop = _firmware(tmp_path, packages)
+    run = run_evaluation(drop, tmp_path / "out")
+    text = (run.out / "sbom.cdx.json").read_text(encoding="utf-8")
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(text) is None
+    bom = {c["bom-ref"]: c for c in json.loads(text)["components"]}
+    named = run.json()["binaries"]["components"]
+    downloaded = {
+        library: debian_binaries.upstream_version(_fetch(package, arch).version)
+        for (package, arch), library in zip(packages, ("busybox", "curl", "zlib"), strict=True)
+    }
+    assert {c["name"]: c["version"] for c in named if c["name"] in downloaded} == downloaded
+    for item in named:
+        component = bom[f"binary:{item['name']}@{item['version'] or '?'}"]
+        assert component["name"] == item["name"]
+        assert component.get("version") == item["version"]
+        version = f"@{item['version']}" if item["version"] else ""
+        assert component["purl"] == f"pkg:generic/{item['name']}{version}"
+        locations = [o["location"] for o in component["evidence"]["occurrences"]]
+        assert sorted(locations) == sorted(item["paths"])
+        count = {p["name"]: p["value"] for p in component["properties"]}["assay:binary-count"]
+        assert count == str(item["count"])
+    assert bom[f"binary:busybox@{downloaded['busybox']}"]["type"] == "application"
+    assert bom[f"binary:curl@{downloaded['curl']}"]["cpe"].startswith("cpe:2.3:a:haxx:curl:")

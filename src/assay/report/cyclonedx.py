@@ -1,13 +1,19 @@
-"""``sbom.cdx.json``: CycloneDX 1.6 through cyclonedx-python-lib, one component per copy.
+"""``sbom.cdx.json``: CycloneDX 1.6 through cyclonedx-python-lib, one component per copy and
+one per (name, version) found in shipped binaries.
 
 Each copy found in the tree is one component (two copies of one version are two components:
 each ships), with its purl, CPE where one exists, the copy kind and root as properties, and
-its evidence as occurrences (paths relative to the evaluated root). The serial number and
-timestamp are the only parts that change between runs.
+its evidence as occurrences (paths relative to the evaluated root). The libraries, programs,
+kernel and distribution the ``binaries`` section names are added as
+:mod:`assay.report.cyclonedx_binaries` describes (a binary version equal to a source copy's
+joins that copy's component). Each known CVE is one vulnerability affecting every component
+that carries it, from the ``vulnerabilities`` section's copies and the ``binaries`` section's
+assessment. The serial number and timestamp are the only parts that change between runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from cyclonedx.model import Property
@@ -25,6 +31,8 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
 from assay.model import Component, Evaluation
+from assay.report import cyclonedx_binaries as binaries
+from assay.report.cyclonedx_binaries import BinaryEntry
 from assay.report.interface import Streams
 
 PROPERTY_PREFIX = "assay:"
@@ -65,18 +73,66 @@ def _properties(component: Component) -> list[Property]:
     return props
 
 
-def to_cyclonedx(component: Component) -> CdxComponent:
-    """One copy as a CycloneDX library component."""
+_TYPES = {
+    "library": ComponentType.LIBRARY, "application": ComponentType.APPLICATION,
+    "operating-system": ComponentType.OPERATING_SYSTEM,
+}  # fmt: skip
+
+
+def _purl(name: str, version: str | None) -> PackageURL:
+    """``pkg:generic/<name>@<version>``, as :attr:`assay.model.Component.purl` spells it."""
+    return PackageURL("generic", name=name, version=version)
+
+
+def to_cyclonedx(component: Component, joined: Sequence[BinaryEntry] = ()) -> CdxComponent:
+    """One copy as a CycloneDX component, with the occurrences and properties of the binary
+    entries of its exact version (``joined``)."""
+    props = _properties(component)
+    occurrences = _occurrences(component)
+    if joined:
+        props.append(Property(name=f"{PROPERTY_PREFIX}found-in", value="source"))
+    for entry in joined:
+        props += _binary_properties(entry)
+        occurrences += _binary_occurrences(component.key, entry)
     return CdxComponent(
         name=component.name,
         version=component.version,
-        type=ComponentType.LIBRARY,
+        type=_TYPES[binaries.component_type(component.name)],
         bom_ref=component.key,
-        purl=PackageURL("generic", name=component.name, version=component.version),
+        purl=_purl(component.name, component.version),
         cpe=component.cpe,
-        properties=_properties(component),
-        evidence=ComponentEvidence(occurrences=_occurrences(component)),
+        properties=props,
+        evidence=ComponentEvidence(occurrences=occurrences),
     )
+
+
+def binary_component(entry: BinaryEntry) -> CdxComponent:
+    """A (name, version) found only in binaries as a CycloneDX component."""
+    return CdxComponent(
+        name=entry.name,
+        version=entry.version,
+        type=_TYPES[entry.kind],
+        bom_ref=entry.ref,
+        purl=_purl(entry.name, entry.version),
+        cpe=entry.cpe,
+        properties=_binary_properties(entry),
+        evidence=ComponentEvidence(occurrences=_binary_occurrences(entry.ref, entry))
+        if entry.paths
+        else None,
+    )
+
+
+def _binary_properties(entry: BinaryEntry) -> list[Property]:
+    return [Property(name=n, value=v) for n, v in entry.property_pairs()]
+
+
+def _binary_occurrences(ref: str, entry: BinaryEntry) -> list[Occurrence]:
+    """The binary paths, with bom-refs ``<ref>#binary-<version>-<index>`` (stable, and
+    distinct from the source evidence's and other versions')."""
+    tag = entry.version or "unknown"
+    return [Occurrence(bom_ref=f"{ref}#binary-{tag}-{i:04d}", location=path,
+                       additional_context=f"binary: {entry.evidence}")
+            for i, path in enumerate(entry.paths)]  # fmt: skip
 
 
 _RATING = {
@@ -86,13 +142,27 @@ _RATING = {
 }  # fmt: skip
 
 
-def _vulnerabilities(evaluation: Evaluation) -> list[Vulnerability]:
-    """One CycloneDX vulnerability per CVE, affecting every copy that carries it."""
+def _cve_carriers(
+    evaluation: Evaluation, refs: Mapping[str, str]
+) -> dict[str, tuple[dict[str, Any], list[str]]]:
+    """CVE id -> (its record, the bom-refs of the components that carry it), from the source
+    copies and the binary entries (``refs``: assessment key -> bom-ref)."""
     copies = evaluation.sections.get("vulnerabilities", {}).get("copies", {})
+    carried = [(key, copies[key]["cves"]) for key in sorted(copies)]
+    assessed = binaries.vulnerable(evaluation)
+    carried += [(refs[key], cves) for key, cves in assessed.items() if key in refs]
     by_id: dict[str, tuple[dict[str, Any], list[str]]] = {}
-    for key in sorted(copies):
-        for cve in copies[key]["cves"]:
-            by_id.setdefault(cve["id"], (cve, []))[1].append(key)
+    for ref, cves in carried:
+        for cve in cves:
+            keys = by_id.setdefault(cve["id"], (cve, []))[1]
+            if ref not in keys:
+                keys.append(ref)
+    return by_id
+
+
+def _vulnerabilities(evaluation: Evaluation, refs: Mapping[str, str]) -> list[Vulnerability]:
+    """One CycloneDX vulnerability per CVE, affecting every component that carries it."""
+    by_id = _cve_carriers(evaluation, refs)
     found = []
     for cve_id in sorted(by_id):
         cve, keys = by_id[cve_id]
@@ -105,21 +175,41 @@ def _vulnerabilities(evaluation: Evaluation) -> list[Vulnerability]:
                 bom_ref=f"vuln:{cve_id}", id=cve_id,
                 ratings=[VulnerabilityRating(severity=severity)],
                 recommendation=f"upgrade to {cve['fixed_in']}" if cve.get("fixed_in") else None,
-                affects=[BomTarget(ref=k) for k in keys], properties=props,
+                affects=[BomTarget(ref=k) for k in sorted(keys)], properties=props,
             )
         )  # fmt: skip
     return found
 
 
+def _components(evaluation: Evaluation) -> tuple[list[CdxComponent], dict[str, str]]:
+    """The source copies (with the binary entries that join them), then the binary-only
+    entries; and assessment key -> bom-ref of every binary entry."""
+    entries = binaries.entries(evaluation)
+    joined = binaries.merge_targets(entries, evaluation.components)
+    refs: dict[str, str] = {}
+    for key, items in joined.items():
+        refs.update((binaries.assessment_key(e), key) for e in items)
+    out = [to_cyclonedx(c, joined.get(c.key, ())) for c in evaluation.components]
+    merged = {id(e) for items in joined.values() for e in items}
+    for entry in entries:
+        if id(entry) not in merged:
+            out.append(binary_component(entry))
+            if not entry.distribution:
+                refs.setdefault(binaries.assessment_key(entry), entry.ref)
+    return out, refs
+
+
 def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
-    """Write the SBOM of the copies found, with their known vulnerabilities."""
+    """Write the SBOM of the copies and binary components found, with their known
+    vulnerabilities."""
     bom = Bom()
     bom.metadata.properties.add(
         Property(name=f"{PROPERTY_PREFIX}input-sha256", value=evaluation.input.sha256)
     )
-    for component in evaluation.components:
-        bom.components.add(to_cyclonedx(component))
-    for vulnerability in _vulnerabilities(evaluation):
+    components, refs = _components(evaluation)
+    for component in components:
+        bom.components.add(component)
+    for vulnerability in _vulnerabilities(evaluation, refs):
         bom.vulnerabilities.add(vulnerability)
     out.write(JsonV1Dot6(bom).output_as_string(indent=2))
     out.write("\n")
