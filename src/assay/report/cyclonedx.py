@@ -190,9 +190,9 @@ def _components(evaluation: Evaluation) -> tuple[list[CdxComponent], dict[str, s
     for key, items in joined.items():
         refs.update((binaries.assessment_key(e), key) for e in items)
     out = [to_cyclonedx(c, joined.get(c.key, ())) for c in evaluation.components]
-    merged = {id(e) for items in joined.values() for e in items}
+    merged = {e.ref for items in joined.values() for e in items}
     for entry in entries:
-        if id(entry) not in merged:
+        if entry.ref not in merged:
             out.append(binary_component(entry))
             if not entry.distribution:
                 refs.setdefault(binaries.assessment_key(entry), entry.ref)

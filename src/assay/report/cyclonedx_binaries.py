@@ -47,7 +47,7 @@ class BinaryEntry:
     kind: str
     """CycloneDX component type: ``library``, ``application`` or ``operating-system``."""
     paths: tuple[str, ...]
-    """The paths it was found in (the first ones the section keeps)."""
+    """The paths it was found in (the first 20 in path order, as the section keeps them)."""
     count: int
     """How many paths hold it in total."""
     evidence: str

@@ -3,6 +3,7 @@ components and the raw material of the OS description, folded over every path.""
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -70,8 +71,8 @@ class BinariesAggregator:
         """Count one path."""
         data = result.data
         kernel = system.module_kernel(ctx.path)
-        if kernel:
-            self.modules.setdefault(kernel, ctx.path)
+        if kernel and (kernel not in self.modules or ctx.path < self.modules[kernel]):
+            self.modules[kernel] = ctx.path
         if "release" in data:
             self.release_files[ctx.path] = dict(data["release"])
         elf = data.get("elf")
@@ -91,8 +92,7 @@ class BinariesAggregator:
                 },
             )
             entry["count"] += 1
-            if len(entry["paths"]) < _MAX_PATHS:
-                entry["paths"].append(ctx.path)
+            _keep_first(entry, ctx.path, evidence)
 
     def _add_elf(self, ctx: PathContext, elf: Mapping[str, Any]) -> None:
         self.kinds[elf["type"]] += 1
@@ -130,6 +130,18 @@ class BinariesAggregator:
             "module_kernels": dict(sorted(self.modules.items())),
         }
         return section, ()
+
+
+def _keep_first(entry: dict[str, Any], path: str, evidence: str) -> None:
+    """Keep the ``_MAX_PATHS`` smallest paths in order, and the evidence of the smallest: the
+    same whatever order a process pool delivers the paths in."""
+    paths: list[str] = entry["paths"]
+    if len(paths) >= _MAX_PATHS and path >= paths[-1]:
+        return
+    bisect.insort(paths, path)
+    del paths[_MAX_PATHS:]
+    if paths[0] == path:
+        entry["evidence"] = evidence
 
 
 def _order(key: tuple[str, str | None]) -> tuple[str, str]:
