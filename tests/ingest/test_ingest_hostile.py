@@ -216,6 +216,7 @@ def test_truncated_archive_keeps_what_was_read(tmp_path: Path) -> None:
     assert paths(result) == ["cut.tar.gz", "cut.tar.gz!/a.c"]
     record = only(result, "corrupt-archive")
     assert record.path == "cut.tar.gz" and "'big.bin'" in record.detail
+    assert record.detail.endswith("; 1 file before it kept, the one cut short deleted")
     assert len(box.work_files()) == 1, "the partial member is removed"
 
 

@@ -174,7 +174,8 @@ def extract(
             detail = f"{exc.head!r}... after the cpio trailer, at byte {exc.offset}: not extracted"
             run.skipped.append(run.record("trailing-data", detail))
         except READ_ERRORS as exc:
-            run.skipped.append(run.record("corrupt-archive", f"{run.where()}: {exc}"))
+            detail = f"{run.where()}: {exc}; {run.recovered()}"
+            run.skipped.append(run.record("corrupt-archive", detail))
     return Extracted(tuple(run.files), tuple(run.skipped), run.links)
 
 
@@ -315,6 +316,11 @@ class _Run:
     def record(self, reason: str, detail: str) -> Skipped:
         """A ``Skipped`` record for the archive as a whole."""
         return Skipped(self.archive_path, "ingest", reason, detail)
+
+    def recovered(self) -> str:
+        """How much of a damaged archive was kept, for its ``corrupt-archive`` record."""
+        kept = len(self.files)
+        return f"{kept} file{'' if kept == 1 else 's'} before it kept, the one cut short deleted"
 
     def where(self) -> str:
         """Where extraction is, for messages."""
