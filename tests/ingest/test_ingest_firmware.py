@@ -226,7 +226,10 @@ def test_truncated_cpio_keeps_what_came_before(tmp_path: Path) -> None:
     assert kinds(result) == {"cut.cpio": FileKind.ARCHIVE, "cut.cpio!/a.txt": FileKind.TEXT}
     (record,) = result.skipped
     assert (record.path, record.reason) == ("cut.cpio", "corrupt-archive")
-    assert record.detail == "at member 'b.txt': archive ends inside member data at byte 244"
+    assert record.detail == (
+        "at member 'b.txt': archive ends inside member data at byte 244;"
+        " 1 file before it kept, the one cut short deleted"
+    )
 
 
 # Every common architecture and byte order: (file, llvm-mc triple, e_machine, little endian).

@@ -28,17 +28,18 @@ from pathlib import Path
 from typing import IO, Final
 
 from assay.errors import Unreadable
-from assay.ingest import cpio, cramfs
+from assay.ingest import cpio, cramfs, streams
 from assay.ingest.classify import (
     CHUNK,
     HEAD_SIZE,
-    ArchiveFormat,
     Digest,
     classify,
     is_cpio,
+    is_tar,
     printable,
     special_name,
 )
+from assay.ingest.formats import COMPRESSED, UNOPENED, ArchiveFormat
 from assay.ingest.inflate import decompressed, open_tar, open_zip_member
 from assay.ingest.interface import ArchiveLimits, SourceFile
 from assay.ingest.members import Entries, Member, MemberType, Opener
@@ -66,7 +67,6 @@ _TAR_SPECIAL: Final = {
     tarfile.BLKTYPE: "block device",
     tarfile.FIFOTYPE: "fifo",
 }
-_SINGLE_STREAM: Final = frozenset({ArchiveFormat.GZIP, ArchiveFormat.XZ, ArchiveFormat.BZIP2})
 _SEPARATORS: Final = re.compile(r"[/\\]")
 _DRIVE: Final = re.compile(r"[A-Za-z]:")
 
@@ -148,15 +148,23 @@ def link_stays_inside(path: str, target: str, *, hard: bool) -> bool:
 
 
 def extract(
-    source: Path, fmt: ArchiveFormat, dest: Path, archive_path: str, budget: Budget
+    source: Path,
+    fmt: ArchiveFormat,
+    dest: Path,
+    archive_path: str,
+    budget: Budget,
+    name: str = "",
 ) -> Extracted:
     """Extract the archive ``source`` into the empty directory ``dest``, within ``budget``.
 
     ``archive_path`` is the archive's inventory path ('' for the input itself, whose members
-    become the root). Raises ``ArchiveUnreadable`` when the archive cannot be opened at all.
+    become the root); ``name`` is its file name when that path does not end with it (the
+    input), for the one member of a compressed file. Raises ``ArchiveUnreadable`` when the
+    archive cannot be opened at all, or is recognised but not opened here.
     """
     run = _Run(dest, archive_path, budget, source.stat().st_size)
-    with _entries(source, fmt, run.charge) as entries:
+    name = name or archive_path.rpartition("!/")[2].rpartition("/")[2]
+    with _entries(source, fmt, run.charge, name) as entries:
         try:
             for member, opener in entries:
                 run.take(member, opener)
@@ -166,22 +174,33 @@ def extract(
             detail = f"{exc.head!r}... after the cpio trailer, at byte {exc.offset}: not extracted"
             run.skipped.append(run.record("trailing-data", detail))
         except READ_ERRORS as exc:
-            run.skipped.append(run.record("corrupt-archive", f"{run.where()}: {exc}"))
+            detail = f"{run.where()}: {exc}; {run.recovered()}"
+            run.skipped.append(run.record("corrupt-archive", detail))
     return Extracted(tuple(run.files), tuple(run.skipped), run.links)
 
 
 @contextmanager
-def _entries(source: Path, fmt: ArchiveFormat, charge: Callable[[int], None]) -> Iterator[Entries]:
-    """The entries of ``source``: cpio (plain or in one compressed stream), cramfs, tar, zip."""
+def _entries(
+    source: Path, fmt: ArchiveFormat, charge: Callable[[int], None], name: str
+) -> Iterator[Entries]:
+    """The entries of ``source``: cpio, cramfs, a compressed stream, a U-Boot image, tar, zip."""
+    if fmt in UNOPENED:
+        raise ArchiveUnreadable(*UNOPENED[fmt])
     if fmt is ArchiveFormat.CPIO:
         with source.open("rb") as raw:
             yield cpio.entries(raw, charge)
     elif fmt is ArchiveFormat.CRAMFS:
         with source.open("rb") as raw:
             yield cramfs.entries(raw)
-    elif fmt in _SINGLE_STREAM and _holds_cpio(source, fmt):
-        with decompressed(source, fmt) as stream:
-            yield cpio.entries(stream, charge)
+    elif fmt is ArchiveFormat.UIMAGE:
+        with source.open("rb") as raw:
+            yield _uimage(raw, source)
+    elif fmt in COMPRESSED and not is_tar(inner := _inner_head(source, fmt)):
+        if is_cpio(inner):
+            with decompressed(source, fmt) as stream:
+                yield cpio.entries(stream, charge)
+        else:
+            yield streams.single_entries(source, fmt, streams.member_name(name, fmt))
     else:
         with ExitStack() as stack:
             reader = _open(source, fmt, stack)
@@ -191,13 +210,23 @@ def _entries(source: Path, fmt: ArchiveFormat, charge: Callable[[int], None]) ->
                 yield _tar_entries(reader)
 
 
-def _holds_cpio(source: Path, fmt: ArchiveFormat) -> bool:
-    """Whether the compressed stream ``source`` starts with a cpio header."""
+def _uimage(raw: IO[bytes], source: Path) -> Entries:
+    """The payload of a U-Boot image, or ``ArchiveUnreadable`` if it is not opened here."""
+    try:
+        return streams.uimage_entries(raw, source.stat().st_size)
+    except streams.Unopened as exc:
+        raise ArchiveUnreadable(exc.reason, exc.detail) from exc
+    except ValueError as exc:
+        raise ArchiveUnreadable("corrupt-archive", f"cannot open uimage: {exc}") from exc
+
+
+def _inner_head(source: Path, fmt: ArchiveFormat) -> bytes:
+    """The first bytes the compressed stream ``source`` holds; ``ArchiveUnreadable`` if none."""
     try:
         with decompressed(source, fmt) as stream:
-            return is_cpio(stream.read(HEAD_SIZE))
-    except READ_ERRORS:
-        return False
+            return stream.read(HEAD_SIZE)
+    except READ_ERRORS as exc:
+        raise ArchiveUnreadable("corrupt-archive", f"cannot open {fmt} archive: {exc}") from exc
 
 
 def _open(source: Path, fmt: ArchiveFormat, stack: ExitStack) -> tarfile.TarFile | zipfile.ZipFile:
@@ -207,20 +236,7 @@ def _open(source: Path, fmt: ArchiveFormat, stack: ExitStack) -> tarfile.TarFile
             return stack.enter_context(zipfile.ZipFile(source))
         return open_tar(source, fmt, stack)
     except READ_ERRORS as exc:
-        if fmt in _SINGLE_STREAM and _decompresses(source, fmt):
-            detail = f"a single {fmt}-compressed file, not a tar archive; not decompressed"
-            raise ArchiveUnreadable("compressed-file", detail) from exc
         raise ArchiveUnreadable("corrupt-archive", f"cannot open {fmt} archive: {exc}") from exc
-
-
-def _decompresses(source: Path, fmt: ArchiveFormat) -> bool:
-    """Whether the first MiB of ``source`` decompresses cleanly (a sound non-tar stream)."""
-    try:
-        with decompressed(source, fmt) as stream:
-            stream.read(RATIO_FLOOR)
-    except READ_ERRORS:
-        return False
-    return True
 
 
 def _tar_entries(tar: tarfile.TarFile) -> Entries:
@@ -300,6 +316,11 @@ class _Run:
     def record(self, reason: str, detail: str) -> Skipped:
         """A ``Skipped`` record for the archive as a whole."""
         return Skipped(self.archive_path, "ingest", reason, detail)
+
+    def recovered(self) -> str:
+        """How much of a damaged archive was kept, for its ``corrupt-archive`` record."""
+        kept = len(self.files)
+        return f"{kept} file{'' if kept == 1 else 's'} before it kept, the one cut short deleted"
 
     def where(self) -> str:
         """Where extraction is, for messages."""

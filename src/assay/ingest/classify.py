@@ -15,11 +15,12 @@ import os
 import posixpath
 import re
 import stat
+import tarfile
 import zlib
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final, Literal
 
+from assay.ingest.formats import ArchiveFormat, container_format, stream_format
 from assay.model import FileKind
 
 HEAD_SIZE: Final = 8192
@@ -30,22 +31,6 @@ CHUNK: Final = 1 << 20
 
 _FIRST_READ: Final = 64 * 1024
 """Size of the first read: most source files fit, and it stays below malloc's mmap threshold."""
-
-
-class ArchiveFormat(StrEnum):
-    """Archive formats that ingest extracts, recognised by magic bytes."""
-
-    TAR = "tar"
-    GZIP = "gzip"
-    XZ = "xz"
-    BZIP2 = "bzip2"
-    ZIP = "zip"
-    CPIO = "cpio"
-    SQUASHFS = "squashfs"
-    CRAMFS = "cramfs"
-    EXT = "ext2/3/4"
-    JFFS2 = "jffs2"
-    UBI = "ubi"
 
 
 IMAGE_FORMATS: Final = frozenset(
@@ -144,6 +129,20 @@ def archive_format(head: bytes) -> ArchiveFormat | None:
     return _image_format(head)
 
 
+def is_tar(head: bytes) -> bool:
+    """Whether ``head`` starts with a tar header block (ustar or v7).
+
+    Leading NULs are not taken for an empty archive: a compressed disk image starts so too.
+    """
+    if _is_tar_header(head):
+        return True
+    try:
+        tarfile.TarInfo.frombuf(head[:512], "utf-8", "surrogateescape")  # checks the checksum
+    except tarfile.HeaderError:
+        return False
+    return True
+
+
 def is_cpio(head: bytes) -> bool:
     """Whether ``head`` starts with a well-formed cpio header (newc, crc or odc)."""
     return _CPIO.match(head) is not None
@@ -163,7 +162,7 @@ def _image_format(head: bytes) -> ArchiveFormat | None:
         return ArchiveFormat.JFFS2
     if head.startswith(b"UBI#\x01"):
         return ArchiveFormat.UBI
-    return None
+    return stream_format(head) or container_format(head)
 
 
 def _is_ext_superblock(head: bytes) -> bool:

@@ -28,7 +28,8 @@ from typing import Final
 from assay import sandbox
 from assay.errors import Unreadable
 from assay.ingest.archive import RATIO_FLOOR, Budget, Extracted
-from assay.ingest.classify import ArchiveFormat, printable
+from assay.ingest.classify import printable
+from assay.ingest.formats import ArchiveFormat
 from assay.ingest.interface import SourceFile
 from assay.model import Skipped
 

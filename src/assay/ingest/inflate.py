@@ -6,7 +6,8 @@ stream mode and ``zipfile``'s bzip2 and LZMA members decompress each chunk whole
 archives are read through the standard library's file objects (``GzipFile``, ``LZMAFile``,
 ``BZ2File``, which pass the size asked for down to the decompressor as ``max_length``), and
 bzip2 and LZMA zip members through ``Inflating``, so the caps that ``archive`` charges per read
-see the bytes as they come out.
+see the bytes as they come out. lz4 frames (``lz4.frame``, built like ``BZ2File``) and zstd
+(``zstandard``'s stream reader) give the same guarantee to single compressed files.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ import zipfile
 import zlib
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
-from typing import IO, Final, Protocol
+from typing import IO, Final, Protocol, cast
 
-from assay.ingest.classify import ArchiveFormat
+import lz4.frame
+import zstandard
+
+from assay.ingest.formats import ArchiveFormat
 from assay.ingest.members import Readable
 
 STEP: Final = 1 << 16
@@ -51,13 +55,36 @@ class Decompressor(Protocol):
         ...
 
 
-def decompressed(source: Path, fmt: ArchiveFormat) -> io.BufferedIOBase:
-    """The single compressed stream ``source`` (gzip, xz or bzip2), decompressed as read."""
+def decompressed(source: Path | IO[bytes], fmt: ArchiveFormat) -> io.BufferedIOBase:
+    """The single compressed stream ``source`` (gzip, xz, LZMA, bzip2, lz4 or zstd), decompressed.
+
+    ``source`` is a path (the file is closed with the result) or an open binary file (left
+    open). Each read decompresses no more than it returns.
+    """
     if fmt is ArchiveFormat.GZIP:
-        return gzip.GzipFile(source, "rb")
+        if isinstance(source, Path):
+            return gzip.GzipFile(source, "rb")
+        return gzip.GzipFile(fileobj=source, mode="rb")
     if fmt is ArchiveFormat.XZ:
-        return lzma.LZMAFile(source, "rb")
-    return bz2.BZ2File(source, "rb")
+        return lzma.LZMAFile(source, "rb", format=lzma.FORMAT_XZ)
+    if fmt is ArchiveFormat.LZMA:
+        return lzma.LZMAFile(source, "rb", format=lzma.FORMAT_ALONE)
+    if fmt is ArchiveFormat.BZIP2:
+        return bz2.BZ2File(source, "rb")
+    if fmt is ArchiveFormat.LZ4:
+        return cast(io.BufferedIOBase, lz4.frame.LZ4FrameFile(source, "rb"))
+    if fmt is ArchiveFormat.ZSTD:
+        return _zstd(source)
+    raise ValueError(f"{fmt} is not a compressed stream read here")
+
+
+def _zstd(source: Path | IO[bytes]) -> io.BufferedIOBase:
+    """A zstd stream (every frame, one after another), decompressed as read."""
+    raw = source.open("rb") if isinstance(source, Path) else source
+    reader = zstandard.ZstdDecompressor().stream_reader(
+        raw, read_across_frames=True, closefd=isinstance(source, Path)
+    )
+    return io.BufferedReader(cast(io.RawIOBase, reader))
 
 
 def open_tar(source: Path, fmt: ArchiveFormat, stack: ExitStack) -> tarfile.TarFile:

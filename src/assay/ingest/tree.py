@@ -30,7 +30,6 @@ from assay.ingest.archive import Extracted
 from assay.ingest.classify import (
     HEAD_SIZE,
     IMAGE_FORMATS,
-    ArchiveFormat,
     Digest,
     archive_format,
     classify,
@@ -38,14 +37,16 @@ from assay.ingest.classify import (
     printable,
     special_name,
 )
+from assay.ingest.formats import ArchiveFormat
 from assay.ingest.interface import ArchiveLimits, IngestResult, SourceFile
 from assay.ingest.memo import DigestMemo, Known
 from assay.model import FileKind, InputInfo, Skipped, tree_hash
 from assay.progress import NullProgress, Progress
 
 _FORMATS = (
-    "a directory or an archive (tar, tar.gz, tar.xz, tar.bz2, zip, cpio, cpio.gz; squashfs, "
-    "cramfs or ext2/3/4 image) or an ELF binary"
+    "a directory or an archive (tar, zip, cpio; squashfs, cramfs or ext2/3/4 image; a U-Boot "
+    "image; any of these, or one file, compressed with gzip, xz, bzip2, lzma, lz4 or zstd) or "
+    "an ELF binary"
 )
 
 
@@ -134,7 +135,7 @@ class _Inventory:
         if fmt is None:
             return self._single(source, _input_name(input), digest)
         try:
-            members = self._extract(source, fmt, "")
+            members = self._extract(source, fmt, "", _input_name(input))
         except images.ImageUnreadable as exc:
             self.skipped.append(Skipped("", "ingest", exc.reason, exc.detail))
             members = ()
@@ -210,11 +211,13 @@ class _Inventory:
             self.skipped.append(Skipped(file.path, "ingest", exc.reason, exc.detail))
         return ()
 
-    def _extract(self, source: Path, fmt: ArchiveFormat, path: str) -> tuple[SourceFile, ...]:
+    def _extract(
+        self, source: Path, fmt: ArchiveFormat, path: str, name: str = ""
+    ) -> tuple[SourceFile, ...]:
         if fmt in IMAGE_FORMATS:
             out = self._image(source, fmt, path)
         else:
-            out = archive.extract(source, fmt, self._new_dest(), path, self.budget)
+            out = archive.extract(source, fmt, self._new_dest(), path, self.budget, name)
         self.skipped.extend(out.skipped)
         self.links += out.links
         self.progress.advance(len(out.files))
