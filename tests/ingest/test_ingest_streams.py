@@ -28,7 +28,7 @@ from test_ingest_images import ext4, need_sandbox, tool
 from assay.errors import IngestError
 from assay.ingest import ArchiveLimits, IngestResult
 from assay.ingest.classify import archive_format
-from assay.ingest.formats import UNOPENED, ArchiveFormat
+from assay.ingest.magic import UNOPENED, ArchiveFormat
 from assay.model import FileKind, Skipped
 from bounded import INGEST, run_bounded
 

@@ -20,7 +20,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from assay.ingest.formats import ArchiveFormat, container_format, stream_format
+from assay.ingest.magic import ArchiveFormat, container_format, stream_format
 from assay.model import FileKind
 
 HEAD_SIZE: Final = 8192

@@ -28,7 +28,7 @@ from typing import IO, Final, Protocol, cast
 import lz4.frame
 import zstandard
 
-from assay.ingest.formats import ArchiveFormat
+from assay.ingest.magic import ArchiveFormat
 from assay.ingest.members import Readable
 
 STEP: Final = 1 << 16

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Final, cast
 
 from assay.errors import Unreadable
-from assay.ingest.formats import UIMAGE_HEADER, ArchiveFormat
+from assay.ingest.magic import UIMAGE_HEADER, ArchiveFormat
 from assay.ingest.inflate import decompressed
 from assay.ingest.members import Entries, Member, MemberType, Readable
 
