@@ -39,9 +39,9 @@ from assay.ingest.classify import (
     printable,
     special_name,
 )
-from assay.ingest.magic import COMPRESSED, UNOPENED, ArchiveFormat
 from assay.ingest.inflate import decompressed, open_tar, open_zip_member
 from assay.ingest.interface import ArchiveLimits, SourceFile
+from assay.ingest.magic import COMPRESSED, UNOPENED, ArchiveFormat
 from assay.ingest.members import Entries, Member, MemberType, Opener
 from assay.model import Skipped
 

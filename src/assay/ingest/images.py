@@ -29,8 +29,8 @@ from assay import sandbox
 from assay.errors import Unreadable
 from assay.ingest.archive import RATIO_FLOOR, Budget, Extracted
 from assay.ingest.classify import printable
-from assay.ingest.magic import ArchiveFormat
 from assay.ingest.interface import SourceFile
+from assay.ingest.magic import ArchiveFormat
 from assay.model import Skipped
 
 OUTPUT: Final = "root"

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import IO, Final, cast
 
 from assay.errors import Unreadable
-from assay.ingest.magic import UIMAGE_HEADER, ArchiveFormat
 from assay.ingest.inflate import decompressed
+from assay.ingest.magic import UIMAGE_HEADER, ArchiveFormat
 from assay.ingest.members import Entries, Member, MemberType, Readable
 
 _SUFFIXES: Final[dict[ArchiveFormat, dict[str, str]]] = {

@@ -37,8 +37,8 @@ from assay.ingest.classify import (
     printable,
     special_name,
 )
-from assay.ingest.magic import ArchiveFormat
 from assay.ingest.interface import ArchiveLimits, IngestResult, SourceFile
+from assay.ingest.magic import ArchiveFormat
 from assay.ingest.memo import DigestMemo, Known
 from assay.model import FileKind, InputInfo, Skipped, tree_hash
 from assay.progress import NullProgress, Progress
