@@ -30,3 +30,19 @@ def test_first_paths_and_evidence_are_the_smallest_whatever_the_arrival_order() 
     assert zlib["paths"] == sorted(PATHS)[:20]
     assert zlib["evidence"] == "deflate 1.2.13 from bin/tool00"
     assert forward["module_kernels"] == {"5.10.0": "lib/modules/5.10.0/kernel/a.ko"}
+
+
+def test_toolchain_first_path_is_the_smallest_whatever_the_arrival_order() -> None:
+    def section(paths: list[str]) -> dict[str, Any]:
+        aggregator = BinariesAggregator()
+        for path in paths:
+            elf = {"type": "relocatable", "machine": "x86-64", "bits": 64, "endian": "little",
+                   "toolchain": ["GCC: (Debian 12.2.0-14) 12.2.0"], "unbounded": {}}  # fmt: skip
+            aggregator.add(PathContext(path, "."), FileResult(data={"elf": elf}))
+        return dict(aggregator.finish()[0])
+
+    forward, backward = section(PATHS[:30]), section(list(reversed(PATHS[:30])))
+    assert forward["toolchains"] == backward["toolchains"]
+    assert forward["toolchains"] == {
+        "GCC: (Debian 12.2.0-14) 12.2.0": {"binaries": 30, "first": "bin/tool00"}
+    }

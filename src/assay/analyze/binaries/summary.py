@@ -98,7 +98,9 @@ class BinariesAggregator:
         self.kinds[elf["type"]] += 1
         self.machines[f"{elf['machine']} {elf['bits']}-bit {elf['endian']}-endian"] += 1
         for entry in elf["toolchain"]:
-            self.toolchains.setdefault(entry, [0, ctx.path])[0] += 1
+            seen = self.toolchains.setdefault(entry, [0, ctx.path])
+            seen[0] += 1
+            seen[1] = min(seen[1], ctx.path)  # the smallest path, whatever the arrival order
         self.imports.update(elf["unbounded"])
         if elf["type"] in ("executable", "pie-executable", "shared-library"):
             columns = protections(elf)
