@@ -7,6 +7,7 @@ import ...``) without clashing with the ``conftest`` modules of subfolders.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -78,6 +79,11 @@ class _Counting:
     ) -> Iterator[Outcome]:
         self.seen.extend(unit.task.disk_path for unit in todo)
         return self.inner.compute(todo, ready, total)
+
+
+def process_id(_: object) -> int:
+    """The id of the process that calls it (a picklable task: tells where it ran)."""
+    return os.getpid()
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -7,13 +7,12 @@ run by design, so they are masked before comparing.
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from concurrent.futures import Future
-from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from assay.pipeline import Recorder
 from assay.report import Format, html, write_all, write_all_then, write_sequential, writer
 from assay.storage.findings import FindingStore, store_path
 from assay.storage.history import History
+from support import process_id
 
 _VOLATILE = re.compile(r'"(serialNumber|timestamp)": "[^"]*"')
 
@@ -124,24 +124,18 @@ class _Wrapped:
         return self.store.rows_json(section)
 
 
-def test_parallel_write_all_matches_one_writer_per_file(
-    example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    started: list[Future[None] | None] = []
-    submit = reporters._submit
-
-    def spy(
-        stack: ExitStack, evaluation: Evaluation, then: Any, store: Path, out: Path
-    ) -> Future[None] | None:
-        started.append(submit(stack, evaluation, then, store, out))
-        return started[-1]
-
-    monkeypatch.setattr(reporters, "_submit", spy)
+def test_parallel_write_all_matches_one_writer_per_file(example: Example, tmp_path: Path) -> None:
     _reference(example.evaluation, example.store, tmp_path / "ref")
-    written = _write_all(example.evaluation, example.store, tmp_path / "par")
-    assert len(started) == 1 and started[0] is not None, "a child process wrote its formats"
-    assert written == [tmp_path / "par" / fmt.value for fmt in Format]
-    assert _outputs(tmp_path / "par") == _outputs(tmp_path / "ref")
+    out = tmp_path / "par"
+    out.mkdir()
+    streams = FindingStore(example.store)
+    try:
+        written, writer_pid = write_all_then(example.evaluation, streams, out, process_id)
+    finally:
+        streams.close()
+    assert writer_pid is not None and writer_pid != os.getpid(), "a child wrote its formats"
+    assert written == [out / fmt.value for fmt in Format]
+    assert _outputs(out) == _outputs(tmp_path / "ref")
 
 
 def test_sequential_path_matches_one_writer_per_file(example: Example, tmp_path: Path) -> None:
