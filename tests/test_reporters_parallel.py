@@ -151,20 +151,17 @@ def test_sequential_path_matches_one_writer_per_file(example: Example, tmp_path:
 
 
 def test_other_streams_are_written_in_this_process_with_one_shared_pass(
-    example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    example: Example, tmp_path: Path
 ) -> None:
-    def no_child(*_: object) -> None:
-        raise AssertionError("no child process for streams that are not a store on disk")
-
-    monkeypatch.setattr(reporters, "_submit", no_child)
     rated = replace(example.evaluation, rating=_rating(example))
     (tmp_path / "other").mkdir()
     store = FindingStore(example.store)
     try:
         streams = _Wrapped(store)
-        write_all(rated, streams, tmp_path / "other")
+        _, writer_pid = write_all_then(rated, streams, tmp_path / "other", process_id)
     finally:
         store.close()
+    assert writer_pid == os.getpid(), "no child process for streams that are not a store on disk"
     assert streams.passes == 2, "JSON reads the findings once, SARIF and HTML share one pass"
     _reference(rated, example.store, tmp_path / "ref")
     assert _outputs(tmp_path / "other") == _outputs(tmp_path / "ref")
