@@ -129,8 +129,9 @@ def _stages(
             done.add(todo.units[outcome.key], outcome)
             progress.advance(len(todo.units[outcome.key].paths))
         finished = done.finish(side)
-    corpus, assessed = run_steps(assessing, Corpus(corpus.files, corpus.components,
-                                                    {**corpus.sections, **finished}))  # fmt: skip
+    corpus, assessed = run_steps(
+        assessing, replace(corpus, sections={**corpus.sections, **finished})
+    )
     return _evaluation(
         options, ingested, todo, done, corpus, (*correlated, *assessed), chosen, rules
     )

@@ -73,9 +73,14 @@ class Attribution:
             stage = self.analyzers[index].id
             self.skipped.extend(Skipped(p, stage, reason, detail) for p in unit.paths)
 
-    def _add_path(self, path: str, outcome: Outcome) -> None:
+    def _place(self, path: str) -> tuple[str | None, str]:
+        """The key of the copy ``path`` belongs to (``None``: vendor code), and ``path`` below
+        that copy's root (what its findings are fingerprinted with)."""
         owner = self.ownership.owner(path)
-        key, below = (owner.key if owner else None), relative_to_root(path, owner)
+        return (owner.key if owner else None), relative_to_root(path, owner)
+
+    def _add_path(self, path: str, outcome: Outcome) -> None:
+        key, below = self._place(path)
         ctx = PathContext(path, self.directories[path], key)
         for index, result in outcome.results.items():
             analyzer = self.analyzers[index]
@@ -93,8 +98,7 @@ class Attribution:
         for path, raw in pairs:
             by_path.setdefault(path, []).append(raw)
         for path, raws in by_path.items():
-            owner = self.ownership.owner(path)
-            key, below = (owner.key if owner else None), relative_to_root(path, owner)
+            key, below = self._place(path)
             batch = [(r, self.severities[r.rule_id]) for r in raws]
             self.store.add_all(category, path, batch, key, below)
 

@@ -153,7 +153,6 @@ class ResultCache:
         self.path = directory / FILE_NAME
         self.limit = limit
         self.hits = 0
-        self.stores = 0
         # one thread at a time, not always the one that opened it (the engine closes the cache
         # on a side thread while its main thread goes on)
         self._db = sqlite3.connect(
@@ -211,7 +210,6 @@ class ResultCache:
     def put(self, key: bytes, value: bytes) -> None:
         """Store an encoded outcome under ``key`` (written with the next batch)."""
         self._puts.append((key, value, len(value), time.time()))
-        self.stores += 1
         if len(self._puts) >= _COMMIT_EVERY:
             self._flush()
 

@@ -27,11 +27,6 @@ LOCK_NAME = "lock"
 """The lock file inside the work area ``OUTDIR/.assay``."""
 
 
-def lock_path(output_dir: Path) -> Path:
-    """Where the lock of runs writing ``output_dir`` lives."""
-    return output_dir / WORK_DIR / LOCK_NAME
-
-
 def check_apart(input: Path, output_dir: Path) -> None:
     """Raise ``OutputDirError`` when ``input`` is ``output_dir`` or inside it (real paths)."""
     real_in = Path(os.path.realpath(input))

@@ -92,11 +92,6 @@ class ElfFacts:
     """RPATH/RUNPATH entries in all (``rpath`` keeps the first 64)."""
 
     @property
-    def is_executable(self) -> bool:
-        """An executable (position-dependent or PIE)."""
-        return self.type in ("executable", "pie-executable")
-
-    @property
     def is_linked(self) -> bool:
         """An executable or shared library: what hardening applies to."""
         return self.type in ("executable", "pie-executable", "shared-library")

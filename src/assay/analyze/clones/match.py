@@ -74,8 +74,6 @@ class Corpus:
     of one library (e.g. two OpenSSL versions) are never matched against each other."""
     streams: list[TokenStreams] = field(default_factory=list)
     """Per content, its tokens."""
-    dropped: int = 0
-    """Anchors beyond token 2**24 of a file (not indexed)."""
     library_of: list[int] = field(default_factory=list)
     """Per content, the library it lies wholly in (an index), or -1 (vendor code, or mixed)."""
     copies_of: list[frozenset[str]] = field(default_factory=list)
@@ -277,7 +275,7 @@ class Corpus:
         self,
     ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int32], npt.NDArray[np.int32]] | None:
         """Every anchor as packed (key in the high word, position in the low one), with its
-        content and position (anchors past token 2**24 are dropped and counted); ``None``
+        content and position (anchors past token 2**24 are dropped); ``None``
         when none is left. Frees the per-content anchors. Contents and positions fit 24 bits:
         32-bit arrays keep four copies of the tree in memory budget."""
         chunks = [np.frombuffer(a, dtype=np.uint64) for a in self._anchors]
@@ -291,7 +289,6 @@ class Corpus:
         low = packed.astype(np.uint32)  # the position (casting keeps the low word)
         inside = low < _LIMIT
         kept = int(np.count_nonzero(inside))
-        self.dropped += len(inside) - kept
         if not kept:
             return None
         if kept < len(inside):

@@ -7,7 +7,7 @@ component and, beside, over unique contents. Only JSON values leave this module.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -20,11 +20,6 @@ BUCKETS = ("1-5", "6-10", "11-20", "21-50", ">50")
 """Labels of the CCN distribution, lowest first."""
 _BOUNDS = (5, 10, 20, 50)
 """Highest CCN of every bucket but the last."""
-
-
-def ccn_bucket(ccn: int) -> str:
-    """The distribution bucket of a CCN value."""
-    return BUCKETS[bisect_left(_BOUNDS, ccn)]
 
 
 def file_figures(

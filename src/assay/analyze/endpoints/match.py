@@ -213,10 +213,6 @@ def _address(text: str, start: int, end: int, kind: str) -> Match | None:
     return Match(start, kind, value, ip_class(address))
 
 
-def _is_tld(tld: str) -> bool:
-    return (tld.islower() or tld.isupper()) and tld.lower() in _names()[0]
-
-
 def ip_class(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     """The class of an IP address."""
     if address.is_loopback:
