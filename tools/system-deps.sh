@@ -11,16 +11,22 @@ trap 'rm -rf "$work"' EXIT
 printf '#include <stdio.h>\n#include <zlib.h>\nint main(void){puts(zlibVersion());return 0;}\n' \
   >"$work/hello.c"
 printf '#include <stdio.h>\nint main(void){puts("x");return 0;}\n' >"$work/plain.c"
+mkdir "$work/tree" && echo x >"$work/tree/x"
 missing=()
 works() { "$@" >/dev/null 2>&1; }
 need() { local package=$1; shift; works "$@" || missing+=("$package"); }
 
 # The build sandbox, image extractors and archive tools.
-need bubblewrap bwrap --version
-mkdir "$work/tree" && echo x >"$work/tree/x"
+need bubblewrap bwrap --ro-bind / / --dev /dev --proc /proc true
 works mksquashfs "$work/tree" "$work/x.sqfs" -noappend && works unsquashfs -l "$work/x.sqfs" ||
   missing+=(squashfs-tools)
 need cpio cpio --version
+# ext and cramfs images (e2fsprogs is required priority and util-linux essential on Debian, but
+# mkfs.cramfs moved to util-linux-extra in newer releases): build one of each.
+works /sbin/mke2fs -q -F -t ext4 -d "$work/tree" "$work/x.ext4" 4M &&
+  works /sbin/debugfs -R "ls /" "$work/x.ext4" || missing+=(e2fsprogs)
+works mkfs.cramfs "$work/tree" "$work/x.cramfs" || works /sbin/mkfs.cramfs "$work/tree" \
+  "$work/x.cramfs" || missing+=(util-linux-extra)
 need binutils readelf --version
 need llvm llvm-mc --version
 # The native toolchain and zlib headers (the rebuild tests build libpng).
