@@ -329,6 +329,29 @@ def fetch(package: str, suite: str, arch: str, dest: Path | None = None) -> Bina
             raise BinaryError(f"{package}/{suite}/{arch}: {exc}") from exc
 
 
+def dependency(package: str, suite: str, arch: str, dest: Path | None = None) -> str:
+    """The first package ``package`` depends on, from the suite's index (a metapackage such as
+    ``linux-image-cloud-amd64`` names the versioned package the mirror holds today).
+
+    Raises BinaryError when the index does not know the package or it has no dependency.
+    """
+    parse_spec(f"{package}/{suite}/{arch}")
+    dest = (dest or cache_dir()).expanduser().resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    with _locked(dest):
+        apt = _Apt(dest / "apt" / f"{suite}-{arch}", suite, arch)
+        apt.ensure_ready()
+        shown = run_apt(
+            "apt-cache", apt._options(), ["show", "--no-all-versions", package], None, BinaryError
+        )
+    for line in shown.splitlines():
+        if line.startswith("Depends:"):
+            first = line.partition(":")[2].split(",")[0].split()
+            if first:
+                return first[0].partition(":")[0]
+    raise BinaryError(f"{package}/{suite}/{arch}: no Depends field")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: fetch each spec and print one line per package."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)

@@ -38,6 +38,13 @@ from assay.analyze.binaries.signatures import detect, signatures, toolchain_libr
          ("glibc", "2.36")),
         (b"\0vermagic=5.10.0-23-amd64 SMP mod_unload modversions \0", "x.ko",
          ("linux", "5.10.0")),
+        (b"BZ2_bzlibVersion\0\x001.0.6, 6-Sept-2010\0", "x", ("bzip2", "1.0.6")),
+        (b"\0curl 7.88.1 (x86_64-pc-linux-gnu) %s\0", "curl", ("curl", "7.88.1")),
+        (b"\x002022-12-28 14:03:47 df5c253c0b3dd24916e4ec7cf77d3db5294cc9fd45ae7b9c5e82ad8197f3alt1"
+         b"\0", "x", ("sqlite", "3.40.1")),
+        (b"Linux version 6.1.0-50-cloud-arm64 (debian-kernel@lists.debian.org) (gcc-12 (Debian "
+         b"12.2.0-14+deb12u1) 12.2.0, GNU ld) #1 SMP Debian 6.1.176-1 (2026-07-02)\n\0", "Image",
+         ("linux", "6.1.176")),
         (b"", "ld-uClibc-0.9.33.2.so", ("uclibc", "0.9.33.2")),
         (b"", "ld-musl-armhf.so.1", ("musl", None)),
     ],
@@ -65,12 +72,18 @@ def test_versioned_hit_replaces_unversioned_one() -> None:
     assert [h.version for h in detect(b"", "ld-uClibc-1.0.45.so")] == ["1.0.45"]
 
 
-def test_rows_use_source_signature_names() -> None:
+def test_rows_use_canonical_product_names() -> None:
+    """Binary rows name products as purl names: lower case, and spelled as the source rows
+    spell the same product (issue 17 adds binary-only products, such as iproute2 or bash,
+    that have no source row yet)."""
+    import re
     import tomllib
     from importlib import resources
 
     text = (resources.files("assay") / "rules" / "signatures.toml").read_text("utf-8")
     source = {table["name"] for table in tomllib.loads(text).values()}
     binary = {row.library for row in signatures()}
-    assert binary - source - toolchain_libraries() == set()
+    assert [n for n in binary if not re.fullmatch(r"[a-z0-9][a-z0-9._+-]*", n)] == []
+    folded = {re.sub(r"[-_.]", "", name): name for name in source}
+    assert {n for n in binary if folded.get(re.sub(r"[-_.]", "", n), n) != n} == set()
     assert toolchain_libraries() == {"glibc", "uclibc", "musl"}

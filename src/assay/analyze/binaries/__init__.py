@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
 
-from assay.analyze.binaries import elf, findings, signatures, system
+from assay.analyze.binaries import elf, findings, kernel, signatures, system
 from assay.analyze.binaries.summary import BinariesAggregator
 from assay.analyze.calltable import CallTable, load_table
 from assay.analyze.interface import AnalyzerFailure, Catalogued, Content, FileResult
@@ -70,11 +70,16 @@ class BinariesAnalyzer(Catalogued):
         return rules()
 
     def wants(self, file: SourceFile) -> bool:
-        """ELF files, ``.a`` archives, release files under ``etc/`` and kernel module trees."""
+        """ELF files, ``.a`` archives, release files under ``etc/``, kernel module trees and
+        kernel images (by name: a bzImage is an archive to ingest, a raw ``Image`` other)."""
         if file.kind is FileKind.ELF or system.is_module_path(file.path):
             return True
         if file.kind is FileKind.TEXT:
             return system.is_release_file(file.path)
+        if file.kind in (FileKind.OTHER, FileKind.ARCHIVE) and kernel.is_image_name(
+            file.path.rpartition("/")[2]
+        ):
+            return True
         return file.path.endswith(".a") and file.kind in (FileKind.OTHER, FileKind.ARCHIVE)
 
     def analyze(self, parsed: ParsedFile) -> FileResult:
@@ -91,6 +96,10 @@ class BinariesAnalyzer(Catalogued):
         if content.kind is FileKind.TEXT and content.name in system.RELEASE_FILES:
             fields = system.release_fields(content.name, data.decode("utf-8", "replace"))
             return FileResult(data={"release": dict(fields)})
+        if kernel.is_image_name(content.name):
+            texts = kernel.version_texts(data)
+            hits = signatures.detect(texts, content.name) if texts else ()
+            return FileResult(data={"components": _components(hits)})
         return FileResult()
 
     def _elf(self, data: bytes, name: str) -> FileResult:
@@ -98,7 +107,7 @@ class BinariesAnalyzer(Catalogued):
             facts, strings = elf.read_elf_and_strings(data)
         except elf.BadElf as exc:
             raise AnalyzerFailure("bad-elf", str(exc)) from exc
-        hits = signatures.detect(data, name, strings)
+        hits = signatures.detect(data, name, strings, frozenset(facts.imports))
         return FileResult(
             findings=findings.of_elf(facts, self.table),
             data={"elf": elf_data(facts, self.table), "components": _components(hits)},

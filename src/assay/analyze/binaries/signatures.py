@@ -16,6 +16,8 @@ from typing import Any
 
 from assay.errors import AnalyzerError
 
+_IDS = "binary_version_ids.toml"
+
 
 @dataclass(frozen=True, slots=True)
 class Signature:
@@ -31,6 +33,12 @@ class Signature:
     """Regex over the base name, or ``None`` for a content row."""
     requires: bytes | None
     """A literal that must also occur in the content."""
+    unless: bytes | None = None
+    """A literal that, when it occurs in the content, turns the row off (a fork's own mark)."""
+    supersedes: frozenset[str] = frozenset()
+    """Ids of rows of the same library whose hits this row's hits replace in one file."""
+    lookup: str | None = None
+    """A table of ``binary_version_ids.toml`` mapping the group ``key`` to the version."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,32 +94,59 @@ def _signature(library: str, row: dict[str, Any]) -> Signature:
     if (pattern is None) == (file is None):
         raise TypeError(f"{library}/{row.get('id')}: exactly one of pattern and file")
     requires = row.get("requires")
+    unless = row.get("unless")
+    lookup = row.get("lookup")
+    if lookup is not None and lookup not in version_ids():
+        raise TypeError(f"{library}/{row.get('id')}: no table {lookup!r} in {_IDS}")
     return Signature(
         library=library,
         id=row["id"],
         pattern=re.compile(pattern.encode("latin-1")) if pattern else None,
         file=re.compile(file) if file else None,
         requires=requires.encode("latin-1") if requires else None,
+        unless=unless.encode("latin-1") if unless else None,
+        supersedes=frozenset(row.get("supersedes", ())),
+        lookup=lookup,
     )
 
 
-def detect(data: bytes, name: str, strings: bytes | None = None) -> tuple[Hit, ...]:
+@cache
+def version_ids() -> dict[str, dict[str, str]]:
+    """The tables of ``rules/binary_version_ids.toml``: an identifier a build carries (SQLite's
+    source id) to the release version it belongs to."""
+    text = (resources.files("assay") / "rules" / _IDS).read_text("utf-8")
+    return {name: dict(table) for name, table in tomllib.loads(text).items()}
+
+
+def detect(
+    data: bytes, name: str, strings: bytes | None = None, imports: frozenset[str] = frozenset()
+) -> tuple[Hit, ...]:
     """Every distinct (library, version) the rows find in a file or in its name ``name``.
 
     Patterns search ``strings`` (the parts of ``data`` that hold strings) when given, else
     ``data``; ``requires`` literals are looked up in the whole of ``data`` (they are often
-    symbol names, in ``.dynstr``).
+    symbol names, in ``.dynstr``). A ``requires`` literal that is one of ``imports`` (the
+    file's undefined symbols) ties nothing to the file: a program that calls
+    ``nghttp2_version()`` of a shared libnghttp2 does not contain nghttp2, and the bare version
+    strings it holds are other libraries' (libcurl's "1.2.13" is the zlib it was built with).
     """
-    found: dict[tuple[str, str | None], Hit] = {}
+    matched: list[tuple[Signature, Hit]] = []
     for row in signatures():
-        for hit in _matches(row, data, name, data if strings is None else strings):
+        for hit in _matches(row, data, name, data if strings is None else strings, imports):
+            matched.append((row, hit))
+    replaced = {(row.library, old) for row, _ in matched for old in row.supersedes}
+    found: dict[tuple[str, str | None], Hit] = {}
+    for row, hit in matched:
+        if (row.library, row.id) not in replaced:
             found.setdefault((hit.library, hit.version), hit)
     versioned = {lib for lib, version in found if version is not None}
     hits = [h for (lib, v), h in found.items() if v is not None or lib not in versioned]
     return tuple(sorted(hits, key=lambda h: (h.library, h.version or "")))
 
 
-def _matches(row: Signature, data: bytes, name: str, strings: bytes) -> list[Hit]:
+def _matches(
+    row: Signature, data: bytes, name: str, strings: bytes, imports: frozenset[str]
+) -> list[Hit]:
     if row.file is not None:
         named = row.file.match(name)
         if named is None:
@@ -119,15 +154,29 @@ def _matches(row: Signature, data: bytes, name: str, strings: bytes) -> list[Hit
         version = named.groupdict().get("version")
         return [Hit(row.library, version, name, f"{row.library}/{row.id}")]
     assert row.pattern is not None
-    if row.requires is not None and row.requires not in data:
+    if row.requires is not None and (
+        row.requires not in data or row.requires.decode("latin-1") in imports
+    ):
+        return []
+    if row.unless is not None and row.unless in data:
         return []
     hits: dict[str | None, Hit] = {}
     for match in row.pattern.finditer(strings):
-        raw: bytes | None = match.groupdict().get("version")
-        key = raw.decode("latin-1") if raw else None
+        key = _version(row, match)
         if key not in hits:
             text = match.group(0).strip(b"\0 ").decode("latin-1")
             hits[key] = Hit(row.library, key, text, f"{row.library}/{row.id}")
         if len(hits) >= 4:
             break
     return list(hits.values())
+
+
+def _version(row: Signature, match: re.Match[bytes]) -> str | None:
+    """The version a match names: its ``version`` group, or its ``key`` group looked up in the
+    row's table (``None`` when the table does not know it: present, version unknown)."""
+    groups = match.groupdict()
+    if row.lookup is not None:
+        key = groups.get("key")
+        return version_ids()[row.lookup].get(key.decode("latin-1")) if key else None
+    raw: bytes | None = groups.get("version")
+    return raw.decode("latin-1") if raw else None
