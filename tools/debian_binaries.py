@@ -329,6 +329,53 @@ def fetch(package: str, suite: str, arch: str, dest: Path | None = None) -> Bina
             raise BinaryError(f"{package}/{suite}/{arch}: {exc}") from exc
 
 
+def fetch_many(
+    specs: Sequence[tuple[str, str, str]], dest: Path | None = None
+) -> dict[tuple[str, str, str], Binary]:
+    """Return every ``(package, suite, arch)`` of ``specs``, downloading those not cached yet.
+
+    The missing packages of one suite and architecture are downloaded by a single
+    ``apt-get download`` (apt fetches them over one connection, without a process and an
+    index check per package), then unpacked one by one; when that call fails (a package the
+    index does not know), each is fetched on its own so the error names it. Raises
+    BinaryError for the first package that cannot be had.
+    """
+    dest = (dest or cache_dir()).expanduser().resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    for spec in specs:
+        parse_spec("/".join(spec))
+    known = _read_manifest(dest)
+    missing: dict[tuple[str, str], list[str]] = {}
+    for package, suite, arch in specs:
+        if _lookup(known, package, suite, arch) is None:
+            missing.setdefault((suite, arch), []).append(package)
+    for (suite, arch), packages in sorted(missing.items()):
+        with _locked(dest):
+            apt = _Apt(dest / "apt" / f"{suite}-{arch}", suite, arch)
+            try:
+                apt.ensure_ready()
+                _download_all(apt, sorted(set(packages)), dest)
+            except (BinaryError, OSError, tarfile.TarError, lzma.LZMAError):
+                pass  # fetched one by one below, with a precise error
+    return {spec: fetch(*spec, dest=dest) for spec in specs}
+
+
+def _download_all(apt: _Apt, packages: Sequence[str], dest: Path) -> None:
+    """Download ``packages`` with one apt-get call and unpack each under ``dest``."""
+    with tempfile.TemporaryDirectory(prefix="assay-debbin-") as tmp:
+        apt.run(["download", *(f"{package}:{apt.arch}" for package in packages)], cwd=Path(tmp))
+        for package in packages:
+            debs = sorted(Path(tmp).glob(f"{package}_*_{apt.arch}.deb")) or sorted(
+                Path(tmp).glob(f"{package}_*_all.deb")
+            )
+            if not debs:
+                continue
+            name, version = _deb_fields(debs[0])
+            directory = f"{name}_{version.replace(':', '%3a')}_{apt.arch}"
+            path = _install(debs[0], dest, directory)
+            _record(dest, Binary(name, version, apt.arch, apt.suite, path))
+
+
 def dependency(package: str, suite: str, arch: str, dest: Path | None = None) -> str:
     """The first package ``package`` depends on, from the suite's index (a metapackage such as
     ``linux-image-cloud-amd64`` names the versioned package the mirror holds today).

@@ -2,11 +2,11 @@
 
 For every product of the TLS/crypto, compression, system and library groups that Debian builds
 with version evidence in the binary, its bookworm binary package is downloaded for two
-architectures (``tools/debian_binaries.py``, cached; fetched in parallel) and every file the
-``binaries`` analyzer wants is run through it, as the engine would. The product must be named
-with the version of the package metadata (``upstream_version``, normalised per product where
-the upstream release is written differently: see ``NORMALISE``), and no other product may be
-named in a package except those listed in ``CONTAINED`` with the reason.
+architectures (``tools/debian_binaries.py``, cached; one apt-get call per architecture) and
+every file the ``binaries`` analyzer wants is run through it, as the engine would. The product
+must be named with the version of the package metadata (``upstream_version``, normalised per
+product where the upstream release is written differently: see ``NORMALISE``), and no other
+product may be named in a package except those listed in ``CONTAINED`` with the reason.
 
 Products of the group that are not here have no version evidence in Debian's builds (nettle,
 libffi, libusb, libnl, libmnl, libnetfilter_conntrack, openldap's 2.5 libraries, gcc's runtime)
@@ -19,7 +19,6 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -152,22 +151,28 @@ MODULES_READ = 40
 
 
 @cache
-def _binary(package: str, arch: str) -> debian_binaries.Binary:
-    if package.endswith("@"):
-        package = debian_binaries.dependency(package.replace("@", arch), SUITE, arch)
+def _package(package: str, arch: str) -> str:
+    """The package name; ``linux-image-cloud-@`` is the metapackage's kernel of today."""
+    if not package.endswith("@"):
+        return package
     try:
-        return debian_binaries.fetch(package, SUITE, arch)
+        return debian_binaries.dependency(package.replace("@", arch), SUITE, arch)
     except debian_binaries.BinaryError as exc:
-        pytest.fail(f"could not download {package}/{SUITE}/{arch}: {exc}")
+        pytest.fail(f"no kernel package behind {package}/{arch}: {exc}")
 
 
 @pytest.fixture(scope="module")
 def downloads() -> dict[tuple[str, str], debian_binaries.Binary]:
-    """Every package of ``PRODUCTS`` on its two architectures, fetched by a thread pool."""
+    """Every package of ``PRODUCTS`` on its two architectures. ``fetch_many`` downloads the
+    missing packages of each architecture with one apt-get call (the cache is locked per
+    download, so a thread pool would only queue on the lock)."""
     wanted = sorted({(pkg, arch) for p in PRODUCTS for pkg in p.packages for arch in p.arches})
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        fetched = list(pool.map(lambda spec: _binary(*spec), wanted))
-    return dict(zip(wanted, fetched, strict=True))
+    specs = [(_package(pkg, arch), SUITE, arch) for pkg, arch in wanted]
+    try:
+        fetched = debian_binaries.fetch_many(specs)
+    except debian_binaries.BinaryError as exc:
+        pytest.fail(f"could not download: {exc}")
+    return {key: fetched[spec] for key, spec in zip(wanted, specs, strict=True)}
 
 
 def _wanted(root: Path) -> list[tuple[Path, FileKind]]:

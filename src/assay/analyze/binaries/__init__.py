@@ -120,9 +120,11 @@ class BinariesAnalyzer(Catalogued):
         stamps: set[str] = set()
         machines: set[str] = set()
         count = 0
+        texts: list[bytes] = []
         try:
             for member in _elf_members(data):
-                facts = elf.read_elf(member.data)
+                facts, strings = elf.read_elf_and_strings(member.data)
+                texts.append(strings)
                 count += 1
                 imports.update(facts.imports)
                 paths.update(facts.build_paths)
@@ -135,7 +137,8 @@ class BinariesAnalyzer(Catalogued):
             *findings.leaks(sorted(paths)[:20], sorted(stamps)[:20]),
         )
         summary: dict[str, JSONValue] = {"elf_members": count, "machines": sorted(machines)}
-        hits = signatures.detect(data, name)
+        # patterns read the members' string sections, each starting after a NUL
+        hits = signatures.detect(data, name, b"\0" + b"\0".join(texts) if texts else None)
         return FileResult(
             findings=found, data={"archive": summary, "components": _components(hits)}
         )
