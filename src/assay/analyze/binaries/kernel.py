@@ -23,7 +23,8 @@ import re
 import struct
 
 _NAME = re.compile(
-    r"^(?:vmlinu[xz](?:[-.].*)?|bzImage|zImage|Image(?:\.\w+)?|uImage|kernel(?:[-.].*)?)$"
+    r"^(?:vmlinu[xz](?:[-.].*)?|bzImage|zImage|uImage|kernel(?:-.*)?"
+    r"|Image(?:\.(?:gz|bz2|lz4|lzma|lzo|xz|zst))?)$"
 )
 _BANNER = b"Linux version "
 _TEXT_MAX = 400
