@@ -9,9 +9,9 @@ product where the upstream release is written differently: see ``NORMALISE``), a
 product may be named in a package except those listed in ``CONTAINED`` with the reason.
 
 Products of the group that are not here have no version evidence in Debian's builds (nettle,
-libffi, libusb, libnl, libmnl, libnetfilter_conntrack, openldap's 2.5 libraries, gcc's runtime)
-or no bookworm package (libressl, polarssl, IJG libjpeg, uClibc, uClibc-ng); their rows, if any,
-are marked "well-known" in binary_signatures.toml.
+libffi, libusb, libnl, libmnl, libnetfilter_conntrack, gcc's runtime) or no Debian package
+(libressl, polarssl, uClibc, uClibc-ng); their rows, if any, are marked "well-known" in
+binary_signatures.toml. IJG's libjpeg is only in sid, which is used for it alone.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ class Product:
     packages: tuple[str, ...]
     arches: tuple[str, str] | None = None
     """None: the next pair of ``PAIRS``."""
+    suite: str = SUITE
+    """Another suite only where bookworm has no package of the product."""
 
 
 _PRODUCTS = [
@@ -106,8 +108,10 @@ _PRODUCTS = [
     Product("libssh2", ("libssh2-1",)),
     Product("nghttp2", ("libnghttp2-14",)),
     Product("c-ares", ("libc-ares2",)),
+    Product("openldap", ("ldap-utils",)),
     Product("libpng", ("libpng16-16",)),
     Product("libjpeg-turbo", ("libjpeg62-turbo",)),
+    Product("libjpeg", ("libjpeg9",), ("amd64", "arm64"), "sid"),
     Product("libtiff", ("libtiff6",)),
     Product("libcap", ("libcap2",)),
     Product("libidn2", ("libidn2-0",)),
@@ -122,7 +126,7 @@ _PRODUCTS = [
     Product("cyrus-sasl", ("libsasl2-2",)),
 ]
 PRODUCTS = [
-    p if p.arches else Product(p.name, p.packages, PAIRS[i % len(PAIRS)])
+    p if p.arches else Product(p.name, p.packages, PAIRS[i % len(PAIRS)], p.suite)
     for i, p in enumerate(_PRODUCTS)
 ]
 
@@ -166,8 +170,9 @@ def downloads() -> dict[tuple[str, str], debian_binaries.Binary]:
     """Every package of ``PRODUCTS`` on its two architectures. ``fetch_many`` downloads the
     missing packages of each architecture with one apt-get call (the cache is locked per
     download, so a thread pool would only queue on the lock)."""
+    suites = {pkg: p.suite for p in PRODUCTS for pkg in p.packages}
     wanted = sorted({(pkg, arch) for p in PRODUCTS for pkg in p.packages for arch in p.arches})
-    specs = [(_package(pkg, arch), SUITE, arch) for pkg, arch in wanted]
+    specs = [(_package(pkg, arch), suites[pkg], arch) for pkg, arch in wanted]
     try:
         fetched = debian_binaries.fetch_many(specs)
     except debian_binaries.BinaryError as exc:
