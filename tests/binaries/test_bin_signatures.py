@@ -48,6 +48,8 @@ from assay.analyze.binaries.signatures import detect, signatures, toolchain_libr
          b"12.2.0-14+deb12u1) 12.2.0, GNU ld) #1 SMP Debian 6.1.176-1 (2026-07-02)\n\0", "Image",
          ("linux", "6.1.176")),
         (b"", "ld-uClibc-0.9.33.2.so", ("uclibc", "0.9.33.2")),
+        (b"", "libuClibc-1.0.45.so", ("uclibc-ng", "1.0.45")),
+        (b"\0PolarSSL 1.3.9\0", "x", ("polarssl", "1.3.9")),
         (b"", "ld-musl-armhf.so.1", ("musl", None)),
     ],
 )  # fmt: skip
@@ -88,4 +90,4 @@ def test_rows_use_canonical_product_names() -> None:
     assert [n for n in binary if not re.fullmatch(r"[a-z0-9][a-z0-9._+-]*", n)] == []
     folded = {re.sub(r"[-_.]", "", name): name for name in source}
     assert {n for n in binary if folded.get(re.sub(r"[-_.]", "", n), n) != n} == set()
-    assert toolchain_libraries() == {"glibc", "uclibc", "musl"}
+    assert toolchain_libraries() == {"glibc", "uclibc", "uclibc-ng", "musl"}
