@@ -144,6 +144,10 @@ NORMALISE: dict[str, Callable[[str], str | None]] = {
 """Where the upstream release differs from ``upstream_version`` of the package."""
 
 CONTAINED: dict[str, dict[str, str]] = {
+    "sudo": {
+        "protobuf-c": "sudo bundles protobuf-c (its lib/protobuf-c) and links it into sudo, "
+        "sudo_intercept.so and the log server: a static copy without symbol names",
+    },
     "libssh-4": {
         "openssl": "libssh keeps the OpenSSL version text it was built with (OPENSSL_VERSION_"
         "TEXT of the headers) to print next to the running one; it links libcrypto",
@@ -279,3 +283,17 @@ def test_renamed_copy_is_named_from_its_content(
     result = binaries.configure({}).analyze_content(Content(path.read_bytes(), kind, name))
     named = {(n, v) for n, v, _ in result.data["components"]}  # type: ignore[union-attr]
     assert (product.name, expected) in named, (path, named)
+
+
+@pytest.mark.parametrize("arch", next(p.arches for p in PRODUCTS if p.name == "sudo"))
+def test_static_copy_inside_a_program_is_named(
+    arch: str, downloads: dict[tuple[str, str], debian_binaries.Binary]
+) -> None:
+    """sudo carries protobuf-c linked in, with no libprotobuf-c file and no protobuf-c symbol
+    name: it is named from its content (its assertion texts and version string)."""
+    binary = downloads[("sudo", arch)]
+    assert not list(binary.path.rglob("libprotobuf-c*")), "the package ships the library itself"
+    named = {key: paths for key, paths in _found(binary.path).items() if key[0] == "protobuf-c"}
+    assert named, _found(binary.path)
+    assert {path.rpartition("/")[2] for paths in named.values() for path in paths} >= {"sudo"}
+    assert all(version for _, version in named), named
