@@ -259,5 +259,6 @@ def _completed(section: Mapping[str, JSONValue], found: list[Judged]) -> dict[st
     summary["product_per_100k_lines"] = (
         round(1e5 * findings["product"] / lines, 3) if lines else 0.0
     )
-    summary["upstream_material"] = dict(sorted(origins.items()))
+    if origins:
+        summary["upstream_material"] = dict(sorted(origins.items()))
     return summary
