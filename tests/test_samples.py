@@ -36,6 +36,10 @@ OPENSSL = {
     "apps/s_server.c": '#define TEST_CERT "server.pem"\nint main(void) { return 0; }\n',
     "apps/server.pem": SERVER_PEM,
 }
+AUTH_C = (
+    "int check(const char *password)\n{\n"
+    '    if (strcmp(password, "Zx9vLq2wPt") == 0)\n        return 1;\n    return 0;\n}\n'
+)
 MBEDTLS = {
     "include/mbedtls/version.h": '#define MBEDTLS_VERSION_STRING_FULL "mbed TLS 9.9.9"\n',
     "include/mbedtls/config.h": "#define MBEDTLS_SELF_TEST\n#define MBEDTLS_CERTS_C\n",
@@ -50,6 +54,8 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = root / "kb.sqlite"
     add_release(path, write_tree(root / "openssl-9.9.9", OPENSSL), "openssl", "9.9.9", "test")
     add_release(path, write_tree(root / "mbedtls-9.9.9", MBEDTLS), "mbedtls", "9.9.9", "test")
+    curl = write_tree(root / "curl-9.9.9", {"lib/auth.c": AUTH_C, "README": "curl"})
+    add_release(path, curl, "curl", "9.9.9", "test")
     return path
 
 
@@ -130,6 +136,7 @@ def test_samples_used_by_the_product_are_critical(kb: Path, tmp_path: Path) -> N
     )
     write_tree(tree / "third_party" / "openssl", OPENSSL)
     write_tree(tree / "third_party" / "mbedtls", MBEDTLS)
+    write_tree(tree / "third_party" / "curl", {"lib/auth.c": AUTH_C})
     image = write_tree(tmp_path / "image", {"etc/ssl/server.pem": SERVER_PEM})
     (tree / "rootfs.cpio").write_bytes(_cpio(image, ["etc", "etc/ssl", "etc/ssl/server.pem"]))
     doc = run_evaluation(tree, tmp_path / "out", kb=kb, categories=("secrets",)).json()
@@ -155,4 +162,9 @@ def test_samples_used_by_the_product_are_critical(kb: Path, tmp_path: Path) -> N
     edited = found[("vendor/rootfs/etc/ssl/edited.pem", "secrets/private-key-pem")]
     for finding in (own, edited):
         assert finding["severity"] == "high" and "origin" not in finding["properties"]
+    # A fixed password accepted by upstream code stays a backdoor: labelled, not lowered.
+    compare = found[("third_party/curl/lib/auth.c", "secrets/literal-auth-compare")]
+    assert compare["severity"] == "critical"
+    assert compare["properties"]["origin"] == "upstream"
+    assert compare["properties"]["upstream"]["path"] == "lib/auth.c"
     assert doc["rating"]["categories"]["secrets"]["grade"] == "fail"

@@ -7,6 +7,9 @@ its section (``PENDING``) with the references product files make to key files
 material such as OpenSSL's ``apps/server.pem``) and:
 
 - a file of no known release: the finding is emitted unchanged;
+- a literal password compare (``secrets/literal-auth-compare``) in an upstream file: labelled
+  ``origin: "upstream"`` with the release and path, severity kept (accepting a fixed password
+  is a backdoor whoever published it);
 - a known test-material file (``[[test_material]]`` of ``rules/secrets.toml``, Mbed TLS
   ``library/certs.c``): its findings become one ``secrets/upstream-test-material`` finding per
   copy, naming the build options that compile it in and whether the copy's configuration
@@ -45,6 +48,9 @@ ID = "secrets"
 MAX_CONFIG_BYTES = 4 * 1024**2
 """Largest library configuration header read for a build option."""
 _TEST_RULE = RuleId("secrets/upstream-test-material")
+_ACCEPTED_ANYWAY = frozenset({"secrets/literal-auth-compare"})
+"""Rules whose findings keep their severity in an upstream file (labelled ``origin:
+"upstream"``): code that accepts a fixed password is a backdoor whoever published it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +113,9 @@ class _Judge:
             row = _material_row(origin) if origin is not None else None
             if origin is None:
                 out.append((item["path"], item, _raw(item)))
+            elif item["rule_id"] in _ACCEPTED_ANYWAY:
+                props = {**item["properties"], "origin": "upstream", "upstream": _named(origin)}
+                out.append((item["path"], item, _raw(item, properties=props)))
             elif row is not None:
                 grouped[item["path"]].append(item)
                 rows[item["path"]] = (origin, row)
@@ -161,8 +170,7 @@ class _Judge:
         message = f"upstream sample material ({release}, published with the release): {verdict}"
         props = {
             **item["properties"], "origin": "upstream-sample",
-            "upstream": {"name": origin.name, "version": origin.version, "path": origin.path},
-            "referenced_by": users, "shipped_in": image,
+            "upstream": _named(origin), "referenced_by": users, "shipped_in": image,
             "also_in": others,
         }  # fmt: skip
         return _raw(item, severity=severity, message=message, properties=props)
@@ -183,7 +191,8 @@ class _Judge:
             f"product code uses it ({', '.join(users[:5])}): published test keys authenticate "
             "nothing; use the product's own CA and per-device keys"
             if users
-            else "only the library's self-tests use it; disable the option in production builds"
+            else "nothing outside the library's own release uses it; disable the option in "
+            "production builds"
         )
         message = (
             f"test material of {origin.name} {origin.version} ({origin.path}: {held}), compiled "
@@ -191,9 +200,8 @@ class _Judge:
         )
         props: dict[str, JSONValue] = {
             "context": "product", "origin": "upstream-test-material",
-            "upstream": {"name": origin.name, "version": origin.version, "path": origin.path},
-            "options": list(options), "enabled": enabled, "held": dict(sorted(rules.items())),
-            "referenced_by": list(users),
+            "upstream": _named(origin), "options": list(options), "enabled": enabled,
+            "held": dict(sorted(rules.items())), "referenced_by": list(users),
         }  # fmt: skip
         first = min(items, key=lambda i: i["start_line"])
         evidence = f"{origin.path}: {held}"
@@ -217,6 +225,10 @@ class _Judge:
                 for o in options
             )
         return None
+
+
+def _named(origin: FileRef) -> dict[str, JSONValue]:
+    return {"name": origin.name, "version": origin.version, "path": origin.path}
 
 
 def _material_row(origin: FileRef) -> Mapping[str, Any] | None:

@@ -21,6 +21,7 @@ SYMBOL = "symbol:"
 _EXTENSION = re.compile(rb"\.(?:pem|key|crt|cer|der|p12|pfx|ppk|csr)(?![\w.])")
 _LONGEST = 256
 """Bytes read backwards from an extension (each byte is read at most this often)."""
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./+-")
 
 
@@ -35,7 +36,8 @@ def _symbols() -> re.Pattern[bytes] | None:
     prefixes = sorted({str(row["symbols"]) for row in test_material() if row.get("symbols")})
     if not prefixes:
         return None
-    return re.compile(rb"\b(?:" + b"|".join(re.escape(p.encode()) for p in prefixes) + rb")\w+")
+    # A literal start (no leading \b): the previous byte is checked by the caller.
+    return re.compile(rb"(?:" + b"|".join(re.escape(p.encode()) for p in prefixes) + rb")\w+")
 
 
 def normalise(reference: str) -> str:
@@ -60,6 +62,8 @@ def references(source: bytes) -> tuple[str, ...]:
     symbols = _symbols()
     if symbols is not None:
         for match in symbols.finditer(source):
+            if match.start() and source[match.start() - 1] in _WORD_BYTES:
+                continue
             found.add(SYMBOL + match.group(0).decode("ascii"))
             if len(found) >= 2 * MAX_REFERENCES:
                 break
