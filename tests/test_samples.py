@@ -11,11 +11,14 @@ corpus. The realworld counterpart on the real releases is
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from assay.correlate.components.kb import KnowledgeBase, add_release
@@ -104,6 +107,10 @@ def test_unreferenced_samples_are_information_and_the_rating_passes(
         "upstream-sample:info": 2, "upstream-test-material:info": 1
     }  # fmt: skip
     assert "pending" not in doc["secrets"] and "references" not in doc["secrets"]
+    schema = json.loads(
+        (resources.files("assay") / "schemas" / "evaluation.schema.json").read_text("utf-8")
+    )
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
 
 
 def _cpio(root: Path, names: list[str]) -> bytes:
