@@ -97,7 +97,7 @@ def test_unreferenced_samples_are_information_and_the_rating_passes(
         assert "openssl 9.9.9 apps/server.pem" in finding["message"]
     table = [f for f in found.values() if f["path"] == "third_party/mbedtls/library/certs.c"]
     assert [(f["rule_id"], f["severity"]) for f in table] == [
-        ("secrets/upstream-test-material", "info")
+        ("secrets/certificate-with-key", "info")
     ]
     assert table[0]["properties"]["options"] == ["MBEDTLS_CERTS_C"]
     assert table[0]["properties"]["enabled"] is True
@@ -160,7 +160,8 @@ def test_samples_used_by_the_product_are_critical(kb: Path, tmp_path: Path) -> N
     shipped = found[("rootfs.cpio!/etc/ssl/server.pem", "secrets/private-key-pem")]
     assert (shipped["severity"], shipped["properties"]["shipped_in"]) == ("critical", "rootfs.cpio")
 
-    table = found[("third_party/mbedtls/library/certs.c", "secrets/upstream-test-material")]
+    table = found[("third_party/mbedtls/library/certs.c", "secrets/certificate-with-key")]
+    assert table["properties"]["origin"] == "upstream-test-material"
     assert table["severity"] == "critical"
     assert table["properties"]["referenced_by"] == ["vendor/src/tls.c"]
 

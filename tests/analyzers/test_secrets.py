@@ -74,8 +74,7 @@ def test_corpus_has_three_cases_per_rule() -> None:
     per_rule: dict[str, int] = {}
     for _, _, rule in expected_markers():
         per_rule[rule] = per_rule.get(rule, 0) + 1
-    # upstream-test-material needs a knowledge-base release: tests/test_samples.py covers it
-    assert set(per_rule) == {str(r.id) for r in rules()} - {"secrets/upstream-test-material"}
+    assert set(per_rule) == {str(r.id) for r in rules()}
     assert min(per_rule.values()) >= 3, per_rule
 
 

@@ -36,7 +36,7 @@ PLANTED = (
             "openssl apps/server.pem"),
     Planted("vendor/rootfs/etc/ssl/server.pem", "secrets/certificate-with-key", "critical",
             "openssl apps/server.pem"),
-    Planted("third_party/mbedtls/library/certs.c", "secrets/upstream-test-material",
+    Planted("third_party/mbedtls/library/certs.c", "secrets/certificate-with-key",
             "critical", "mbedtls library/certs.c"),
     Planted("vendor/rootfs/etc/ssl/device.key", "secrets/private-key-pem", "high"),
     Planted("vendor/src/cloud.c", "secrets/credential-literal", "high"),

@@ -11,7 +11,7 @@ material such as OpenSSL's ``apps/server.pem``) and:
   ``origin: "upstream"`` with the release and path, severity kept (accepting a fixed password
   is a backdoor whoever published it);
 - a known test-material file (``[[test_material]]`` of ``rules/secrets.toml``, Mbed TLS
-  ``library/certs.c``): its findings become one ``secrets/upstream-test-material`` finding per
+  ``library/certs.c``): its findings become one ``secrets/certificate-with-key`` finding per
   copy, naming the build options that compile it in and whether the copy's configuration
   enables them; critical when a product file uses the table's symbols, info otherwise;
 - any other upstream file: the finding keeps its rule, is labelled ``origin:
@@ -47,7 +47,8 @@ from assay.model import Component, JSONValue, RawFinding, Rule, RuleId, Severity
 ID = "secrets"
 MAX_CONFIG_BYTES = 4 * 1024**2
 """Largest library configuration header read for a build option."""
-_TEST_RULE = RuleId("secrets/upstream-test-material")
+_TEST_RULE = RuleId("secrets/certificate-with-key")
+"""The rule of a test-material table's one finding (the table holds certificates and keys)."""
 _ACCEPTED_ANYWAY = frozenset({"secrets/literal-auth-compare"})
 """Rules whose findings keep their severity in an upstream file (labelled ``origin:
 "upstream"``): code that accepts a fixed password is a backdoor whoever published it."""
@@ -66,7 +67,7 @@ class SamplesStep:
         return ID
 
     def rules(self) -> tuple[Rule, ...]:
-        """None of its own: the analyzer declares ``secrets/upstream-test-material``."""
+        """None of its own: it reports under the ``secrets`` analyzer's rules."""
         return ()
 
     def run(self, corpus: Corpus) -> StepResult:
