@@ -176,3 +176,23 @@ def test_samples_used_by_the_product_are_critical(kb: Path, tmp_path: Path) -> N
     assert compare["properties"]["origin"] == "upstream"
     assert compare["properties"]["upstream"]["path"] == "lib/auth.c"
     assert doc["rating"]["categories"]["secrets"]["grade"] == "fail"
+
+
+def test_a_sample_in_an_evaluated_root_file_system_is_critical(kb: Path, tmp_path: Path) -> None:
+    true = shutil.which("true")
+    assert true is not None
+    image = write_tree(tmp_path / "image", {"etc/ssl/server.pem": SERVER_PEM})
+    (image / "bin").mkdir()
+    shutil.copyfile(Path(true).resolve(), image / "bin" / "true")
+    names = ["bin", "bin/true", "etc", "etc/ssl", "etc/ssl/server.pem"]
+    rootfs = tmp_path / "rootfs.cpio"
+    rootfs.write_bytes(_cpio(image, names))
+    for release, out in ((rootfs, "out-image"), (image, "out-directory")):
+        doc = run_evaluation(release, tmp_path / out, kb=kb, categories=("secrets",)).json()
+        key = _secrets(doc)[("etc/ssl/server.pem", "secrets/private-key-pem")]
+        assert (key["severity"], key["properties"]["shipped_in"]) == ("critical", "."), out
+    # Without a binary beside it, the same tree is not a root file system.
+    (image / "bin" / "true").unlink()
+    doc = run_evaluation(image, tmp_path / "out-plain", kb=kb, categories=("secrets",)).json()
+    key = _secrets(doc)[("etc/ssl/server.pem", "secrets/private-key-pem")]
+    assert (key["severity"], key["properties"]["shipped_in"]) == ("info", None)

@@ -1,5 +1,8 @@
 """How the product uses key material: which product files refer to it, and whether it sits in a
-device's file-system image (the ``secrets`` step's grading by use, ``assay.assess.samples``).
+device's file system (the ``secrets`` step's grading by use, ``assay.assess.samples``): a member
+of a file-system image (squashfs, cramfs, ext, cpio...), or a file below ``etc/``, ``usr/``,
+``lib/``... of a directory that holds ``etc/`` and an ELF file below ``bin/``, ``sbin/``,
+``lib/`` or ``usr/`` (an unpacked root file system, or the image itself as the input).
 
 A reference counts when it comes from a file outside every third-party copy (vendor code,
 build and configuration files; documentation and files byte-identical to a known release
@@ -14,14 +17,14 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from assay.analyze.secrets.refs import SYMBOL
 from assay.correlate.components.kb import KnowledgeBase
 from assay.ingest.classify import archive_format
 from assay.ingest.interface import SourceFile
 from assay.ingest.magic import ArchiveFormat
-from assay.model import SOURCE_KINDS, Component
+from assay.model import SOURCE_KINDS, Component, FileKind
 
 IMAGES = frozenset(
     {
@@ -31,6 +34,12 @@ IMAGES = frozenset(
 )  # fmt: skip
 """Containers that are a device's file system: material inside them is shipped."""
 _HEAD = 8192
+_BINARY_DIRECTORIES = frozenset({"bin", "sbin", "lib", "lib64", "usr"})
+_SYSTEM_DIRECTORIES = frozenset(
+    {"etc", "usr", "lib", "lib64", "bin", "sbin", "root", "home", "opt", "var", "www", "srv",
+     "data", "mnt", "overlay", "rom", "share", "tmp"}
+)  # fmt: skip
+"""Top directories of a root file system whose files ship on the device."""
 _DOCUMENTATION = re.compile(
     r"(?i)(?:^|/)(?:docs?|man|manual)/|\.(?:md|txt|pod|html?|rst|[1-9]|man|tex|xml)$|"
     r"(?:^|/)(?:readme|changes|changelog|news|faq|install|authors)[^/]*$"
@@ -53,6 +62,7 @@ class Uses:
         self.copies = {c.key: c for c in components}
         self.refs = refs
         self._counts: dict[tuple[str, str], bool] = {}
+        self._roots: list[str] | None = None
 
     def of_file(self, path: str, scope: str) -> list[str]:
         """Product files whose references name the material at ``path``."""
@@ -104,7 +114,15 @@ class Uses:
         return below in self.kb.release_files(copy.name, copy.version)
 
     def image_of(self, path: str) -> str | None:
-        """The file-system image ``path`` is inside, if any."""
+        """The file-system image ``path`` is inside, or the root file system it belongs to
+        (``rootfs/`` holding ``etc/`` beside ``bin/`` with an ELF file; ``.`` for the tree
+        itself, as when the evaluated input is the image), if any."""
+        if self._roots is None:
+            self._roots = _root_file_systems(self.files.values())
+        for root in self._roots:
+            below = path[len(root) :].split("/", 1)
+            if path.startswith(root) and len(below) == 2 and below[0] in _SYSTEM_DIRECTORIES:
+                return root.rstrip("/") or "."
         parts = path.split("!/")
         for end in range(1, len(parts)):
             container = self.files.get("!/".join(parts[:end]))
@@ -115,3 +133,19 @@ class Uses:
             if archive_format(head) in IMAGES:
                 return container.path
         return None
+
+
+def _root_file_systems(files: Iterable[SourceFile]) -> list[str]:
+    """Prefixes (``""`` or ``dir/``) of the root file systems in the tree: a directory holding
+    ``etc/`` and an ELF file below its ``bin/``, ``sbin/``, ``lib/`` or ``usr/``."""
+    candidates: set[str] = set()
+    tops: set[str] = set()
+    for file in files:
+        parts = file.path.split("/")
+        for index in range(len(parts) - 1):
+            prefix = "/".join(parts[:index]) + ("/" if index else "")
+            if parts[index] == "etc":
+                tops.add(prefix)
+            elif file.kind is FileKind.ELF and parts[index] in _BINARY_DIRECTORIES:
+                candidates.add(prefix)
+    return sorted(candidates & tops, key=len, reverse=True)
