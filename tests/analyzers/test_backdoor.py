@@ -24,6 +24,10 @@ def rules_of(code: str) -> list[str]:
         'void f(char *c) { if (strcmp(c, "magic-cmd") != 0) {} else { execvp(c, 0); } }',
         'void f(char *c) { if (strstr(c, "magic-cmd") != NULL) start("/usr/sbin/telnetd -l"); }',
         'void f(char *c) { if (memcmp(c, "magic-cmd", 9) == 0 && ok) spawn("/bin/ash"); }',
+        # A bounded comparison with a constant length still needs the exact magic value.
+        'void f(char *c) { if (strncmp(c, "magic-cmd", 9) == 0) system("/bin/sh"); }',
+        'void f(char *c) { if (!strncmp(c, "magic-cmd", sizeof("magic-cmd") - 1)) system(c); }',
+        'void f(char *c) { if (!strncmp(c, "magic-cmd", MAGIC_LEN)) system("/bin/sh"); }',
     ],
 )
 def test_hidden_command(code: str) -> None:
@@ -43,6 +47,10 @@ def test_hidden_command(code: str) -> None:
         'void f(char *c) { int m = strcmp(c, "magic-cmd"); system("/bin/sh"); }',
         # No command in the branch.
         'void f(char *c) { if (strcmp(c, "magic-cmd") == 0) puts("hello"); }',
+        # An interactive command matched by abbreviation (BusyBox vi's ":write !cmd", any
+        # prefix of "write" opens it): documented user input, nothing hidden.
+        'void f(char *c, int i) { if (strncmp(c, "write", i) == 0) popen(c + 6, "w"); }',
+        'void f(char *c, int n) { if (!strncasecmp(c, "shell", n + 1)) system(c); }',
     ],
 )
 def test_not_hidden_command(code: str) -> None:

@@ -16,6 +16,7 @@ from assay.analyze.secrets.csource import credential_name
 from assay.analyze.secrets.index import context_of
 from assay.analyze.secrets.literals import plausible_secret
 from assay.analyze.secrets.redact import token
+from assay.analyze.secrets.refs import references
 from assay.model import FileKind
 from assay.parse import parse
 from support import DATA, run_evaluation, write_tree
@@ -241,3 +242,42 @@ def test_shadow_line_in_a_c_literal_is_found() -> None:
     result = scan_source(parse(source, FileKind.C))
     assert [f.rule_id for f in result.data["findings"]] == ["secrets/password-hash"]
     assert "ABCDEFGHIJ" not in result.data["findings"][0].evidence
+
+
+def _c_rules(source: str) -> list[tuple[str, int]]:
+    result = scan_source(parse(source.encode(), FileKind.C))
+    return [(f.rule_id, f.start_line) for f in result.data["findings"]]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # curl 7.88.1 lib/urldata.h
+        '#define CURL_DEFAULT_USER "anonymous"\n#define CURL_DEFAULT_PASSWORD "ftp@example.com"\n',
+        # BusyBox 1.35.0 networking/ftpgetput.c
+        'void f(void) {\n\tuser = "anonymous";\n\tpassword = "busybox";\n}\n',
+        # BusyBox 1.35.0 networking/wget.c
+        'void f(void) {\n\tpass = (char*)"busybox"; /* password for "anonymous" */\n}\n',
+    ],
+)
+def test_anonymous_login_defaults_are_not_credentials(source: str) -> None:
+    assert _c_rules(source) == []
+
+
+def test_a_credential_three_lines_from_anonymous_is_still_one() -> None:
+    source = 'void f(void) {\n\tuser = "anonymous";\n\n\n\tpassword = "Xk9pQ2wz";\n}\n'
+    assert _c_rules(source) == [("secrets/credential-literal", 5)]
+
+
+def test_references_to_key_files_and_test_tables() -> None:
+    source = (
+        b'#define CERT "/etc/ssl/server.pem"\n'
+        b"install -m 0600 rootfs/etc/ssl/device.key $(DESTDIR)/etc/ssl/device.key\n"
+        b"see ./certs/../ca.crt and server.pem.bak and x.pemfile\n"
+        b"mbedtls_x509_crt_parse(&ca, mbedtls_test_cas_pem, mbedtls_test_cas_pem_len);\n"
+    )
+    assert references(source) == (
+        "certs/ca.crt", "etc/ssl/device.key", "etc/ssl/server.pem",
+        "rootfs/etc/ssl/device.key", "symbol:mbedtls_test_cas_pem",
+        "symbol:mbedtls_test_cas_pem_len",
+    )  # fmt: skip

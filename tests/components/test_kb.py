@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import sqlite3
 import tarfile
@@ -182,3 +183,40 @@ def test_default_paths_keep_user_additions_out_of_the_package(tmp_path: Path) ->
     assert overlay.name == "kb.sqlite"
     assert "assay" in overlay.parts
     assert overlay.parent != shipped.parent
+
+
+KEY_PEM = (
+    Path(__file__).parents[1] / "data" / "secrets_corpus" / "keys" / "throwaway-ec-sec1.key"
+).read_bytes()
+
+
+def test_sample_material_is_recorded_apart_from_the_source_files(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    top = write_tree(
+        tmp_path / "rel" / "zlib-1.3.1",
+        {"zlib.h": ZLIB_H, "deflate.c": DEFLATE, "demo/key.pem": KEY_PEM, "doc/x.txt": b"x"},
+    )
+    add_release(db, top.parent, "zlib", "1.3.1", "test")
+    key_sha = hashlib.sha256(KEY_PEM).hexdigest()
+    with KnowledgeBase.open([db]) as base:
+        assert sorted(base.release_files("zlib", "1.3.1")) == ["deflate.c", "zlib.h"]
+        assert base.upstream_of(key_sha) == [FileRef("zlib", "1.3.1", "demo/key.pem")]
+        assert base.upstream_of(hashlib.sha256(DEFLATE).hexdigest()) == [
+            FileRef("zlib", "1.3.1", "deflate.c")
+        ]
+        assert base.upstream_of(hashlib.sha256(b"x").hexdigest()) == []
+
+
+def test_a_kb_written_before_the_samples_table_reads_and_is_upgraded(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    add_release(db, release(tmp_path), "zlib", "1.3.1", "test")
+    with sqlite3.connect(db) as raw:
+        raw.execute("DROP TABLE samples")
+    raw.close()
+    with KnowledgeBase.open([db]) as base:
+        assert base.upstream_of(hashlib.sha256(KEY_PEM).hexdigest()) == []
+    top = write_tree(tmp_path / "new" / "zlib-1.3.0", {"zlib.h": ZLIB_H, "k.pem": KEY_PEM})
+    add_release(db, top.parent, "zlib", "1.3.0", "test")
+    with KnowledgeBase.open([db]) as base:
+        found = base.upstream_of(hashlib.sha256(KEY_PEM).hexdigest())
+    assert found == [FileRef("zlib", "1.3.0", "k.pem")]

@@ -112,7 +112,7 @@ def _stages(
     known = vulndb.load(options.vulndb)
     snapshot = kb_info(options.kb)
     correlating = correlate.steps(options.kb, options.compile_db, snapshot)
-    assessing = assess.steps(known)
+    assessing = assess.steps(known, options.kb)
     rules = _rules(chosen, (*correlating, *assessing))
     remembered = _result_cache(options, chosen, {"kb": snapshot, "vulndb": known.snapshot})
     progress.stage("analyze", total=sum(len(u.paths) for u in todo.units))

@@ -21,6 +21,7 @@ from assay.analyze.secrets.files import scan_bytes
 from assay.analyze.secrets.index import SecretIndex
 from assay.analyze.secrets.listen import listeners
 from assay.analyze.secrets.literals import credential_literals, literal_compares
+from assay.analyze.secrets.refs import references
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, FileKind, RawFinding, Rule
 from assay.parse import ParsedFile
@@ -28,7 +29,7 @@ from assay.rules import rule_from_row, rule_table
 
 ID = "secrets"
 """Analyzer and category id."""
-VERSION = "1"
+VERSION = "2"
 """Bumped whenever results for the same input can change."""
 MAX_TEXT_BYTES = 16 * 1024**2
 """Largest non-source text file read (key and account files are small)."""
@@ -49,7 +50,7 @@ def scan_source(parsed: ParsedFile) -> FileResult:
     findings += literal_compares(parsed, found_compares)
     findings += indicators(parsed, found_compares)
     findings += listeners(parsed)
-    return _result(findings, found.certificates, parsed.line_count)
+    return _result(findings, found.certificates, parsed.line_count, references(parsed.source))
 
 
 def scan_content(content: Content) -> FileResult:
@@ -58,12 +59,16 @@ def scan_content(content: Content) -> FileResult:
         raise AnalyzerFailure("unsupported-kind", content.kind.value)
     found = scan_bytes(content.source, content.name)
     lines = content.source.count(b"\n") + (0 if content.source.endswith(b"\n") else 1)
-    return _result(list(found.findings), found.certificates, lines)
+    return _result(list(found.findings), found.certificates, lines, references(content.source))
 
 
-def _result(findings: list[RawFinding], certificates: tuple[int, ...], lines: int) -> FileResult:
+def _result(
+    findings: list[RawFinding], certificates: tuple[int, ...], lines: int, refs: tuple[str, ...]
+) -> FileResult:
     ordered = tuple(sorted(findings, key=lambda f: (f.start_line, f.rule_id)))
     data = {"findings": ordered, "certificates": list(certificates), "lines": lines}
+    if refs:
+        data["refs"] = list(refs)
     return FileResult(data=data)
 
 

@@ -11,7 +11,10 @@ taken when they match is read (the ``if`` consequence, or the ``else`` for ``str
   success from an authentication-like function.
 
 Option strings (``"-d"``, ``"--debug"``) and short values are ordinary command-line parsing and
-are left out. ``fixed-port-any-listener`` lives in ``_backdoor_listen``.
+are left out. So is a command matched by abbreviation (``strncmp(cmd, "write", n)`` with a length
+that is not a constant, as vi's ``:w !cmd`` and other interactive command parsers do): any
+prefix of the word opens the branch, so it hides nothing; a hidden command needs the exact
+magic value. ``fixed-port-any-listener`` lives in ``_backdoor_listen``.
 """
 
 from __future__ import annotations
@@ -55,6 +58,10 @@ _SOURCES = (
 _NEGATED_BY_ZERO = frozenset(
     {"strcmp", "strncmp", "strcasecmp", "strncasecmp", "memcmp", "bcmp", "strcoll"}
 )
+_BOUNDED = frozenset({"strncmp", "strncasecmp"})
+_CONSTANT_LENGTH = re.compile(
+    r"\(?\s*(?:\d+|[A-Z][A-Z0-9_]*|sizeof\b.*|strlen\s*\(\s*\".*\"\s*\))\s*\)?(?:\s*-\s*1)?"
+)
 _STOPS = frozenset(
     {
         "compound_statement", "expression_statement", "declaration", "return_statement",
@@ -97,10 +104,21 @@ def _against_zero(expression: tree_sitter.Node, operand: tree_sitter.Node) -> bo
     return bool(other) and other[0].text in (b"0", b"NULL", b"nullptr")
 
 
+def abbreviated(parsed: ParsedFile, found: Compare) -> bool:
+    """Is the comparison a ``strncmp`` whose length is not a constant (a prefix match)?"""
+    if found.function not in _BOUNDED:
+        return False
+    args = found.call.child_by_field_name("arguments")
+    named = [] if args is None else [a for a in args.named_children if a.type != "comment"]
+    if len(named) != 3:
+        return False
+    return _CONSTANT_LENGTH.fullmatch(parsed.text(named[2]).strip()) is None
+
+
 def indicators(parsed: ParsedFile, found_compares: list[Compare]) -> Iterator[RawFinding]:
     """Hidden commands, magic debug modes and magic authentication bypasses."""
     for found in found_compares:
-        if not magic_value(found.literal):
+        if not magic_value(found.literal) or abbreviated(parsed, found):
             continue
         branch = matched_branch(found)
         if branch is None:

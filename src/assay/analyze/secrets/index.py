@@ -5,6 +5,12 @@ with their private keys, and counts per rule, context, directory and component.
 (``test``, ``tests``, ``fuzz``, ``demos``, ``examples``...) or a base name containing ``test`` is
 test code; its findings carry ``context: "test"`` and drop to ``info``. Findings are few, so they
 are kept until ``finish`` and emitted as (path, finding) pairs.
+
+Keys, certificates and credentials in product context (``MATERIAL_RULES``) are not emitted here:
+whether they are upstream sample material, and how the product uses them, needs the knowledge
+base, which this layer cannot read. They go to the section under ``PENDING``, with the product
+files' references to key files (``REFERENCES``), and the ``secrets`` assess step
+(``assay.assess.samples``) labels, grades and emits them, and removes both keys.
 """
 
 from __future__ import annotations
@@ -43,6 +49,18 @@ TEST_DIRECTORIES = frozenset(
     ]
 )
 """Directory names whose files are test code, test vectors or demonstrations."""
+MATERIAL_RULES = frozenset(
+    {
+        "secrets/private-key-pem", "secrets/private-key-openssh", "secrets/private-key-putty",
+        "secrets/certificate-with-key", "secrets/password-hash", "secrets/credential-literal",
+        "secrets/literal-auth-compare",
+    }
+)  # fmt: skip
+"""Rules whose product findings the assess step labels by their upstream origin."""
+PENDING = "pending"
+"""Section key of the findings left to the assess step."""
+REFERENCES = "references"
+"""Section key of the references product files make to key files and test-material tables."""
 TEST_SEVERITY = Severity.INFO
 """Severity of every finding in test context (a test key does not ship in the product)."""
 _NOT_TESTS = frozenset({"latest", "contest", "protest", "attest", "detest"})
@@ -82,6 +100,7 @@ class SecretIndex:
         self._keys: dict[str, list[str]] = defaultdict(list)
         self._lines: Counter[str] = Counter()
         self._unique_lines = 0
+        self._refs: dict[str, list[list[str]]] = defaultdict(list)
 
     def add(self, ctx: PathContext, result: FileResult) -> None:
         """Label and keep one path's findings; note its certificates and keys."""
@@ -96,6 +115,9 @@ class SecretIndex:
                 self._keys[posixpath.dirname(ctx.path)].append(ctx.path)
         if certificates := result.data.get("certificates"):
             self._certificates[ctx.path] = certificates[0]
+        if context == "product":
+            for ref in result.data.get("refs", ()):
+                self._refs[ref].append([ctx.path, ctx.scope])
 
     def add_unique(self, result: FileResult) -> None:
         """Count the lines of one distinct content."""
@@ -105,8 +127,26 @@ class SecretIndex:
         """The section summary and every finding, labelled, as (path, finding)."""
         self._found += self._pairs()
         self._found.sort(key=lambda f: (f[0], f[2].start_line, f[2].rule_id))
+        held = [f for f in self._found if f[1] == "product" and f[2].rule_id in MATERIAL_RULES]
+        self._found = [
+            f for f in self._found if f[1] != "product" or f[2].rule_id not in MATERIAL_RULES
+        ]
         pairs = [(path, _labelled(raw, context)) for path, context, raw in self._found]
-        return self._summary(), pairs
+        summary = self._summary()
+        summary[PENDING] = [self._pending(path, raw) for path, _, raw in held]
+        summary[REFERENCES] = {ref: sorted(paths) for ref, paths in sorted(self._refs.items())}
+        return summary, pairs
+
+    def _pending(self, path: str, raw: RawFinding) -> dict[str, JSONValue]:
+        """A held-back product finding as section data (the assess step reads it back)."""
+        directory, scope = self._scopes.get(path, (".", "(vendor)"))
+        return {
+            "path": path, "directory": directory, "scope": scope, "rule_id": raw.rule_id,
+            "start_line": raw.start_line, "end_line": raw.end_line, "message": raw.message,
+            "evidence": raw.evidence,
+            "severity": raw.severity.label if raw.severity is not None else None,
+            "properties": {**raw.properties, "context": "product"},
+        }  # fmt: skip
 
     def _pairs(self) -> list[tuple[str, str, RawFinding]]:
         """A certificate with its private key in the same file or beside it (same stem)."""

@@ -4,7 +4,11 @@ compared with a literal where the operand is a credential.
 ``credential-literal`` covers ``char *password = "..."``, ``.api_key = "..."``, ``pass = "..."``
 and ``#define ROOT_PASSWORD "..."``; ``literal-auth-compare`` covers ``strcmp(pass, "...")``.
 Values that name a credential rather than hold one (``"password"``, ``"X-Api-Key"``), that are
-formats, options, paths, prompts or environment variable names, are not reported.
+formats, options, paths, prompts or environment variable names, are not reported. Neither
+are anonymous-login defaults: a literal with ``anonymous`` within two lines of it (curl's
+``CURL_DEFAULT_PASSWORD`` after ``CURL_DEFAULT_USER "anonymous"``, BusyBox ftpgetput's and
+wget's ``"busybox"`` password for the ``anonymous`` user) is the conventional public password
+of anonymous FTP, not a credential.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ _DEFINED = re.compile(rb"#[ \t]*define[ \t]+([A-Za-z_]\w*)[ \t]+\"((?:[^\"\\\n]|
 _NAME_LIKE = re.compile(r"[A-Za-z0-9_.:-]+")
 _CONSTANT = re.compile(r"[A-Z]+(?:_[A-Z0-9]+)+|[A-Z]+")
 _AUTH_FUNCTION = re.compile(r"(?i)auth|login|logon|passw|passwd|credential|verify|check_?pass")
+_ANONYMOUS = re.compile(rb"(?i)\banonymous\b")
 
 
 def plausible_secret(value: str) -> bool:
@@ -56,11 +61,25 @@ def credential_literals(parsed: ParsedFile) -> Iterator[RawFinding]:
     for name, value, at, defined in _candidates(parsed.source):
         if not credential_name(name) or not plausible_secret(value):
             continue
+        if anonymous_default(parsed.source, at):
+            continue
         node = root.descendant_for_byte_range(at, at + 1)
         if node is None or node.type == "comment" or _in_comment(node):
             continue
         how = "is defined as" if defined else "is assigned"
         yield _finding("credential-literal", parsed, node, name, value, how)
+
+
+def anonymous_default(source: bytes, at: int) -> bool:
+    """Is the literal at ``at`` an anonymous-login default: ``anonymous`` within two lines?"""
+    start = at
+    for _ in range(3):
+        start = source.rfind(b"\n", 0, start - 1) + 1 if start > 0 else 0
+    end = at
+    for _ in range(3):
+        found = source.find(b"\n", end + 1)
+        end = len(source) if found < 0 else found
+    return _ANONYMOUS.search(source, start, end) is not None
 
 
 def _candidates(source: bytes) -> Iterator[tuple[str, str, int, bool]]:

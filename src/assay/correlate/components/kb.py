@@ -5,6 +5,10 @@ release; ``files`` holds one row per source file (path relative to the release r
 normalised sha256 as 32-byte blobs, physical lines), indexed on both hashes; ``grams`` holds
 the winnowed fingerprints once per distinct normalised content, as one little-endian int64
 blob, because consecutive releases share most files. ``meta`` records when the KB was built.
+``samples`` holds the release's other text files in which the ``secrets`` byte scan finds key,
+certificate or password-hash material (OpenSSL's ``apps/server.pem``), by raw sha256, so that
+``upstream_of`` can tell a shipped key that is upstream sample material; a KB file written
+before that table existed simply has none (it is created when the file is next written).
 
 Several KB files are read together: the read-only one shipped in the package, then the user's
 overlay (``assay kb add`` writes there). A release present in more than one file is taken from
@@ -17,6 +21,7 @@ the file format is made and reviewed in one place.
 from __future__ import annotations
 
 import logging
+import posixpath
 import sqlite3
 import sys
 import tempfile
@@ -34,7 +39,7 @@ import platformdirs
 from assay.correlate.components import fingerprint
 from assay.errors import ConfigError, IngestError, StorageError
 from assay.ingest import ArchiveLimits, SourceFile, ingest
-from assay.model import SOURCE_KINDS, InputInfo
+from assay.model import SOURCE_KINDS, FileKind, InputInfo
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,15 @@ MAX_FILE_BYTES: Final = 64 * 1024**2
 MAX_DETECT_BYTES: Final = 16 * 1024**2
 """Larger files are not read for version evidence."""
 
+_SAMPLES: Final = """
+CREATE TABLE IF NOT EXISTS samples(
+    release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    path TEXT NOT NULL, sha256 BLOB NOT NULL, PRIMARY KEY (release_id, path)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS samples_sha256 ON samples(sha256);
+"""
+MAX_SAMPLE_BYTES: Final = 1024**2
+"""Larger text files are not read for sample material (key and certificate files are small)."""
+
 _SCHEMA: Final = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE releases(
@@ -61,6 +75,7 @@ CREATE TABLE files(
 CREATE INDEX files_nhash ON files(nhash);
 CREATE INDEX files_sha256 ON files(sha256);
 CREATE TABLE grams(nhash BLOB PRIMARY KEY, fingerprints BLOB NOT NULL) WITHOUT ROWID;
+{_SAMPLES}
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 
@@ -132,6 +147,8 @@ class KnowledgeBase:
         self._paths = tuple(str(path) for path, _ in connections)
         self._dbs = tuple(db for _, db in connections)
         self._owner: dict[tuple[str, str], int] = {}
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'samples'"
+        self._samples = tuple(db.execute(query).fetchone() is not None for db in self._dbs)
         for index, db in enumerate(self._dbs):
             for name, version in db.execute("SELECT name, version FROM releases"):
                 self._owner[(name, version)] = index
@@ -177,6 +194,24 @@ class KnowledgeBase:
     def by_sha256(self, sha256: str) -> list[FileRef]:
         """Release files whose raw content has the hex sha256 ``sha256``, sorted."""
         return self._lookup("sha256", sha256)
+
+    def upstream_of(self, sha256: str) -> list[FileRef]:
+        """Release files, C/C++ or sample material, byte-identical to the content whose hex
+        sha256 is ``sha256``, sorted."""
+        query = (
+            "SELECT r.name, r.version, s.path FROM samples s JOIN releases r"
+            " ON r.id = s.release_id WHERE s.sha256 = ?"
+        )
+        key = bytes.fromhex(sha256)
+        found = {
+            FileRef(name, version, path)
+            for index, db in enumerate(self._dbs)
+            if self._samples[index]
+            for name, version, path in db.execute(query, (key,))
+            if self._owner.get((name, version)) == index
+        }
+        found.update(self.by_sha256(sha256))
+        return sorted(found, key=lambda r: (r.name, r.version, r.path))
 
     def _lookup(self, column: str, digest: str) -> list[FileRef]:
         query = (
@@ -270,8 +305,8 @@ def add_release(kb_path: Path, root: Path, name: str, version: str, source: str)
     release with the same name and version is replaced.
     """
     with tempfile.TemporaryDirectory(prefix="assay-kb-") as work:
-        _, files = release_files(root, Path(work))
-        return _record(kb_path, name, version, source, files)
+        _, files, samples = _release_contents(root, Path(work))
+        return _record(kb_path, name, version, source, files, samples)
 
 
 def add_command(path: Path, name: str | None, version: str | None, kb: Path | None) -> ReleaseInfo:
@@ -282,10 +317,11 @@ def add_command(path: Path, name: str | None, version: str | None, kb: Path | No
     """
     target = kb if kb is not None else default_paths()[1]
     with tempfile.TemporaryDirectory(prefix="assay-kb-") as work:
-        info, files = release_files(path, Path(work))
+        info, files, samples = _release_contents(path, Path(work))
         if name is None or version is None:
             name, version = _detect(files, name, version)
-        return _record(target, name, version, f"{info.name} sha256:{info.sha256}", files)
+        source = f"{info.name} sha256:{info.sha256}"
+        return _record(target, name, version, source, files, samples)
 
 
 def release_files(root: Path, work_dir: Path) -> tuple[InputInfo, dict[str, SourceFile]]:
@@ -293,6 +329,17 @@ def release_files(root: Path, work_dir: Path) -> tuple[InputInfo, dict[str, Sour
 
     Archives inside the release are not expanded: they are not part of its source.
     """
+    info, files, _ = _release_contents(root, work_dir)
+    return info, files
+
+
+def _release_contents(
+    root: Path, work_dir: Path
+) -> tuple[InputInfo, dict[str, SourceFile], dict[str, str]]:
+    """``release_files``, and the release's sample material: path -> hex sha256 of each other
+    text file in which the ``secrets`` byte scan finds a key, a certificate or a hash."""
+    from assay.analyze.secrets.files import scan_bytes
+
     result = ingest(root, work_dir, ArchiveLimits(max_depth=1))
     for item in result.skipped:
         log.debug("%s: %s skipped: %s %s", root, item.path, item.reason, item.detail)
@@ -304,7 +351,13 @@ def release_files(root: Path, work_dir: Path) -> tuple[InputInfo, dict[str, Sour
     }
     if not files:
         raise IngestError(f"{root}: no C/C++ source files")
-    return result.input, files
+    samples = {}
+    for f in result.files:
+        if f.kind is FileKind.TEXT and "!/" not in f.path and f.size <= MAX_SAMPLE_BYTES:
+            found = scan_bytes(f.read_bytes(), posixpath.basename(f.path))
+            if found.findings or found.certificates:
+                samples[f.path[len(prefix) :]] = f.sha256
+    return result.input, files, samples
 
 
 def _lone_directory(paths: Sequence[str]) -> str:
@@ -335,14 +388,19 @@ def _detect(files: dict[str, SourceFile], name: str | None, version: str | None)
 
 
 def _record(
-    kb_path: Path, name: str, version: str, source: str, files: dict[str, SourceFile]
+    kb_path: Path,
+    name: str,
+    version: str,
+    source: str,
+    files: dict[str, SourceFile],
+    samples: dict[str, str],
 ) -> ReleaseInfo:
     if not name.strip() or not version.strip():
         raise ConfigError("a release needs a non-empty name and version")
     rows = list(_digests(files))
     try:
         with closing(_connect_writable(kb_path)) as db, _transaction(db):
-            _store(db, ReleaseInfo(name, version, len(rows), source), rows)
+            _store(db, ReleaseInfo(name, version, len(rows), source), rows, samples)
     except sqlite3.Error as exc:
         raise StorageError(f"cannot write knowledge base {kb_path}: {exc}") from exc
     return ReleaseInfo(name, version, len(rows), source)
@@ -377,6 +435,7 @@ def _connect_writable(path: Path) -> sqlite3.Connection:
     elif version != SCHEMA_VERSION:
         db.close()
         raise sqlite3.DatabaseError(f"schema version {version}, need {SCHEMA_VERSION}")
+    db.executescript(_SAMPLES)
     return db
 
 
@@ -391,7 +450,9 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-def _store(db: sqlite3.Connection, release: ReleaseInfo, rows: list[_Row]) -> None:
+def _store(
+    db: sqlite3.Connection, release: ReleaseInfo, rows: list[_Row], samples: dict[str, str]
+) -> None:
     key = (release.name, release.version)
     db.execute("DELETE FROM releases WHERE name = ? AND version = ?", key)
     cursor = db.execute(
@@ -404,6 +465,10 @@ def _store(db: sqlite3.Connection, release: ReleaseInfo, rows: list[_Row]) -> No
         ((release_id, path, sha, nhash, lines) for path, sha, nhash, lines, _ in rows),
     )
     db.executemany("INSERT OR IGNORE INTO grams VALUES (?, ?)", ((r[2], r[4]) for r in rows))
+    db.executemany(
+        "INSERT INTO samples VALUES (?, ?, ?)",
+        ((release_id, path, bytes.fromhex(sha)) for path, sha in sorted(samples.items())),
+    )
     db.execute("DELETE FROM grams WHERE nhash NOT IN (SELECT nhash FROM files)")
     built = datetime.now(UTC).date().isoformat()
     db.execute("INSERT OR REPLACE INTO meta VALUES ('built', ?)", (built,))
