@@ -35,10 +35,12 @@ from assay.assess.vulns import (
     mbedtls,
     mbedtls_branches,
     openssl,
+    release_dates,
     sqlite,
 )
 from assay.assess.vulns.db import VulnDB, default_path, write
 from assay.assess.vulns.model import Advisory, Cycle
+from assay.assess.vulns.policy import Policy, Release
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -116,9 +118,22 @@ def build(data: Path) -> VulnDB:
             for name in sorted(set(dates) | set(counts))
         ),
         policies=tuple(sorted(debian.policies, key=lambda p: p.product)),
-        releases=tuple(sorted(set(debian.releases), key=lambda r: r.version)),
+        releases=_releases(debian.policies, release_dates.load(data), debian.releases),
         backports=debian.backports,
     )
+
+
+def _releases(
+    policies: Sequence[Policy], upstream: Sequence[Release], debian: Sequence[Release]
+) -> tuple[Release, ...]:
+    """Release dates of the products whose policy needs them (``latest``, ``newest``): the
+    publisher's date where a publisher file gives one, else the day Debian first packaged it."""
+    wanted = {p.product for p in policies if p.kind in ("latest", "newest")}
+    chosen: dict[str, Release] = {}
+    for release in (*upstream, *debian):
+        if release.version.partition(" ")[0] in wanted:
+            chosen.setdefault(release.version, release)
+    return tuple(sorted(chosen.values(), key=lambda r: r.version))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,7 +35,10 @@ from assay.versions import key
 
 FOLDER = "debian"
 SOURCE = "debian-changelog"
-_UNRELEASED = re.compile(r"(~|alpha|beta|rc\d|pre|git|snapshot|svn|cvs|\+really)", re.IGNORECASE)
+_UNRELEASED = re.compile(
+    r"(~|alpha|beta|rc\d|pre|git|snapshot|svn|cvs|\+really|\d{8}|^\d{5,})", re.IGNORECASE
+)
+"""Pre-releases, snapshots (a date such as 20111231 or 970904 in the version) and repacks."""
 
 
 @dataclass(frozen=True, slots=True)
