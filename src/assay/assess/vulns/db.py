@@ -61,8 +61,11 @@ class VulnDB:
         }
         for cycle in self.cycles:
             index["cycles"].setdefault(cycle.library, []).append(cycle)
+        index["severity"] = {}
         for advisory in self.advisories:
             index["advisories"].setdefault(advisory.library, []).append(advisory)
+            if advisory.severity and not advisory.withdrawn:
+                index["severity"].setdefault(advisory.id, advisory.severity)
         object.__setattr__(self, "_index", index)
 
     def policy(self, product: str) -> Policy | None:
@@ -81,6 +84,12 @@ class VulnDB:
     def advisories_of(self, product: str) -> tuple[Advisory, ...]:
         """Advisories of ``product``, withdrawn ones included."""
         return tuple(self._index["advisories"].get(product, ()))
+
+    def severity(self, cve: str) -> str | None:
+        """A publisher's severity of ``cve`` from any product's advisory (a CVE rated once is
+        rated wherever it appears)."""
+        found: str | None = self._index["severity"].get(cve)
+        return found
 
     def debian_fixes(self, product: str, cve: str) -> tuple[str, ...]:
         """Debian versions that close ``cve`` in ``product``."""

@@ -50,6 +50,8 @@ class Product:
     policy: Policy
     endoflife: str | None
     """The endoflife.date page of a ``branches`` product."""
+    shares: tuple[str, ...] = ()
+    """Products carrying the same code, whose CVEs this product may claim."""
 
 
 def products(data: Path) -> list[Product]:
@@ -61,7 +63,8 @@ def products(data: Path) -> list[Product]:
             product=name, kind=row["policy"], source=row["source"], note=row.get("note", ""),
             branches=row.get("branches"), last=row.get("last"), last_date=row.get("last_date"),
         )  # fmt: skip
-        out.append(Product(name, tuple(row.get("debian", ())), policy, row.get("endoflife")))
+        out.append(Product(name, tuple(row.get("debian", ())), policy, row.get("endoflife"),
+                           tuple(row.get("shares", ()))))  # fmt: skip
     return out
 
 
@@ -174,8 +177,13 @@ class Loaded:
 
 
 def load(data: Path, covered: frozenset[tuple[str, str]] = frozenset()) -> Loaded:
-    """Read every product's changelogs; ``covered`` (product, CVE) pairs already have an
-    advisory from their publisher and get none from Debian."""
+    """Read every product's changelogs. ``covered`` (product, CVE) pairs already have an
+    advisory from their publisher or a curated row: that CVE gets none from Debian, in that
+    product (the publisher decides) or in another one (a changelog naming another project's
+    CVE in passing, such as lighttpd's naming the xz backdoor)."""
+    owners: dict[str, set[str]] = {}
+    for product_name, cve in covered:
+        owners.setdefault(cve, set()).add(product_name)
     found: list[Advisory] = []
     ports: list[tuple[str, str, tuple[str, ...]]] = []
     dated: list[Release] = []
@@ -186,7 +194,7 @@ def load(data: Path, covered: frozenset[tuple[str, str]] = frozenset()) -> Loade
         newest = max([newest, *(e.date for e in log if e.date)])
         found.extend(
             a for a in advisories(product, log)
-            if (product.name, a.id) not in covered
+            if not owners.get(a.id) or owners[a.id] <= set(product.shares)
         )  # fmt: skip
         ports.extend(backports(product, log))
         dated.extend(releases(product, log))

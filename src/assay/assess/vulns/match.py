@@ -7,7 +7,7 @@ date, never with today's, so the same input and data give the same evaluation.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assay.assess.vulns import debian
 from assay.assess.vulns.db import VulnDB
@@ -164,7 +164,10 @@ def assess(component: Component, known: VulnDB) -> Assessment:
         patched_ids = [
             h.id for h in found if patched(known, component.name, component.version, h.id)
         ]
-        hits = tuple(h for h in found if h.id not in patched_ids)
+        hits = tuple(
+            replace(h, severity=h.severity or known.severity(h.id))
+            for h in found if h.id not in patched_ids
+        )  # fmt: skip
     state = product_status(known, component.name, component.version)
     return Assessment(
         hits=hits, support=state.support, cycle=state.cycle,
