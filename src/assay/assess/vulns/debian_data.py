@@ -36,9 +36,9 @@ from assay.versions import key
 FOLDER = "debian"
 SOURCE = "debian-changelog"
 _UNRELEASED = re.compile(
-    r"(~|alpha|beta|rc\d|pre|git|snapshot|svn|cvs|\+really|\d{8}|^\d{5,})", re.IGNORECASE
+    r"(~|alpha|beta|rc\d|pre|git|snapshot|svn|cvs|\+really|-\d{8}|^\d{5,})", re.IGNORECASE
 )
-"""Pre-releases, snapshots (a date such as 20111231 or 970904 in the version) and repacks."""
+"""Pre-releases, snapshots (4.7-20111231, 970904: not wireguard-tools 1.0.20210914) and repacks."""
 
 
 @dataclass(frozen=True, slots=True)
