@@ -31,6 +31,7 @@ from assay.assess.vulns import (
     curl,
     debian_data,
     endoflife,
+    kernel,
     kev,
     mbedtls,
     mbedtls_branches,
@@ -51,12 +52,14 @@ ADVISORIES: tuple[tuple[str, Callable[[Path], Sequence[Advisory]]], ...] = (
     ("changelogs (expat, libpng)", changelogs.load),
     ("sqlite cves.html", sqlite.load),
     ("curated (tables per product)", curated.load),
+    ("linux-kernel-cves", kernel.load),
 )
 FOLDERS = {
     "openssl-release-metadata": "openssl-release-metadata", "curl-vuln": "curl-vuln",
     "mbedtls-advisories": "mbedtls-advisories", "changelogs (expat, libpng)": "changelogs",
     "sqlite cves.html": "sqlite", "curated (tables per product)": "curated",
     "mbedtls BRANCHES.md": "changelogs", "endoflife.date": "endoflife",
+    "linux-kernel-cves": "linux-kernel-cves",
 }  # fmt: skip
 """The data folder each parser reads."""
 RENAMED = {"linux-kernel": "linux", "alpine-linux": "alpine"}
