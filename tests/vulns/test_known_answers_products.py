@@ -143,3 +143,23 @@ def test_every_hit_cites_its_source() -> None:
     for name, version, *_ in KNOWN:
         for hit in assess(Component(name=name, version=version, root=""), DB).hits:
             assert hit.source and hit.reference, (name, version, hit.id)
+
+
+DEB = "https://security-tracker.debian.org/tracker/"
+BACKPORTS: tuple[tuple[str, str, str, bool, str], ...] = (
+    # product, version as a package manager reports it, CVE, reported?, where the fix is stated
+    ("openssl", "1.1.1n", "CVE-2022-2068", True, "https://www.openssl.org/news/secadv/20220621.txt (fixed 1.1.1p)"),
+    ("openssl", "1.1.1n-0+deb11u2", "CVE-2022-2068", True, DEB + "CVE-2022-2068 (bullseye: 1.1.1n-0+deb11u3)"),
+    ("openssl", "1.1.1n-0+deb11u5", "CVE-2022-2068", False, DEB + "CVE-2022-2068 (bullseye: 1.1.1n-0+deb11u3)"),
+    ("dnsmasq", "2.85-1", "CVE-2023-28450", True, DEB + "CVE-2023-28450 (bullseye: 2.85-1+deb11u1)"),
+    ("dnsmasq", "2.85-1+deb11u1", "CVE-2023-28450", False, DEB + "CVE-2023-28450 (bullseye: 2.85-1+deb11u1)"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "version", "cve", "expected", "advisory"), BACKPORTS)
+def test_debian_backport_in_the_version_string_is_recognised(
+    name: str, version: str, cve: str, expected: bool, advisory: str
+) -> None:
+    result = assess(Component(name=name, version=version, root=""), DB)
+    assert (cve in {h.id for h in result.hits}) is expected, advisory
+    assert (cve in result.backported) is not expected
