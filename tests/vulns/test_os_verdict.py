@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from assay.assess.binaries import complete
 from assay.assess.rating import OS_END_OF_LIFE, Facts, rate
+from assay.assess.vulns import db
 from support import run_evaluation, write_tree
 
 
@@ -58,3 +60,28 @@ def test_no_os_condition_no_mention() -> None:
         counts={("vulnerabilities", "vulnerabilities/known-cve", "critical"): 1},
     )
     assert OS_END_OF_LIFE not in rate(facts).why
+
+
+def test_the_router_of_the_issue_is_end_of_life_throughout() -> None:
+    # BusyBox 1.12.1 (2008), Linux 3.10.14, uClibc 0.9.33.2 and GCC 4.6.3: before this data,
+    # all four were "unknown-policy".
+    section = {
+        "components": [
+            {"name": "linux", "version": "3.10.14", "paths": ["boot/vmlinux"], "count": 1},
+            {"name": "uclibc", "version": "0.9.33.2", "paths": ["lib/libuClibc-0.9.33.2.so"],
+             "count": 1},
+            {"name": "busybox", "version": "1.12.1", "paths": ["bin/busybox"], "count": 1},
+        ],
+        "toolchains": {"GCC: (GNU) 4.6.3": {"binaries": 9, "first": "bin/busybox"}},
+    }  # fmt: skip
+    done, pairs = complete(section, (), db.load(db.default_path()), has_source=False)
+    os_part = done["os"]
+    for part in ("kernel", "libc", "busybox"):
+        assert os_part[part]["support"]["status"] == "end-of-life", part
+    assert os_part["busybox"]["support"]["superseded_by"] is not None
+    assert done["toolchains"]["GCC: (GNU) 4.6.3"]["support"]["status"] == "end-of-life"
+    rules = {(path, f.rule_id) for path, f in pairs}
+    assert {("boot/vmlinux", "binaries/os-end-of-life"),
+            ("lib/libuClibc-0.9.33.2.so", "binaries/os-end-of-life"),
+            ("bin/busybox", "binaries/end-of-life"),
+            ("bin/busybox", "binaries/toolchain-end-of-life")} <= rules  # fmt: skip

@@ -1,5 +1,6 @@
 """The support status of the operating system a firmware tree names: kernel, distribution or
-build system, C library and BusyBox, from the knowledge base's release cycles.
+build system, C library and BusyBox, under each product's support policy (branches with end
+dates, newest release only, stopped project: :mod:`assay.assess.vulns.policy`).
 
 The facts (which kernel, which distribution) come from :mod:`assay.analyze.binaries.system`.
 """
