@@ -146,8 +146,6 @@ def _from_diff(diff: str) -> str:
             continue
         if inside and line.startswith("+"):
             lines.append(line[1:])
-        elif inside and line.startswith(("@@", " ")) is False and line.startswith("---"):
-            inside = False
     return "\n".join(lines) + "\n"
 
 
