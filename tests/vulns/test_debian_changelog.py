@@ -51,3 +51,8 @@ def test_security_upload_patches_and_is_no_new_release() -> None:
 def test_cve_in_a_bullet_about_patches_on_top_is_not_fixed_by_the_release() -> None:
     entry = _log("ppp")["2.4.8-1+1~exp1"]  # "Import patches since upstream 2.4.8 release"
     assert entry.new_upstream and "CVE-2020-8597" in entry.patched
+
+
+def test_a_cve_the_entry_says_does_not_apply_is_not_closed_by_it() -> None:
+    entry = _log("openssl")["1.0.2f-2"]  # "Not affected by CVE-2015-3197 because SSLv2 is ..."
+    assert "CVE-2016-0701" in entry.cves and "CVE-2015-3197" not in entry.cves

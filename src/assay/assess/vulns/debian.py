@@ -99,6 +99,19 @@ def _new_upstream(version: str, body: str) -> bool:
     return bool(said) and (rev.startswith("0+deb") or not re.search(r"[+~]deb\d", rev))
 
 
+_NOT_AFFECTED = re.compile(
+    r"not affected|(does not|doesn't|did not) affect|not vulnerable|unaffected|not applicable",
+    re.IGNORECASE,
+)
+
+
+def _named(lines: list[str]) -> tuple[str, ...]:
+    """CVE ids the entry names as closed: each once, in order, leaving out those named only on
+    lines that say the package is not affected (``Not affected by CVE-2015-3197``)."""
+    closed = [cve for line in lines if not _NOT_AFFECTED.search(line) for cve in _CVE.findall(line)]
+    return tuple(dict.fromkeys(closed))
+
+
 _ON_TOP = re.compile(
     r"cherry.?pick|back.?port|import patch|patches since|add(ed)? patch|new patch", re.IGNORECASE
 )
@@ -132,7 +145,7 @@ def entries(text: str) -> Iterator[Entry]:
             fresh = _new_upstream(head["version"], body)
             yield Entry(
                 package=head["package"], version=head["version"], date=_iso(trailer["date"]),
-                cves=tuple(dict.fromkeys(_CVE.findall(body))), new_upstream=fresh,
+                cves=_named(lines), new_upstream=fresh,
                 text=body + "\n", patched=_patched(body) if fresh else (),
             )  # fmt: skip
             head, lines = None, []
