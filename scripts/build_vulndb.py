@@ -7,34 +7,41 @@ Usage::
 
 Parses the public data copied under ``data/vulns/`` (each folder names its source and
 licence; DATA-LICENSES.md lists them) with the parsers in ``assay.assess.vulns`` and writes
-``src/assay/data/vulndb.json``: sorted and deterministic, so a rebuild from the same data gives
-the same bytes. The snapshot date is the newest date among the sources (the commit dates in
-each folder's SOURCE file and the CISA catalogue's release date); end-of-life dates are compared
-with it. Prints the record count of each source.
+``src/assay/data/vulndb.json.gz``: sorted and deterministic, so a rebuild from the same data gives
+the same bytes. Runs offline: the Debian changelogs under ``data/vulns/debian/`` are fetched
+beforehand by ``scripts/fetch_debian_changelogs.py``. The snapshot date is the newest date
+among the sources (the commit dates in each folder's SOURCE file, the CISA catalogue's release
+date, the newest Debian changelog entry); end-of-life dates are compared with it. Every source
+is recorded with its date and record counts (``assay kb info`` prints them), and
+``--coverage`` writes the per-product coverage table of docs/vulnerabilities.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from assay.assess.vulns import (
     changelogs,
+    coverage,
     curated,
     curl,
+    debian_data,
     endoflife,
+    kernel,
     kev,
     mbedtls,
     mbedtls_branches,
     openssl,
+    release_dates,
     sqlite,
 )
-from assay.assess.vulns.db import VulnDB, default_path
+from assay.assess.vulns.db import VulnDB, default_path, write
 from assay.assess.vulns.model import Advisory, Cycle
+from assay.assess.vulns.policy import Policy, Release
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,8 +51,19 @@ ADVISORIES: tuple[tuple[str, Callable[[Path], Sequence[Advisory]]], ...] = (
     ("mbedtls-advisories", mbedtls.load),
     ("changelogs (expat, libpng)", changelogs.load),
     ("sqlite cves.html", sqlite.load),
-    ("curated (zlib, busybox, lwip)", curated.load),
+    ("curated (tables per product)", curated.load),
+    ("linux-kernel-cves", kernel.load),
 )
+FOLDERS = {
+    "openssl-release-metadata": "openssl-release-metadata", "curl-vuln": "curl-vuln",
+    "mbedtls-advisories": "mbedtls-advisories", "changelogs (expat, libpng)": "changelogs",
+    "sqlite cves.html": "sqlite", "curated (tables per product)": "curated",
+    "mbedtls BRANCHES.md": "changelogs", "endoflife.date": "endoflife",
+    "linux-kernel-cves": "linux-kernel-cves",
+}  # fmt: skip
+"""The data folder each parser reads."""
+RENAMED = {"linux-kernel": "linux", "alpine-linux": "alpine"}
+"""endoflife.date page names that differ from assay's product names."""
 CYCLES: tuple[tuple[str, Callable[[Path], Sequence[Cycle]]], ...] = (
     ("openssl-release-metadata", openssl.load_cycles),
     ("mbedtls BRANCHES.md", mbedtls_branches.load),
@@ -67,24 +85,58 @@ def build(data: Path) -> VulnDB:
     """Parse every source under ``data``."""
     advisories: list[Advisory] = []
     cycles: list[Cycle] = []
+    counts: dict[str, list[str]] = {}
     for name, load_advisories in ADVISORIES:
         found = load_advisories(data)
         print(f"{name}: {len(found)} advisories")
+        counts.setdefault(FOLDERS[name], []).append(f"{len(found)} advisories")
         advisories.extend(found)
     for name, load_cycles in CYCLES:
-        found_cycles = load_cycles(data)
+        found_cycles = [replace(c, library=RENAMED.get(c.library, c.library))
+                        for c in load_cycles(data)]  # fmt: skip
         print(f"{name}: {len(found_cycles)} release cycles")
+        counts.setdefault(FOLDERS[name], []).append(f"{len(found_cycles)} release cycles")
         cycles.extend(found_cycles)
+    covered = frozenset((a.library, a.id) for a in advisories)
+    debian = debian_data.load(data, covered)
+    print(f"debian changelogs: {len(debian.advisories)} advisories, {len(debian.backports)} "
+          f"(product, CVE) back-port rows, {len(debian.releases)} release dates")  # fmt: skip
+    advisories.extend(debian.advisories)
     catalog = kev.load(data)
     dates = {**source_dates(data), "cisa-kev": catalog.released}
+    counts["cisa-kev"] = [f"{len(catalog.cves)} exploited CVEs"]
+    counts["debian"] = [f"{len(debian.advisories)} advisories", f"{len(debian.backports)} "
+                        "back-port rows", f"{len(debian.releases)} release dates"]  # fmt: skip
+    counts["debian-changelogs"] = ["changelogs cited by the curated tables"]
+    counts["products.toml"] = [f"{len(debian.policies)} support policies"]
+    dates["products.toml"] = dates.get("debian", catalog.released)
     print(f"CISA KEV {catalog.version}: {len(catalog.cves)} exploited CVEs")
     return VulnDB(
         advisories=tuple(sorted(advisories, key=lambda a: (a.library, a.id, a.source))),
         cycles=tuple(sorted(set(cycles), key=lambda c: (c.library, c.cycle, c.source))),
         exploited=catalog.cves,
         snapshot=max([catalog.released, *dates.values()]),
-        sources=tuple(f"{name} @ {date}" for name, date in sorted(dates.items())),
+        sources=tuple(
+            f"{name} @ {dates.get(name, 'undated')}: {', '.join(counts.get(name, ['no records']))}"
+            for name in sorted(set(dates) | set(counts))
+        ),
+        policies=tuple(sorted(debian.policies, key=lambda p: p.product)),
+        releases=_releases(debian.policies, release_dates.load(data), debian.releases),
+        backports=debian.backports,
     )
+
+
+def _releases(
+    policies: Sequence[Policy], upstream: Sequence[Release], debian: Sequence[Release]
+) -> tuple[Release, ...]:
+    """Release dates of the products whose policy needs them (``latest``, ``newest``): the
+    publisher's date where a publisher file gives one, else the day Debian first packaged it."""
+    wanted = {p.product for p in policies if p.kind in ("latest", "newest")}
+    chosen: dict[str, Release] = {}
+    for release in (*upstream, *debian):
+        if release.version.partition(" ")[0] in wanted:
+            chosen.setdefault(release.version, release)
+    return tuple(sorted(chosen.values(), key=lambda r: r.version))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,10 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=REPO / "data" / "vulns")
     parser.add_argument("--out", type=Path, default=default_path())
+    parser.add_argument("--coverage", type=Path, default=REPO / "docs" / "vuln-coverage.md")
     args = parser.parse_args(argv)
-    doc: dict[str, Any] = build(args.data).to_json()
-    args.out.write_text(json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n")
-    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes), snapshot {doc['snapshot']}")
+    built = build(args.data)
+    args.coverage.write_text(coverage.table(built), encoding="utf-8")
+    write(built, args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes), snapshot {built.snapshot}")
     return 0
 
 

@@ -52,6 +52,7 @@ _NUMBERS = re.compile(r"\d+(?:\.\d+)*")
 _PRE = re.compile(r"[-._~]?(alpha|beta|pre|rc)\.?(\d*)(?![a-z])")
 _IGNORED = re.compile(r"(dev|cvs|git|snapshot|fips)(?![a-z])")
 _LETTER = re.compile(r"([a-z]{1,3})(?![a-z])")
+_LEVEL = re.compile(r"\d{1,8}")
 
 
 def _strip(library: str, version: str) -> str:
@@ -75,12 +76,19 @@ def _pre_release(rest: str) -> tuple[int, int]:
     return _PRE_RANK[match.group(1)], number
 
 
-def _letter(rest: str) -> str:
-    """OpenSSL-style letter release written right after the last number, or ``""``."""
+def _letter(rest: str) -> tuple[str, int]:
+    """OpenSSL-style letter release written right after the last number, or ``""``; a
+    patch level written after it (OpenSSH ``9.7p1``, ntp ``4.2.8p15``) is kept, zero-padded,
+    so that ``p9 < p15``. Returns the key text and how many characters of ``rest`` it used."""
     if _PRE.match(rest) or _IGNORED.match(rest):
-        return ""
+        return "", 0
     match = _LETTER.match(rest)
-    return match.group(1) if match else ""
+    if match is None:
+        return "", 0
+    level = _LEVEL.match(rest, match.end())
+    if level is None:
+        return match.group(1), match.end()
+    return match.group(1) + f"{int(level.group(0)):08d}", level.end()
 
 
 def key(library: str, version: str) -> VersionKey:
@@ -96,8 +104,8 @@ def key(library: str, version: str) -> VersionKey:
     while len(numbers) > 1 and numbers[-1] == 0:
         numbers.pop()
     rest = text[match.end() :]
-    letter = _letter(rest)
-    rank, number = _pre_release(rest[len(letter) :])
+    letter, used = _letter(rest)
+    rank, number = _pre_release(rest[used:])
     return tuple(numbers), letter, rank, number
 
 

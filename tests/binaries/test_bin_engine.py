@@ -120,5 +120,5 @@ def test_release_files_and_module_tree_describe_the_os(tmp_path: Path) -> None:
     assert os_part["distribution"]["version"] == "19.07.10"
     assert os_part["kernel"]["version"] == "4.14.275"
     assert os_part["distribution"]["support"]["status"] == "end-of-life"
-    eol = [f for f in run.findings("binaries") if f["rule_id"] == "binaries/end-of-life"]
+    eol = [f for f in run.findings("binaries") if f["rule_id"] == "binaries/os-end-of-life"]
     assert "etc/openwrt_release" in {f["path"] for f in eol}

@@ -11,8 +11,8 @@ from assay.assess.vulns.db import VulnDB
 from assay.assess.vulns.model import Cycle
 
 CYCLES = (
-    Cycle("linux-kernel", "4.9", "2016-12-11", "2023-01-07", None, None, "4.9.337", "test"),
-    Cycle("linux-kernel", "6.1", "2022-12-11", "2027-12-31", None, None, "6.1.100", "test"),
+    Cycle("linux", "4.9", "2016-12-11", "2023-01-07", None, None, "4.9.337", "test"),
+    Cycle("linux", "6.1", "2022-12-11", "2027-12-31", None, None, "6.1.100", "test"),
     Cycle("openwrt", "21.02", "2021-09-04", "2023-04-30", None, None, "21.02.7", "test"),
     Cycle("gcc", "4.8", "2013-03-22", "2015-06-23", None, None, "4.8.5", "test"),
     Cycle("gcc", "12", "2022-05-06", None, None, None, "12.4", "test"),
@@ -57,7 +57,7 @@ def test_distribution(name: str, text: str, expected: dict[str, str]) -> None:
 
 def test_end_of_life_from_cycles_and_unknown_names() -> None:
     def status(name: str, version: str) -> object:
-        verdict = os_support.end_of_life(name, version, CYCLES, KB.snapshot)
+        verdict = os_support.end_of_life(name, version, KB)
         assert isinstance(verdict, dict)
         return verdict["status"]
 
@@ -88,8 +88,8 @@ def test_complete_describes_os_and_flags_end_of_life() -> None:
     rules = sorted((path, f.rule_id) for path, f in pairs)
     assert rules == [
         ("bin/a", "binaries/toolchain-end-of-life"),
-        ("boot/vmlinux", "binaries/end-of-life"),  # the kernel, once (banner and modules)
-        ("etc/openwrt_release", "binaries/end-of-life"),
+        ("boot/vmlinux", "binaries/os-end-of-life"),  # the kernel, once (banner and modules)
+        ("etc/openwrt_release", "binaries/os-end-of-life"),
     ]
     assert done["toolchains"]["GCC: (Debian 12.2.0-14) 12.2.0"]["support"]["status"] == "supported"
     assert done["source_match"]["compared"] is False

@@ -13,7 +13,7 @@ DB = db.load()
 
 def _assess(name: str, version: str) -> Assessment:
     copy = Component(name=name, version=version, root="")
-    return assess(copy, DB.advisories, DB.cycles, DB.exploited, DB.snapshot)
+    return assess(copy, DB)
 
 
 @pytest.mark.parametrize(
@@ -70,7 +70,7 @@ def test_sqlite_not_a_bug_verdicts_suppress_reports() -> None:
         ("openssl", "1.1.1w", Support.PAID_ONLY),  # public EOL 2023-09-11, premium support on
         ("openssl", "1.0.1f", Support.END_OF_LIFE),
         ("openssl", "3.5.1", Support.SUPPORTED),
-        ("zlib", "1.2.11", Support.UNKNOWN),  # no structured policy source for zlib
+        ("zlib", "1.2.11", Support.END_OF_LIFE),  # zlib.net: only the newest release
     ],
 )
 def test_support_status(name: str, version: str, status: Support) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from assay.analyze.binaries import signatures
 from assay.analyze.binaries.findings import CATEGORY
+from assay.analyze.binaries.system import C_LIBRARIES
 from assay.assess import system
 from assay.assess.vulns.db import VulnDB
 from assay.assess.vulns.match import Assessment, Support, assess
@@ -86,15 +87,22 @@ def _verdicts(item: Mapping[str, Any], result: Assessment) -> Iterator[RawFindin
             evidence=f"{name} {version} {hit.id}", severity=severity,
             properties={"cve": hit.id, "fixed_in": hit.fixed_in, "exploited": hit.exploited},
         )  # fmt: skip
-    if result.support in (Support.END_OF_LIFE, Support.PAID_ONLY):
-        yield _eol(f"{name} {version}", result.cycle, result.since, result.support.value)
+    operating_system = name == "linux" or name in C_LIBRARIES
+    if result.support in (Support.END_OF_LIFE, Support.PAID_ONLY) and not operating_system:
+        yield _eol(f"{name} {version}", result.cycle, result.since, result.support.value,
+                   result.reason)  # fmt: skip
 
 
-def _eol(what: str, cycle: str | None, since: str | None, status: str) -> RawFinding:
+def _eol(
+    what: str, cycle: str | None, since: str | None, status: str, reason: str = "",
+    rule: str = "end-of-life",
+) -> RawFinding:  # fmt: skip
+    branch = f"branch {cycle} " if cycle else ""
+    why = f" ({reason})" if reason else ""
     return RawFinding(
-        rule_id=RuleId(f"{CATEGORY}/end-of-life"), start_line=1, end_line=1,
-        message=f"{what}: branch {cycle} {status} since {since}",
-        evidence=f"{what} branch {cycle}", properties={"cycle": cycle, "since": since},
+        rule_id=RuleId(f"{CATEGORY}/{rule}"), start_line=1, end_line=1,
+        message=f"{what}: {branch}{status} since {since or 'a date the data does not give'}{why}",
+        evidence=f"{what} {branch}".strip(), properties={"cycle": cycle, "since": since},
     )  # fmt: skip
 
 
@@ -116,7 +124,7 @@ def _toolchains(
         parsed = toolchain(entry)
         support: JSONValue = "unknown"
         if parsed is not None:
-            support = system.end_of_life(parsed[0], parsed[1], known.cycles, known.snapshot)
+            support = system.end_of_life(parsed[0], parsed[1], known)
             if isinstance(support, dict) and support["status"] == Support.END_OF_LIFE.value:
                 finding = RawFinding(
                     rule_id=RuleId(f"{CATEGORY}/toolchain-end-of-life"), start_line=1,
@@ -138,7 +146,7 @@ def complete(
     verdicts: dict[str, JSONValue] = {}
     for item in items:
         probe = Component(item["name"], item["version"], item["paths"][0])
-        result = assess(probe, known.advisories, known.cycles, known.exploited, known.snapshot)
+        result = assess(probe, known)
         verdicts[f"{item['name']}@{item['version'] or '?'}"] = {
             "support": result.support.value, "cycle": result.cycle, "since": result.since,
             "cves": [{"id": h.id, "severity": h.severity, "fixed_in": h.fixed_in,
@@ -147,8 +155,7 @@ def complete(
         pairs.extend((item["paths"][0], f) for f in _verdicts(item, result))
     triples = [(i["name"], i["version"], i["paths"][0]) for i in items]
     described = system.describe(section.get("release_files", {}),
-                                section.get("module_kernels", []), triples, known.cycles,
-                                known.snapshot)  # fmt: skip
+                                section.get("module_kernels", []), triples, known)  # fmt: skip
     pairs.extend(_os_findings(described, section))
     matches = compare(found, items) if has_source else []
     pairs.extend((m.path, _mismatch(m)) for m in matches if not m.matched)
@@ -170,22 +177,25 @@ def complete(
 def _os_findings(
     described: Mapping[str, Any], section: Mapping[str, Any]
 ) -> Iterator[tuple[str, RawFinding]]:
-    """End of life of the kernel and the distribution (libraries are assessed as components)."""
-    for key in ("kernel", "distribution"):
+    """End of life of the operating system: kernel, C library and distribution."""
+    for key in ("kernel", "libc", "distribution"):
         part = described.get(key)
         if not part or part["support"]["status"] != Support.END_OF_LIFE.value:
             continue
-        path = part.get("evidence") or _first_module(section) or "."
+        path = part.get("evidence") or _first_path(section, part.get("name", "linux")) or "."
         name = part.get("name", "linux")
         yield path, _eol(f"{name} {part['version']}", part["support"]["cycle"],
-                         part["support"]["eol"], Support.END_OF_LIFE.value)  # fmt: skip
+                         part["support"]["eol"], Support.END_OF_LIFE.value,
+                         part["support"]["reason"], "os-end-of-life")  # fmt: skip
 
 
-def _first_module(section: Mapping[str, Any]) -> str | None:
-    """A path that shows the kernel: its banner's binary, else a module below lib/modules."""
+def _first_path(section: Mapping[str, Any], name: str) -> str | None:
+    """A path that shows the component: its binary, else (kernel) a module below lib/modules."""
     for item in section.get("components", []):
-        if item["name"] == "linux":
+        if item["name"] == name:
             return str(item["paths"][0])
+    if name != "linux":
+        return None
     modules = section.get("module_kernels", {})
     return str(modules[min(modules)]) if modules else None
 

@@ -123,10 +123,20 @@ class Threshold:
     """The documented condition, shown in the report."""
 
 
+OS_END_OF_LIFE = "the operating system (kernel, C library or distribution) is past its end of life"
+TOOLCHAIN_END_OF_LIFE = "the binaries were built with a compiler past its end of life"
+SINGLED_OUT = (OS_END_OF_LIFE, TOOLCHAIN_END_OF_LIFE)
+"""Conditions the verdict names on their own, as the evaluators did: an end-of-life operating
+system (or toolchain) outweighs every single component finding."""
+
 THRESHOLDS: tuple[Threshold, ...] = (
     Threshold("components", Grade.LIMITED, _multi_version, 0,
               "a library ships in more than one version"),
     Threshold("components", Grade.LIMITED, _unversioned, 0, "a copy's version is unknown"),
+    Threshold("vulnerabilities", Grade.FAIL, _rule("binaries/os-end-of-life", "binaries"), 0,
+              OS_END_OF_LIFE),
+    Threshold("vulnerabilities", Grade.LIMITED,
+              _rule("binaries/toolchain-end-of-life", "binaries"), 0, TOOLCHAIN_END_OF_LIFE),
     Threshold("vulnerabilities", Grade.FAIL, _at_least(Severity.HIGH), 0,
               "a high or critical CVE (or one exploited in the wild) in a component"),
     Threshold("vulnerabilities", Grade.FAIL, _rule("vulnerabilities/end-of-life"), 0,
@@ -181,6 +191,8 @@ class CategoryRating:
     """The conditions met, with the measured value."""
     integrity: bool
     """Whether the verdict reads this category."""
+    also: tuple[str, ...] = ()
+    """Singled-out conditions met below the category's grade (named in the verdict too)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,8 +248,18 @@ def rate(facts: Facts) -> Rating:
         if grade is worst:
             culprits = [c.category for c in evaluated if c.grade is worst]
             why = text if worst is Grade.PASS else f"{text} ({', '.join(culprits)})"
-            return Rating(verdict, why, graded, top)
+            return Rating(verdict, why + _singled_out(graded), graded, top)
     raise AssertionError(worst)  # pragma: no cover - VERDICT_RULE covers every grade
+
+
+def _singled_out(graded: Iterable[CategoryRating]) -> str:
+    """``; <condition>`` for every singled-out condition met (``SINGLED_OUT``)."""
+    met = [r for c in graded for r in _all_reasons(c) if r.startswith(SINGLED_OUT)]
+    return "".join(f"; {reason}" for reason in met)
+
+
+def _all_reasons(category: CategoryRating) -> tuple[str, ...]:
+    return category.reasons + category.also
 
 
 def _grade(facts: Facts, category: str, present: bool) -> CategoryRating:
@@ -256,7 +278,9 @@ def _grade(facts: Facts, category: str, present: bool) -> CategoryRating:
     grade = max((row.grade for row, _ in met), key=RANK.__getitem__)
     reasons = tuple(f"{row.text} (measured {_show(row, value)})" for row, value in met
                     if row.grade is grade)  # fmt: skip
-    return CategoryRating(category, grade, reasons, integrity)
+    also = tuple(f"{row.text} (measured {_show(row, value)})" for row, value in met
+                 if row.grade is not grade and row.text in SINGLED_OUT)  # fmt: skip
+    return CategoryRating(category, grade, reasons, integrity, also)
 
 
 def _show(row: Threshold, value: float) -> str:

@@ -1,5 +1,6 @@
 """The support status of the operating system a firmware tree names: kernel, distribution or
-build system, C library and BusyBox, from the knowledge base's release cycles.
+build system, C library and BusyBox, under each product's support policy (branches with end
+dates, newest release only, stopped project: :mod:`assay.assess.vulns.policy`).
 
 The facts (which kernel, which distribution) come from :mod:`assay.analyze.binaries.system`.
 """
@@ -10,25 +11,27 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from assay.analyze.binaries.system import C_LIBRARIES, distribution
-from assay.assess.vulns.match import support
-from assay.assess.vulns.model import Cycle
-from assay.model import Component, JSONValue
+from assay.assess.vulns.db import VulnDB
+from assay.assess.vulns.match import product_status
+from assay.model import JSONValue
 
-_RELEASE = re.compile(r"^(\d+(?:\.\d+)+)")
-_KB_NAMES = {"linux": "linux-kernel"}
-"""Names under which the knowledge base files release cycles, where they differ."""
+_RELEASE = re.compile(r"^(\d+(?:\.\d+)+[a-z]?(?:p\d+)?)")
+_NAMES = {"alpine-linux": "alpine", "poky": "yocto"}
+"""Canonical product names where a release file's id differs."""
 
 
-def end_of_life(name: str, version: str | None, cycles: Sequence[Cycle], today: str) -> JSONValue:
-    """Support status of ``name`` ``version`` from the cycles: status, cycle and date."""
-    library = _KB_NAMES.get(name, name)
+def end_of_life(name: str, version: str | None, known: VulnDB) -> JSONValue:
+    """Support status of ``name`` ``version`` under the product's policy: status, cycle, the
+    date it ended, the release that superseded it, why, and the policy's source."""
     match = _RELEASE.match(version or "")
-    probe = Component(library, match.group(1) if match else None, "")
-    status, cycle = support(probe, cycles, today)
+    state = product_status(known, _NAMES.get(name, name), match.group(1) if match else None)
     return {
-        "status": status.value,
-        "cycle": cycle.cycle if cycle else None,
-        "eol": cycle.eol if cycle else None,
+        "status": state.support.value,
+        "cycle": state.cycle,
+        "eol": state.since,
+        "superseded_by": state.superseded_by,
+        "reason": state.reason,
+        "source": state.source,
     }
 
 
@@ -36,8 +39,7 @@ def describe(
     release_files: Mapping[str, Mapping[str, str]],
     module_versions: Iterable[str],
     components: Sequence[tuple[str, str | None, str]],
-    cycles: Sequence[Cycle],
-    today: str,
+    known: VulnDB,
 ) -> dict[str, JSONValue]:
     """The ``os`` part of the section: kernel, distribution, C library and BusyBox.
 
@@ -49,12 +51,12 @@ def describe(
     if kernels or modules:
         version = (kernels or modules)[0]
         out["kernel"] = {"version": version, "banners": list(kernels), "module_dirs": modules,
-                         "support": end_of_life("linux", version, cycles, today)}  # fmt: skip
+                         "support": end_of_life("linux", version, known)}  # fmt: skip
     distro = distribution(release_files)
     if distro is not None:
         out["distribution"] = {
             **distro,
-            "support": end_of_life(distro["name"], distro["version"], cycles, today),
+            "support": end_of_life(distro["name"], distro["version"], known),
         }
     for key, names in (("libc", C_LIBRARIES), ("busybox", ("busybox",))):
         found = sorted({(lib, v or "") for lib, v, _ in components if lib in names})
@@ -62,5 +64,5 @@ def describe(
             lib, version = found[-1]
             out[key] = {"name": lib, "version": version or None,
                         "all": [f"{n} {v}".strip() for n, v in found],
-                        "support": end_of_life(lib, version, cycles, today)}  # fmt: skip
+                        "support": end_of_life(lib, version, known)}  # fmt: skip
     return out

@@ -6,10 +6,11 @@ import argparse
 from pathlib import Path
 
 from assay.assess.vulns import db as vulndb
-from assay.assess.vulns import osv
+from assay.assess.vulns import eol_import, osv
 from assay.cli import exits, flags
 from assay.cli.terminal import say
 from assay.correlate.components import kb
+from assay.errors import IngestError
 
 
 def register(sub: flags.Subparsers) -> None:
@@ -22,7 +23,11 @@ def register(sub: flags.Subparsers) -> None:
     add.add_argument("--version", dest="release_version", help="release version (detected)")
     add.add_argument("--kb", type=Path, help="KB file to write (default: the user's overlay)")
     add.set_defaults(run=_add)
-    imp = kb_sub.add_parser("import", help="add OSV vulnerability records (directory or zip)")
+    imp = kb_sub.add_parser(
+        "import",
+        help="add a file you provide: OSV records (directory, .zip or .json) or an end-of-life "
+        "file (endoflife.date page .md or cycle list .json)",
+    )
     imp.add_argument("records", type=Path)
     imp.set_defaults(run=_import)
     info = kb_sub.add_parser("info", help="what the knowledge base holds")
@@ -31,7 +36,17 @@ def register(sub: flags.Subparsers) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    report = osv.import_into(args.records, vulndb.overlay_path())
+    path: Path = args.records
+    if not path.exists():
+        raise IngestError(f"{path}: no such file or directory")
+    if path.suffix.lower() == ".md" or (path.suffix.lower() == ".json" and _is_cycle_list(path)):
+        done = eol_import.import_into(path, vulndb.overlay_path())
+        say(
+            f"imported {done.cycles} release cycles of {done.product} into "
+            f"{vulndb.overlay_path()} (replacing the pinned policy of {done.product})"
+        )
+        return exits.OK
+    report = osv.import_into(path, vulndb.overlay_path())
     say(f"imported {len(report.advisories)} advisories from {report.matched} records "
           f"({report.files} files) into {vulndb.overlay_path()}")  # fmt: skip
     say(f"  kept without version ranges (GIT commit ranges only): {len(report.git_only)}")
@@ -39,6 +54,13 @@ def _import(args: argparse.Namespace) -> int:
     for error in report.errors:
         say(f"  error: {error}")
     return exits.OK
+
+
+def _is_cycle_list(path: Path) -> bool:
+    """True when a .json file is a list (endoflife.date cycles), not an OSV record object."""
+    with path.open("rb") as handle:
+        head = handle.read(64).lstrip()
+    return head.startswith(b"[")
 
 
 def _add(args: argparse.Namespace) -> int:
@@ -56,11 +78,15 @@ def _info(args: argparse.Namespace) -> int:
         for release in base.releases():
             say(f"  {release.name} {release.version}: {release.files} files ({release.source})")
     known = vulndb.load()
-    say(f"vulnerability data: snapshot {known.snapshot}, {len(known.advisories)} advisories, "
-          f"{len(known.cycles)} release cycles, {len(known.exploited)} exploited CVEs")  # fmt: skip
+    products = {a.library for a in known.advisories if not a.withdrawn and a.ranges}
+    ruled = [p for p in known.policies if p.kind != "unknown"]
+    say(f"vulnerability data: snapshot {known.snapshot}, {len(known.advisories)} advisories "
+        f"for {len(products)} products, {len(known.cycles)} release cycles, "
+        f"{len(known.exploited)} exploited CVEs, support policies for {len(ruled)} of "
+        f"{len(known.policies)} products")  # fmt: skip
     say(f"  read {vulndb.default_path()}")
     if vulndb.overlay_path().is_file():
         say(f"  read {vulndb.overlay_path()}")
     for source in known.sources:
-        say(f"  source: {source}")
+        say(f"  source {source}")
     return exits.OK

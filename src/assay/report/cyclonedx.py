@@ -206,6 +206,11 @@ def write(evaluation: Evaluation, streams: Streams, out: TextIO) -> None:
     bom.metadata.properties.add(
         Property(name=f"{PROPERTY_PREFIX}input-sha256", value=evaluation.input.sha256)
     )
+    snapshot = evaluation.sections.get("vulnerabilities", {}).get("snapshot")
+    if isinstance(snapshot, str):
+        bom.metadata.properties.add(
+            Property(name=f"{PROPERTY_PREFIX}vulnerability-data-snapshot", value=snapshot)
+        )
     components, refs = _components(evaluation)
     for component in components:
         bom.components.add(component)

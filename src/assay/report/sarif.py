@@ -166,7 +166,9 @@ def _run_head(evaluation: Evaluation) -> dict[str, Any]:
         "invocations": [{"executionSuccessful": True,
                          "toolExecutionNotifications": _notifications(evaluation)}],
         "properties": {"input": {"name": evaluation.input.name,
-                                 "sha256": evaluation.input.sha256}},
+                                 "sha256": evaluation.input.sha256},
+                       "vulnerabilityDataSnapshot":
+                           evaluation.sections.get("vulnerabilities", {}).get("snapshot")},
     }  # fmt: skip
 
 

@@ -1,8 +1,9 @@
-"""Curated advisories for libraries that publish no structured CVE data (zlib, ...).
+"""Curated advisories for libraries that publish no structured CVE data (zlib, ...) and ranges
+the Debian changelogs get wrong (a CVE introduced late, a `+really` downgrade).
 
-Rows live in ``data/vulns/curated/<library>.toml``; each cites the Debian changelog entry that
-names the CVE and the upstream change log entry of the release that fixes it, both copied
-under ``data/vulns/``. A row without a reference is refused.
+Rows live in ``data/vulns/curated/<library>.toml``; each cites where its range comes from: the
+Debian changelog entry and upstream change log copied under ``data/vulns/``, or the
+publisher's advisory (URL). A row without a reference is refused.
 """
 
 from __future__ import annotations

@@ -48,7 +48,8 @@ def _cve(component: Component, hit: Hit, line: int) -> RawFinding:
         message=f"{component.name} {component.version}: {hit.id}{fixed}{kev}",
         evidence=f"{component.name} {component.version} {hit.id}", severity=_severity(hit),
         properties={"cve": hit.id, "fixed_in": hit.fixed_in, "exploited": hit.exploited,
-                    "source": hit.source, "component": component.key},
+                    "source": hit.source, "reference": hit.reference,
+                    "component": component.key},
     )  # fmt: skip
 
 
@@ -56,12 +57,16 @@ def _support(component: Component, result: Assessment, line: int) -> RawFinding 
     if result.support not in (Support.END_OF_LIFE, Support.PAID_ONLY):
         return None
     rule = "end-of-life" if result.support is Support.END_OF_LIFE else "paid-support-only"
+    branch = f"branch {result.cycle} " if result.cycle else ""
     return RawFinding(
         rule_id=RuleId(f"{CATEGORY}/{rule}"), start_line=line, end_line=line,
-        message=f"{component.name} {component.version}: branch {result.cycle} "
-                f"{result.support.value} since {result.since}",
-        evidence=f"{component.name} {component.version} branch {result.cycle}",
-        properties={"cycle": result.cycle, "since": result.since, "component": component.key},
+        message=f"{component.name} {component.version}: {branch}{result.support.value} since "
+                f"{result.since or 'a date the data does not give'} ({result.reason}; "
+                f"policy: {result.policy_source})",
+        evidence=f"{component.name} {component.version} {branch}".strip(),
+        properties={"cycle": result.cycle, "since": result.since, "component": component.key,
+                    "superseded_by": result.superseded_by, "reason": result.reason,
+                    "policy_source": result.policy_source},
     )  # fmt: skip
 
 
@@ -94,9 +99,12 @@ def section(
         c.key: {
             "name": c.name, "version": c.version, "support": results[c.key].support.value,
             "cycle": results[c.key].cycle, "since": results[c.key].since,
+            "superseded_by": results[c.key].superseded_by, "reason": results[c.key].reason,
+            "policy_source": results[c.key].policy_source,
+            "backported": list(results[c.key].backported),
             "upgrade_to": _upgrade_to(c.name, results[c.key].hits),
             "cves": [{"id": h.id, "severity": h.severity, "fixed_in": h.fixed_in,
-                      "exploited": h.exploited, "source": h.source}
+                      "exploited": h.exploited, "source": h.source, "reference": h.reference}
                      for h in results[c.key].hits],
         }
         for c in components

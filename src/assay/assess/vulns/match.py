@@ -7,21 +7,16 @@ date, never with today's, so the same input and data give the same evaluation.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, replace
 
-from assay.assess.vulns.model import OPEN, Advisory, Cycle
+from assay.assess.vulns import debian
+from assay.assess.vulns.db import VulnDB
+from assay.assess.vulns.model import Advisory, Cycle
+from assay.assess.vulns.policy import Policy, Status, Support, cycle_of, status
 from assay.model import Component
 from assay.versions import affected, key
 
-
-class Support(StrEnum):
-    """Support status of a copy's release branch."""
-
-    SUPPORTED = "supported"
-    END_OF_LIFE = "end-of-life"
-    PAID_ONLY = "paid-support-only"
-    UNKNOWN = "unknown-policy"
+__all__ = ["Assessment", "Hit", "Support", "assess", "support", "vulnerabilities"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +35,8 @@ class Hit:
     """Data set it comes from."""
     summary: str
     """One-line description."""
+    reference: str = ""
+    """Where a reader can check it (the advisory's file or URL, the changelog entry)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +51,14 @@ class Assessment:
     """The branch the version belongs to."""
     since: str | None
     """End-of-life date (or end of public support) when not supported."""
+    superseded_by: str | None = None
+    """The release that superseded the copy's (``latest`` and ``newest`` policies)."""
+    reason: str = ""
+    """Why the support status is what it is, in one sentence."""
+    policy_source: str = ""
+    """Where the product's support policy is stated."""
+    backported: tuple[str, ...] = ()
+    """CVEs in the copy's upstream version that its Debian revision patches."""
 
 
 def _comparable(library: str, version: str) -> bool:
@@ -74,6 +79,18 @@ def _fixed_in(library: str, version: str, advisory: Advisory) -> str | None:
     return min(fixes, key=lambda v: key(library, v)) if fixes else None
 
 
+def _combine(library: str, first: Hit, second: Hit) -> Hit:
+    """One hit from two sources for the same CVE: the first source's, with a severity and the
+    lowest fix either gives."""
+    fixes = [f for f in (first.fixed_in, second.fixed_in) if f]
+    return Hit(
+        first.id, first.severity or second.severity,
+        min(fixes, key=lambda v: key(library, v)) if fixes else None, first.exploited,
+        f"{first.source}, {second.source}", first.summary or second.summary,
+        f"{first.reference}; {second.reference}",
+    )  # fmt: skip
+
+
 def vulnerabilities(
     component: Component, advisories: Iterable[Advisory], exploited: frozenset[str]
 ) -> tuple[Hit, ...]:
@@ -81,57 +98,80 @@ def vulnerabilities(
     if not component.version or not _comparable(component.name, component.version):
         return ()
     mine = [a for a in advisories if a.library == component.name]
+    return _hits(component, mine, exploited)
+
+
+def _hits(
+    component: Component, mine: Sequence[Advisory], exploited: frozenset[str]
+) -> tuple[Hit, ...]:
+    assert component.version is not None
     withdrawn = {a.id for a in mine if a.withdrawn}
-    hits = {
-        a.id: Hit(a.id, a.severity, _fixed_in(a.library, component.version, a), a.id in exploited,
-                  a.source, a.summary)
-        for a in mine
-        if not a.withdrawn and a.id not in withdrawn
-        and affected(a.library, component.version, a.ranges)
-    }  # fmt: skip
+    hits: dict[str, Hit] = {}
+    for a in mine:
+        if a.withdrawn or a.id in withdrawn:
+            continue
+        if not affected(a.library, component.version, a.ranges):
+            continue
+        hit = Hit(a.id, a.severity, _fixed_in(a.library, component.version, a),
+                  a.id in exploited, a.source, a.summary, a.reference)  # fmt: skip
+        hits[a.id] = _combine(component.name, hits[a.id], hit) if a.id in hits else hit
     return tuple(hits[i] for i in sorted(hits))
-
-
-def _cycle_of(version: str, cycles: Sequence[Cycle]) -> Cycle | None:
-    """The cycle whose name is the longest dotted prefix of ``version``."""
-    fitting = [
-        c for c in cycles
-        if version == c.cycle or version.startswith(c.cycle + ".")
-        or (version.startswith(c.cycle) and version[len(c.cycle):].isalpha())
-    ]  # fmt: skip
-    return max(fitting, key=lambda c: len(c.cycle)) if fitting else None
 
 
 def support(
     component: Component, cycles: Iterable[Cycle], today: str
 ) -> tuple[Support, Cycle | None]:
-    """Support status on ``today`` (the snapshot date, ISO) of the copy's branch."""
+    """Support status on ``today`` from release cycles alone (products with branches)."""
     mine = [c for c in cycles if c.library == component.name]
     if not mine or not component.version:
         return Support.UNKNOWN, None
-    cycle = _cycle_of(component.version, mine)
-    if cycle is None:
-        return Support.UNKNOWN, None
-    if cycle.eol is None or cycle.eol > today:
-        return Support.SUPPORTED, cycle
-    paid = cycle.extended_support
-    if paid is not None and (paid == OPEN or paid > today):
-        return Support.PAID_ONLY, cycle
-    return Support.END_OF_LIFE, cycle
+    cycle = cycle_of(component.version, mine)
+    found = status(Policy(component.name, "branches", ""), component.version, mine, (), today)
+    return found.support, cycle if found.cycle else None
 
 
-def assess(
-    component: Component,
-    advisories: Sequence[Advisory],
-    cycles: Sequence[Cycle],
-    exploited: frozenset[str],
-    today: str,
-) -> Assessment:
-    """Everything known about one copy."""
-    status, cycle = support(component, cycles, today)
-    return Assessment(
-        hits=vulnerabilities(component, advisories, exploited),
-        support=status,
-        cycle=cycle.cycle if cycle else None,
-        since=cycle.eol if cycle and status is not Support.SUPPORTED else None,
+def patched(known: VulnDB, product: str, version: str, cve: str) -> bool:
+    """True when ``version`` carries a Debian revision at or after a Debian version whose
+    changelog closes ``cve`` on the same upstream release (a back-ported fix)."""
+    if not debian.is_debian_version(version):
+        return False
+    base = debian.upstream(version)
+    return any(
+        debian.upstream(fix) == base and debian.newer_or_equal(version, fix)
+        for fix in known.debian_fixes(product, cve)
     )
+
+
+def product_status(known: VulnDB, name: str, version: str | None) -> Status:
+    """Support status of ``name`` ``version`` under the product's policy, on the snapshot date."""
+    upstream = (
+        debian.upstream(version) if version and debian.is_debian_version(version) else version
+    )
+    cycles = known.cycles_of(name)
+    policy = known.policy(name)
+    if policy is None and cycles:  # data without policy rows: its cycles are the policy
+        policy = Policy(name, "branches", cycles[0].source)
+    return status(policy, upstream, cycles, known.releases_of(name), known.snapshot)
+
+
+def assess(component: Component, known: VulnDB) -> Assessment:
+    """Everything known about one copy: its CVEs (back-ported fixes recognised from its Debian
+    revision) and its support status under the product's policy."""
+    hits: tuple[Hit, ...] = ()
+    patched_ids: list[str] = []
+    if component.version and _comparable(component.name, component.version):
+        found = _hits(component, known.advisories_of(component.name), known.exploited)
+        patched_ids = [
+            h.id for h in found if patched(known, component.name, component.version, h.id)
+        ]
+        hits = tuple(
+            replace(h, severity=h.severity or known.severity(h.id))
+            for h in found if h.id not in patched_ids
+        )  # fmt: skip
+    state = product_status(known, component.name, component.version)
+    return Assessment(
+        hits=hits, support=state.support, cycle=state.cycle,
+        since=state.since if state.support is not Support.SUPPORTED else None,
+        superseded_by=state.superseded_by, reason=state.reason, policy_source=state.source,
+        backported=tuple(patched_ids),
+    )  # fmt: skip

@@ -34,6 +34,8 @@ class Advisory:
     """One-line description."""
     withdrawn: bool = False
     """True for rejected / retracted / "not a bug" records, kept so they can suppress others."""
+    date: str | None = None
+    """ISO date the source first records a fix (Debian changelogs), when known."""
 
 
 @dataclass(frozen=True, slots=True)

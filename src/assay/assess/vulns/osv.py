@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,8 +58,10 @@ def read(path: Path) -> ImportReport:
         documents = _directory(path)
     elif path.is_file() and path.suffix.lower() == ".zip":
         documents = _zip(path)
+    elif path.is_file() and path.suffix.lower() == ".json":
+        documents = _one(path)
     else:
-        raise IngestError(f"{path} is neither a directory nor a .zip of OSV records")
+        raise IngestError(f"{path} is neither a directory, a .zip nor a .json of OSV records")
     return _report(documents)
 
 
@@ -127,6 +129,16 @@ def _directory(root: Path) -> Iterator[tuple[str, bytes | str]]:
             yield name, f"unreadable: {exc}"
 
 
+def _one(file: Path) -> Iterator[tuple[str, bytes | str]]:
+    try:
+        if file.stat().st_size > MAX_MEMBER_BYTES:
+            yield file.name, f"larger than {MAX_MEMBER_BYTES} bytes"
+            return
+        yield file.name, file.read_bytes()
+    except OSError as exc:
+        yield file.name, f"unreadable: {exc}"
+
+
 def _zip(archive: Path) -> Iterator[tuple[str, bytes | str]]:
     try:
         with zipfile.ZipFile(archive) as zf:
@@ -165,11 +177,11 @@ def import_into(path: Path, overlay: Path) -> ImportReport:
     from assay.assess.vulns import db
 
     report = read(path)
-    old = db.read(overlay).advisories if overlay.is_file() else ()
+    current = db.read(overlay) if overlay.is_file() else db.VulnDB((), (), frozenset(), "")
     fresh = {(a.id, a.library, a.reference) for a in report.advisories}
-    kept = [a for a in old if (a.id, a.library, a.reference) not in fresh]
+    kept = [a for a in current.advisories if (a.id, a.library, a.reference) not in fresh]
     merged = tuple(sorted([*kept, *report.advisories], key=_sort_key))
     label = f"osv-import {path.name} ({report.matched} records, {len(report.git_only)} git-only)"
-    sources = (*(db.read(overlay).sources if overlay.is_file() else ()), label)
-    db.write(db.VulnDB(merged, (), frozenset(), "", tuple(sorted(set(sources)))), overlay)
+    sources = (*current.sources, label)
+    db.write(replace(current, advisories=merged, sources=tuple(sorted(set(sources)))), overlay)
     return report

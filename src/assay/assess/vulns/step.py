@@ -29,10 +29,7 @@ class VulnerabilitiesStep:
     def run(self, corpus: Corpus) -> StepResult:
         """The section and the findings of every copy in ``corpus.components``."""
         k = self.known
-        assessed = {
-            c.key: assess(c, k.advisories, k.cycles, k.exploited, k.snapshot)
-            for c in corpus.components
-        }
+        assessed = {c.key: assess(c, k) for c in corpus.components}
         section = findings.section(corpus.components, assessed, k.snapshot, k.sources)
         return StepResult(
             sections={self.id: section},
