@@ -42,6 +42,10 @@ class ParseLimits:
     """Longest physical line: the longest in 5.1 M lines of real upstream C is 2,704 bytes."""
     max_mean_line_length: float = 1000.0
     """Mean characters per line: the highest of 8,441 real upstream C files is 328."""
+    step_timeout: float = 60.0
+    """Seconds each per-file step (reading, parsing, each analyzer) may take on one file
+    before the file is skipped for that step (``timeout``). Not part of the result cache's
+    key: a timeout is never stored, and any other result does not depend on it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,122 @@
+"""The time budget of each per-file step: an analyzer that never finishes on one file is
+interrupted at its budget, that file gets a ``timeout`` skipped record naming the step and the
+budget, and the other analyzers and files go on. Shown in this process (-j 1), in pool workers
+and on a thread that is not the main thread (as Dask workers run tasks); no time is asserted,
+only what was recorded."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from assay import analyze
+from assay.analyze.interface import FileAnalyzer
+from assay.config import Options, load
+from assay.engine import Executor, cache, worker
+from assay.engine.execute import InProcess
+from assay.engine.pool import Pool
+from assay.errors import ConfigError
+from assay.model import FileKind
+from assay.parse import ParseLimits
+from stalling import MARK, Stalling
+from support import Computed, run_evaluation, write_tree
+
+STRCPY = "void f(char *a, const char *b)\n{\n    strcpy(a, b);\n}\n"
+BUDGET = 0.3
+"""Seconds per step in these tests (the stalling analyzer would spin for 60)."""
+DETAIL = f"unsafe-calls exceeded its time budget of {BUDGET:g} s"
+
+
+def _stalling(analyzers: tuple[FileAnalyzer, ...]) -> tuple[FileAnalyzer, ...]:
+    """The analyzers, the unsafe-calls one stalling on marked files."""
+    return tuple(Stalling(a, a.id == "unsafe-calls") for a in analyzers)  # type: ignore[misc]
+
+
+def in_process(options: Options, analyzers: tuple[FileAnalyzer, ...]) -> Executor:
+    return InProcess(_stalling(analyzers), options.parse)
+
+
+def in_pool(options: Options, analyzers: tuple[FileAnalyzer, ...]) -> Executor:
+    return Pool(2, _stalling(analyzers), options.parse)
+
+
+def _tree(tmp_path: Path) -> Path:
+    files = {f"src/ok{n}.c": STRCPY.replace("f(", f"f{n}(") for n in range(4)}
+    files["src/stall.c"] = f"/* {MARK.decode()} */\n{STRCPY}"
+    files["copy/stall.c"] = files["src/stall.c"]
+    return write_tree(tmp_path / "t", files)
+
+
+@pytest.mark.parametrize("executor", [in_process, in_pool], ids=["in-process", "pool"])
+def test_an_analyzer_past_its_budget_is_a_timeout_and_the_run_goes_on(
+    tmp_path: Path, executor: object
+) -> None:
+    run = run_evaluation(
+        _tree(tmp_path), tmp_path / "out", executor, jobs=2,
+        parse=ParseLimits(step_timeout=BUDGET),
+    )  # fmt: skip
+    skipped = [(s.path, s.stage, s.reason, s.detail) for s in run.evaluation.skipped]
+    assert skipped == [
+        ("copy/stall.c", "unsafe-calls", "timeout", DETAIL),
+        ("src/stall.c", "unsafe-calls", "timeout", DETAIL),
+    ]
+    found = sorted(f["path"] for f in run.findings("unsafe-calls"))
+    assert found == [f"src/ok{n}.c" for n in range(4)]
+    # the other analyzers still ran on the stalled file: its function was measured
+    functions = run.json()["complexity"]["functions"]
+    assert {"copy/stall.c", "src/stall.c"} <= {f["path"] for f in functions}
+
+
+def test_a_step_on_another_thread_is_stopped_by_the_watchdog(tmp_path: Path) -> None:
+    source = tmp_path / "stall.c"
+    source.write_bytes(f"/* {MARK.decode()} */\n{STRCPY}".encode())
+    analyzers = _stalling(analyze.build({}))
+    wanted = tuple(i for i, a in enumerate(analyzers) if a.id in ("unsafe-calls", "complexity"))
+    task = worker.Task(0, str(source), FileKind.C, wanted)
+    outcomes: list[worker.Outcome] = []
+    thread = threading.Thread(
+        target=lambda: outcomes.append(
+            worker.run(task, analyzers, ParseLimits(step_timeout=BUDGET))
+        )
+    )
+    thread.start()
+    thread.join()
+    [outcome] = outcomes
+    stalled = analyzers.index(next(a for a in analyzers if a.id == "unsafe-calls"))
+    assert outcome.skip is None
+    assert outcome.failures == {stalled: ("timeout", DETAIL)}
+    assert set(outcome.results) == set(wanted) - {stalled}
+    assert not cache.cacheable(outcome)
+
+
+def test_a_timeout_is_never_stored_in_the_result_cache(tmp_path: Path) -> None:
+    tree = _tree(tmp_path)
+    limits = ParseLimits(step_timeout=BUDGET)
+
+    def stalling_then(computed: Computed) -> object:
+        def factory(options: Options, analyzers: tuple[FileAnalyzer, ...]) -> Executor:
+            return computed.factory(options, _stalling(analyzers))
+
+        return factory
+
+    first = Computed()
+    run_evaluation(tree, tmp_path / "o1", stalling_then(first), cache_dir=tmp_path / "c",
+                   parse=limits)  # fmt: skip
+    again = Computed()
+    warm = run_evaluation(tree, tmp_path / "o2", again.factory, cache_dir=tmp_path / "c",
+                          parse=limits)  # fmt: skip
+    assert len(first) == 5  # four ok files and one stalled content
+    [recomputed] = again  # only the timed-out content is computed again
+    assert recomputed.endswith("stall.c")
+    assert warm.evaluation.skipped == ()
+
+
+def test_the_budget_is_a_config_key_checked_like_every_cap(tmp_path: Path) -> None:
+    opts = load(tmp_path, tmp_path / "out", {"parse": {"step_timeout": 5}})
+    assert opts.parse.step_timeout == 5
+    assert ParseLimits().step_timeout == 60.0
+    for bad in (0, -1.0, float("nan"), float("inf"), "60", True):
+        with pytest.raises(ConfigError, match="step_timeout"):
+            load(tmp_path, tmp_path / "out", {"parse": {"step_timeout": bad}})
