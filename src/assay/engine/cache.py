@@ -29,7 +29,7 @@ import platformdirs
 
 from assay import __version__
 from assay.analyze.interface import FileAnalyzer
-from assay.engine.worker import CRASHED, TIMEOUT, Outcome, Task
+from assay.engine.worker import CHANGED, CRASHED, TIMEOUT, Outcome, Task
 from assay.parse import GRAMMAR_VERSION, ParseLimits
 
 FILE_NAME = "results-2.sqlite"
@@ -59,7 +59,7 @@ rows as evaluation.json writes them, with where their path goes; 5: findings enc
 6: the pickled result classes moved from ``assay.analyzers`` to ``assay.analyze``)."""
 _PICKLE = b"\x80"
 """First byte of a pickle of protocol 2 or later (a zlib stream starts with 0x78)."""
-_UNCACHED = frozenset({"unreadable", CRASHED[0], TIMEOUT})
+_UNCACHED = frozenset({"unreadable", CRASHED[0], TIMEOUT, CHANGED})
 """Skip and failure reasons that may depend on the machine, not the content: never stored."""
 _NOT_IN_KEY = frozenset({"step_timeout"})
 """Parse limits left out of the key: they decide only outcomes that are never stored."""

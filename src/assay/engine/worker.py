@@ -7,7 +7,9 @@ executor, so the same code runs in-process, in a local process pool or on a clus
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
+import stat
 from dataclasses import dataclass, field, replace
 
 from assay.analyze.interface import AnalyzerFailure, Content, FileAnalyzer, FileResult
@@ -31,6 +33,9 @@ class Task:
     """Indexes of the analyzers that want it."""
     name: str = ""
     """Base name of the file, for analyzers of non-source kinds (``Makefile``, ``shadow``)."""
+    sha256: str = ""
+    """The content's sha256 as listed (the result cache's key); the bytes read must have it,
+    else the file changed after it was listed and is skipped (``changed``). Empty: unchecked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +155,8 @@ def _run(
             return Outcome(task.key, skip=("unreadable", str(exc)))
         except TooLarge as exc:
             return Outcome(task.key, skip=("too-large", f"{exc.size} bytes > {limits.max_bytes}"))
+    if task.sha256 and (read := hashlib.sha256(source).hexdigest()) != task.sha256:
+        return Outcome(task.key, skip=changed(task.sha256, read))
     if task.kind not in SOURCE_KINDS:
         return _run_content(task, source, analyzers, limits, clock)
     clock.step("parse")
@@ -165,6 +172,15 @@ def _run(
     )
 
 
+CHANGED = "changed"
+"""The skip reason of a file whose bytes, when read for analysis, are not those listed."""
+
+
+def changed(listed: str, read: str) -> tuple[str, str]:
+    """(reason, detail) of a file that changed between listing and analysis."""
+    return CHANGED, f"the file changed after it was listed (sha256 {listed}, now {read})"
+
+
 class TooLarge(Exception):
     """A file over the size limit, found before it is read."""
 
@@ -177,16 +193,24 @@ def read_bounded(path: str, limit: int) -> bytes:
     """The bytes of ``path``, or ``TooLarge`` when it holds more than ``limit`` bytes.
 
     The size is checked before reading, and at most ``limit + 1`` bytes are read, so a file
-    that grows meanwhile is bounded too (its size is then what was read, at least).
+    that grows meanwhile is bounded too (its size is then what was read, at least). Only a
+    regular file is read: a link, a FIFO or a device put in its place since it was listed is
+    ``OSError`` (opened without following links and without blocking).
     """
-    with open(path, "rb") as stream:
-        size = os.fstat(stream.fileno()).st_size
-        if size > limit:
-            raise TooLarge(size)
+    fd = os.open(path, _OPEN_FLAGS)
+    with open(fd, "rb") as stream:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(f"{path}: not a regular file")
+        if status.st_size > limit:
+            raise TooLarge(status.st_size)
         data = stream.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(len(data))
     return data
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
 
 
 def _run_content(
