@@ -6,6 +6,9 @@ only what was recorded."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -14,7 +17,7 @@ import pytest
 from assay import analyze
 from assay.analyze.interface import FileAnalyzer
 from assay.config import Options, load
-from assay.engine import Executor, cache, worker
+from assay.engine import Executor, budget, cache, worker
 from assay.engine.execute import InProcess
 from assay.engine.pool import Pool
 from assay.errors import ConfigError
@@ -120,3 +123,36 @@ def test_the_budget_is_a_config_key_checked_like_every_cap(tmp_path: Path) -> No
     for bad in (0, -1.0, float("nan"), float("inf"), "60", True):
         with pytest.raises(ConfigError, match="step_timeout"):
             load(tmp_path, tmp_path / "out", {"parse": {"step_timeout": bad}})
+
+
+def test_native_code_past_its_cpu_budget_ends_the_worker_process() -> None:
+    """The pool workers' backstop for code the timer cannot interrupt: a child sets the limit
+    a worker sets before each task, blocks ``SIGALRM`` (as native code never returning to the
+    interpreter would ignore it) and spins; the kernel ends it with ``SIGXCPU``."""
+    body = """\
+import signal
+from assay.engine.budget import cpu_backstop
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
+cpu_backstop(0.2, grace=0)
+spins = 0
+while spins < 10**12:
+    spins += 1
+print("not stopped")
+"""
+    child = subprocess.run([sys.executable, "-c", body], capture_output=True, timeout=120)
+    assert child.returncode == -signal.SIGXCPU
+    assert b"not stopped" not in child.stdout
+
+
+def test_a_callers_own_timer_survives_the_budget() -> None:
+    """A caller's ``ITIMER_REAL`` running when a task starts is armed again afterwards."""
+    previous = signal.signal(signal.SIGALRM, lambda *_: None)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 500.0)
+        with budget.Budget(BUDGET) as clock:
+            clock.step("parse")
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert 0 < remaining <= 500.0

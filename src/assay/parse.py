@@ -138,7 +138,12 @@ def labels_for(source: bytes, tree: tree_sitter.Tree) -> frozenset[str]:
 def parse(source: bytes, kind: FileKind) -> ParsedFile:
     """Parse ``source`` once with the grammar its kind and content call for."""
     lang = language_for(kind, source)
-    tree = _parser(lang).parse(source)
+    parser = _parser(lang)
+    try:
+        tree = parser.parse(source)
+    except BaseException:  # interrupted (a step's time budget): the next parse starts afresh
+        parser.reset()
+        raise
     return ParsedFile(
         source=source,
         lang=lang,

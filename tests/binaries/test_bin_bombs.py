@@ -17,6 +17,7 @@ from elftools.elf.elffile import ELFFile
 
 from assay.formats.elf import MAX_NAME, READ_FACTOR, READ_SLACK, string_at
 from bounded import run_bounded
+from support import run_evaluation
 
 SYMBOLS = 8000
 """Globals in the object: 8,000 names of 50 bytes, a 400 KB string table."""
@@ -87,7 +88,9 @@ def test_a_string_without_nul_is_cut_at_4_kib() -> None:
     assert string_at(table, len(table) - 3) == b"AAA"
 
 
-def test_thousands_of_rpath_entries_are_counted_not_joined(tmp_path: Path) -> None:
+def _rpath_library(tmp_path: Path) -> Path:
+    """A shared library whose dynamic section holds ``ENTRIES`` DT_RPATH entries, each naming
+    a place in a 40 KB string of ``/opt/lib/r`` paths separated by ``:``."""
     table = ENTRIES * 16
     text = ("/opt/lib/r" * 5000)[:40_000].replace("r/", "r:/")
     source = (
@@ -106,6 +109,11 @@ def test_thousands_of_rpath_entries_are_counted_not_joined(tmp_path: Path) -> No
         struct.pack_into("<QQ", data, header + 24, start, size)
     path.write_bytes(bytes(data))
     assert path.stat().st_size < 200_000
+    return path
+
+
+def test_thousands_of_rpath_entries_are_counted_not_joined(tmp_path: Path) -> None:
+    path = _rpath_library(tmp_path)
     result = _analyze(path)
     rpath = result["elf"]["rpath"]
     assert len(rpath) == 64
@@ -144,3 +152,18 @@ def test_section_names_without_nul_cost_reading_linear_in_the_size(tmp_path: Pat
     allowance = READ_FACTOR * len(data) + READ_SLACK
     assert reason == "bad-elf"
     assert detail.endswith(f"reading the headers took more than {allowance} bytes")
+
+
+def test_thousands_of_rpath_entries_give_small_outputs(tmp_path: Path) -> None:
+    """The issue's case end to end: the library in a release directory, evaluated and every
+    report written (150-200 MB of outputs when each entry repeated the joined rpath)."""
+    release = tmp_path / "release"
+    (release / "lib").mkdir(parents=True)
+    _rpath_library(tmp_path).rename(release / "lib" / "libbomb.so")
+    run = run_evaluation(release, tmp_path / "out")
+    assert run.evaluation.skipped == ()
+    [finding] = [f for f in run.findings("binaries") if f["rule_id"] == "binaries/rpath"]
+    assert finding["path"] == "lib/libbomb.so"
+    written = {p.name: p.stat().st_size for p in (tmp_path / "out").iterdir() if p.is_file()}
+    assert {"evaluation.json", "results.sarif", "report.html"} <= set(written)
+    assert sum(written.values()) < 1_000_000  # 220 KB measured

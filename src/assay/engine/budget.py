@@ -49,10 +49,14 @@ class Budget:
         self.current = ""
         self._main = threading.current_thread() is threading.main_thread()
         self._previous: object = None
+        self._outer = (0.0, 0.0)
+        self._entered = 0.0
 
     def __enter__(self) -> Budget:
         if self._main:
             self._previous = signal.signal(signal.SIGALRM, self._expired)
+            self._outer = signal.getitimer(signal.ITIMER_REAL)
+            self._entered = time.monotonic()
         return self
 
     def step(self, name: str) -> None:
@@ -72,6 +76,10 @@ class Budget:
         if self._main:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self._previous)  # type: ignore[arg-type]
+            remaining, interval = self._outer
+            if remaining > 0:  # a caller's own timer: re-armed for what is left of it
+                left = remaining - (time.monotonic() - self._entered)
+                signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), interval)
         else:
             _watchdog().disarm(threading.get_ident())
 
@@ -129,15 +137,15 @@ def _watchdog() -> _Watchdog:
         return _WATCHDOG
 
 
-def cpu_backstop(seconds: float) -> None:
-    """Let this process spend at most ``seconds`` more CPU time (plus ``BACKSTOP_GRACE``)
-    before the kernel ends it (``SIGXCPU``, default action). Pool workers only: it would end
-    the calling process, whatever it is. The hard limit is left alone (lowering it could not
-    be undone)."""
+def cpu_backstop(seconds: float, grace: float = BACKSTOP_GRACE) -> None:
+    """Let this process spend at most ``seconds`` more CPU time (plus ``grace``, rounded up
+    to a whole second) before the kernel ends it (``SIGXCPU``, default action). Pool workers
+    only: it would end the calling process, whatever it is. The hard limit is left alone
+    (lowering it could not be undone)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     used = usage.ru_utime + usage.ru_stime
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    soft = math.ceil(used + seconds + BACKSTOP_GRACE)
+    soft = math.ceil(used + seconds + grace)
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
