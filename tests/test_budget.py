@@ -120,6 +120,8 @@ def test_the_budget_is_a_config_key_checked_like_every_cap(tmp_path: Path) -> No
     opts = load(tmp_path, tmp_path / "out", {"parse": {"step_timeout": 5}})
     assert opts.parse.step_timeout == 5
     assert ParseLimits().step_timeout == 60.0
+    # not an option of the results (evaluation.json): each timeout record names its budget
+    assert "step_timeout" not in opts.effective()["parse"]
     for bad in (0, -1.0, float("nan"), float("inf"), "60", True):
         with pytest.raises(ConfigError, match="step_timeout"):
             load(tmp_path, tmp_path / "out", {"parse": {"step_timeout": bad}})
