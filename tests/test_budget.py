@@ -6,6 +6,7 @@ only what was recorded."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -27,8 +28,10 @@ from stalling import MARK, Stalling
 from support import Computed, run_evaluation, write_tree
 
 STRCPY = "void f(char *a, const char *b)\n{\n    strcpy(a, b);\n}\n"
-BUDGET = 0.3
-"""Seconds per step in these tests (the stalling analyzer would spin for 60)."""
+BUDGET = 2.0
+"""Seconds per step in these tests (the stalling analyzer would spin for 60). The slowest
+other step on these files, a fresh process's first complexity run, took 65 ms at a load
+average of 12 on two cores: 30 times less, so a busy machine gives no false timeout."""
 DETAIL = f"unsafe-calls exceeded its time budget of {BUDGET:g} s"
 
 
@@ -132,6 +135,7 @@ def test_native_code_past_its_cpu_budget_ends_the_worker_process() -> None:
     a worker sets before each task, blocks ``SIGALRM`` (as native code never returning to the
     interpreter would ignore it) and spins; the kernel ends it with ``SIGXCPU``."""
     body = """\
+import os
 import signal
 from assay.engine.budget import cpu_backstop
 signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
@@ -158,3 +162,42 @@ def test_a_callers_own_timer_survives_the_budget() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert 0 < remaining <= 500.0
+
+
+def test_after_the_watchdog_fires_other_threads_run_normally(tmp_path: Path) -> None:
+    """A step stopped by the watchdog leaves no pending state behind: the main thread then
+    calls a function under a profiler (withdrawing a sent exception with
+    ``PyThreadState_SetAsyncExc(thread, NULL)``, as an earlier version did, left CPython
+    3.11's pending flag set, and this call looped for ever). Run in a child, which must end."""
+    source = tmp_path / "stall.c"
+    source.write_bytes(f"/* {MARK.decode()} */\n{STRCPY}".encode())
+    body = f"""\
+import sys, threading
+from assay import analyze
+from assay.engine import worker
+from assay.model import FileKind
+from assay.parse import ParseLimits
+from stalling import Stalling
+analyzers = tuple(Stalling(a, a.id == "unsafe-calls") for a in analyze.build({{}}))
+wanted = tuple(i for i, a in enumerate(analyzers) if a.id in ("unsafe-calls", "complexity"))
+task = worker.Task(0, {str(source)!r}, FileKind.C, wanted)
+found = []
+thread = threading.Thread(
+    target=lambda: found.append(worker.run(task, analyzers, ParseLimits(step_timeout=0.5)))
+)
+thread.start()
+thread.join()
+calls = []
+def called():
+    return 1
+sys.setprofile(lambda frame, event, arg: calls.append(event))
+called()
+sys.setprofile(None)
+print(sorted(reason for reason, _ in found[0].failures.values()), "profiled", bool(calls))
+"""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    child = subprocess.run(
+        [sys.executable, "-c", body], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.split("\n")[-2] == "['timeout'] profiled True"

@@ -19,6 +19,7 @@ pool records its file as ``worker-crashed`` (``engine/pool.py``).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import math
 import resource
@@ -81,7 +82,9 @@ class Budget:
                 left = remaining - (time.monotonic() - self._entered)
                 signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), interval)
         else:
-            _watchdog().disarm(threading.get_ident())
+            # an exception sent just before the step ended may be raised while disarming
+            with contextlib.suppress(StepTimeout):
+                _watchdog().disarm(threading.get_ident())
 
     def _expired(self, signum: int, frame: FrameType | None) -> None:
         raise StepTimeout
@@ -102,13 +105,17 @@ class _Watchdog:
             self._wake.notify()
 
     def disarm(self, thread: int) -> None:
-        """Forget ``thread``'s deadline; an exception already sent and not yet raised is
-        withdrawn (it would surface outside the step)."""
+        """Forget ``thread``'s deadline (called on that thread). An exception sent to it and
+        not yet raised is raised and swallowed here, not later outside the step. (Withdrawing
+        it with ``PyThreadState_SetAsyncExc(thread, NULL)`` is not an option: on CPython 3.11
+        that leaves the interpreter's pending flag set for good, and a thread that profiles
+        then loops at its next function entry.)"""
         with self._wake:
             self._deadlines.pop(thread, None)
-            if thread in self._fired:
-                self._fired.discard(thread)
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread), None)
+            fired = thread in self._fired
+            self._fired.discard(thread)
+        if fired:
+            _absorb()
 
     def _watch(self) -> None:
         with self._wake:
@@ -123,6 +130,14 @@ class _Watchdog:
                         )
                 soonest = min(self._deadlines.values(), default=math.inf)
                 self._wake.wait(None if soonest == math.inf else soonest - now)
+
+
+def _absorb() -> None:
+    """Give a pending asynchronous ``StepTimeout`` the chance to be raised, and swallow it: the
+    interpreter checks for one at every backward jump."""
+    with contextlib.suppress(StepTimeout):
+        for _ in range(3):
+            pass
 
 
 _WATCHDOG: _Watchdog | None = None
