@@ -74,11 +74,13 @@ class Options:
 
     def effective(self) -> dict[str, Any]:
         """The options that change results, as JSON (paths, jobs, cache and scheduler left out:
-        they do not)."""
+        they do not; nor the parse step budget, which decides only whether a slow step is
+        skipped, and each such skipped record names the budget)."""
         chosen = {"categories": list(self.categories)} if self.categories else {}
+        parse = {k: v for k, v in _as_dict(self.parse).items() if k != "step_timeout"}
         return {
             "archive": _as_dict(self.archive),
-            "parse": _as_dict(self.parse),
+            "parse": parse,
             "settings": {k: dict(v) for k, v in sorted(self.settings.items())},
             **chosen,
         }

@@ -42,6 +42,10 @@ class ParseLimits:
     """Longest physical line: the longest in 5.1 M lines of real upstream C is 2,704 bytes."""
     max_mean_line_length: float = 1000.0
     """Mean characters per line: the highest of 8,441 real upstream C files is 328."""
+    step_timeout: float = 60.0
+    """Seconds each per-file step (reading, parsing, each analyzer) may take on one file
+    before the file is skipped for that step (``timeout``). Not part of the result cache's
+    key: a timeout is never stored, and any other result does not depend on it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +138,12 @@ def labels_for(source: bytes, tree: tree_sitter.Tree) -> frozenset[str]:
 def parse(source: bytes, kind: FileKind) -> ParsedFile:
     """Parse ``source`` once with the grammar its kind and content call for."""
     lang = language_for(kind, source)
-    tree = _parser(lang).parse(source)
+    parser = _parser(lang)
+    try:
+        tree = parser.parse(source)
+    except BaseException:  # interrupted (a step's time budget): the next parse starts afresh
+        parser.reset()
+        raise
     return ParsedFile(
         source=source,
         lang=lang,

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from assay.formats.elf import MAX_NAME, string_at
+from assay.formats.elf import MAX_NAME, READ_FACTOR, READ_SLACK, string_at
 from bounded import run_bounded
+from support import run_evaluation
 
 SYMBOLS = 8000
 """Globals in the object: 8,000 names of 50 bytes, a 400 KB string table."""
@@ -87,7 +88,9 @@ def test_a_string_without_nul_is_cut_at_4_kib() -> None:
     assert string_at(table, len(table) - 3) == b"AAA"
 
 
-def test_thousands_of_rpath_entries_are_counted_not_joined(tmp_path: Path) -> None:
+def _rpath_library(tmp_path: Path) -> Path:
+    """A shared library whose dynamic section holds ``ENTRIES`` DT_RPATH entries, each naming
+    a place in a 40 KB string of ``/opt/lib/r`` paths separated by ``:``."""
     table = ENTRIES * 16
     text = ("/opt/lib/r" * 5000)[:40_000].replace("r/", "r:/")
     source = (
@@ -106,9 +109,61 @@ def test_thousands_of_rpath_entries_are_counted_not_joined(tmp_path: Path) -> No
         struct.pack_into("<QQ", data, header + 24, start, size)
     path.write_bytes(bytes(data))
     assert path.stat().st_size < 200_000
+    return path
+
+
+def test_thousands_of_rpath_entries_are_counted_not_joined(tmp_path: Path) -> None:
+    path = _rpath_library(tmp_path)
     result = _analyze(path)
     rpath = result["elf"]["rpath"]
     assert len(rpath) == 64
     [(_rule, message, properties)] = [f for f in result["findings"] if f[0] == "binaries/rpath"]
     assert "(the first 64 of " in message and len(properties["entries"]) == 64
     assert len(message) < 10_000
+
+
+SECTIONS = 4000
+"""Section headers in the patched library, each named by a 64 KiB run without a NUL."""
+
+
+def test_section_names_without_nul_cost_reading_linear_in_the_size(tmp_path: Path) -> None:
+    """pyelftools reads a section name on to its NUL in 64-byte chunks: 4,000 headers naming
+    a 64 KiB run without one made it read 256 MB from a 330 KB file. The reader's stream
+    yields at most ``READ_FACTOR`` times the file (plus ``READ_SLACK``), then ``bad-elf``."""
+    blob = 1 << 16
+    source = f'const char blob[{blob}] = "{"A" * blob}";\nint f(void) {{ return blob[0]; }}\n'
+    path = _gcc(tmp_path, source, "-shared", "-fPIC")
+    data = bytearray(path.read_bytes())
+    elf = ELFFile(io.BytesIO(bytes(data)))
+    headers = data[elf["e_shoff"] : elf["e_shoff"] + elf["e_shnum"] * 64]
+    # the section-name table is the run of 'A': every name runs on to its end
+    strtab = elf["e_shstrndx"] * 64
+    struct.pack_into("<QQ", headers, strtab + 24, data.index(b"A" * 64), blob)
+    extra = bytearray(64)
+    struct.pack_into("<I", extra, 0, 1)  # sh_name
+    headers += bytes(extra) * (SECTIONS - elf["e_shnum"])
+    struct.pack_into("<Q", data, 0x28, len(data))  # e_shoff: the new table at the end
+    struct.pack_into("<H", data, 0x3C, SECTIONS)  # e_shnum
+    data += headers
+    path.write_bytes(bytes(data))
+    assert path.stat().st_size < 400_000
+    result = _analyze(path)
+    reason, detail = result["failure"]
+    allowance = READ_FACTOR * len(data) + READ_SLACK
+    assert reason == "bad-elf"
+    assert detail.endswith(f"reading the headers took more than {allowance} bytes")
+
+
+def test_thousands_of_rpath_entries_give_small_outputs(tmp_path: Path) -> None:
+    """The issue's case end to end: the library in a release directory, evaluated and every
+    report written (150-200 MB of outputs when each entry repeated the joined rpath)."""
+    release = tmp_path / "release"
+    (release / "lib").mkdir(parents=True)
+    _rpath_library(tmp_path).rename(release / "lib" / "libbomb.so")
+    run = run_evaluation(release, tmp_path / "out")
+    assert run.evaluation.skipped == ()
+    [finding] = [f for f in run.findings("binaries") if f["rule_id"] == "binaries/rpath"]
+    assert finding["path"] == "lib/libbomb.so"
+    written = {p.name: p.stat().st_size for p in (tmp_path / "out").iterdir() if p.is_file()}
+    assert {"evaluation.json", "results.sarif", "report.html"} <= set(written)
+    assert sum(written.values()) < 1_000_000  # 220 KB measured

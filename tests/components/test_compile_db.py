@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,3 +71,34 @@ def test_copies_never_built_are_reported(tmp_path: Path, evaluate: Callable[...,
     assert section["build"]["vendor_not_built"] == ["src/unused.c"]
     assert section["build"]["copies_not_built"] == ["zlib@1.2.3:tests/old-zlib"]
     assert section["libraries"]["zlib"]["not_built"] == 1
+
+
+class _TooMuchWork(Exception):
+    pass
+
+
+def test_many_entries_against_many_files_of_one_name_cost_linear_work() -> None:
+    """The issue's case: 50,000 database entries against 2,000 evaluated files of one name
+    (125 s when each entry compared every candidate). Every call made while matching is
+    counted (Python and builtin functions, ``sys.setprofile``): the count stays within a
+    small multiple of the path components given, and stops the test as soon as it does not."""
+    paths = [f"mod{n}/sub/util.c" for n in range(2000)]
+    db_files = [f"/build/fw/mod{n % 2500}/sub/util.c" for n in range(50_000)]
+    components = sum(p.count("/") + 1 for p in (*paths, *db_files))
+    limit = 4 * components
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        if event in ("call", "c_call"):
+            calls += 1
+            if calls > limit:
+                raise _TooMuchWork
+
+    sys.setprofile(count)
+    try:
+        found = built(db_files, paths)
+    finally:
+        sys.setprofile(None)
+    assert found == frozenset(paths)  # mod2000..mod2499 name no evaluated file
+    assert calls <= limit

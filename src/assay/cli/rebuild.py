@@ -49,6 +49,8 @@ def _run(args: argparse.Namespace) -> int:
         for item in section["artefacts"]:
             verdicts = [c["verdict"] for c in (item["rebuilds"], item["shipped"]) if c]
             say(f"  {item['path']}: {' / '.join(verdicts)}")
+        for record in evaluation.skipped:
+            say(f"  not copied: {record.path} ({record.detail})")
         say(f"  reproducibility: {section['reproducibility']['percent']} %")
         say(f"  verdict: {evaluation.rating['verdict']} ({evaluation.rating['why']})")
         for path in result.written:

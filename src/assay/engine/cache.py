@@ -29,7 +29,7 @@ import platformdirs
 
 from assay import __version__
 from assay.analyze.interface import FileAnalyzer
-from assay.engine.worker import CRASHED, Outcome, Task
+from assay.engine.worker import CHANGED, CRASHED, TIMEOUT, Outcome, Task
 from assay.parse import GRAMMAR_VERSION, ParseLimits
 
 FILE_NAME = "results-2.sqlite"
@@ -59,8 +59,10 @@ rows as evaluation.json writes them, with where their path goes; 5: findings enc
 6: the pickled result classes moved from ``assay.analyzers`` to ``assay.analyze``)."""
 _PICKLE = b"\x80"
 """First byte of a pickle of protocol 2 or later (a zlib stream starts with 0x78)."""
-_UNCACHED = frozenset({"unreadable", CRASHED[0]})
-"""Skip reasons that may depend on the machine, not the content: never stored."""
+_UNCACHED = frozenset({"unreadable", CRASHED[0], TIMEOUT, CHANGED})
+"""Skip and failure reasons that may depend on the machine, not the content: never stored."""
+_NOT_IN_KEY = frozenset({"step_timeout"})
+"""Parse limits left out of the key: they decide only outcomes that are never stored."""
 
 
 def open_cache(directory: Path, limit: int = DEFAULT_LIMIT) -> ResultCache | None:
@@ -95,7 +97,9 @@ def context_key(
         "format": ENTRY_FORMAT,
         "tool": __version__,
         "grammar": GRAMMAR_VERSION,
-        "limits": {f.name: getattr(limits, f.name) for f in fields(limits)},
+        "limits": {
+            f.name: getattr(limits, f.name) for f in fields(limits) if f.name not in _NOT_IN_KEY
+        },
         "settings": {k: settings[k] for k in sorted(settings)},
         "analyzers": [[a.id, a.version, _rules_digest(a)] for a in analyzers],
         "snapshots": {k: snapshots[k] for k in sorted(snapshots)},
@@ -117,8 +121,12 @@ def task_key(context: str, sha256: str, task: Task) -> bytes:
 
 
 def cacheable(outcome: Outcome) -> bool:
-    """Whether an outcome is a function of the content alone (worth storing)."""
-    return outcome.skip is None or outcome.skip[0] not in _UNCACHED
+    """Whether an outcome is a function of the content alone (worth storing): not when it,
+    or one of its analyzers, was stopped by something of the machine (unreadable, a crashed
+    worker, a time budget)."""
+    if outcome.skip is not None:
+        return outcome.skip[0] not in _UNCACHED
+    return not any(reason in _UNCACHED for reason, _ in outcome.failures.values())
 
 
 def encode(outcome: Outcome) -> bytes:

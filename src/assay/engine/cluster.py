@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from assay import __version__
 from assay.analyze.interface import FileAnalyzer
-from assay.engine.worker import Outcome, Task, crashed, run_shipped
+from assay.engine.worker import Outcome, Task, TooLarge, crashed, read_bounded, run_shipped
 from assay.errors import AssayError
 from assay.parse import ParseLimits
 
@@ -62,7 +61,7 @@ def run(
         inflight: dict[Any, list[Task]] = {}
         while pending or inflight:
             while pending and len(inflight) < limit:
-                items, unread = _ship(pending.pop(), shared_path)
+                items, unread = _ship(pending.pop(), shared_path, limits.max_bytes)
                 yield from unread
                 if items:
                     future = client.submit(run_shipped, items, analyzers, limits, pure=False)
@@ -112,16 +111,19 @@ def _check_workers(client: Any) -> None:
 
 
 def _ship(
-    batch: list[Task], shared_path: bool
+    batch: list[Task], shared_path: bool, limit: int
 ) -> tuple[list[tuple[Task, bytes | None]], list[Outcome]]:
-    """The batch with its contents (or ``None`` for a shared path), and the unreadable files."""
+    """The batch with its contents (or ``None`` for a shared path), and the files not read
+    (unreadable, or over ``limit`` bytes: read as the workers read, ``worker.read_bounded``)."""
     if shared_path:
         return [(task, None) for task in batch], []
     items: list[tuple[Task, bytes | None]] = []
     unread: list[Outcome] = []
     for task in batch:
         try:
-            items.append((task, Path(task.disk_path).read_bytes()))
+            items.append((task, read_bounded(task.disk_path, limit)))
         except OSError as exc:
             unread.append(Outcome(task.key, skip=("unreadable", str(exc))))
+        except TooLarge as exc:
+            unread.append(Outcome(task.key, skip=("too-large", f"{exc.size} bytes > {limit}")))
     return items, unread

@@ -59,7 +59,7 @@ def plan(files: Sequence[SourceFile], chosen: Sequence[FileAnalyzer]) -> Plan:
         key = (file.sha256, file.kind.value, wanted, name)
         unit = by_key.get(key)
         if unit is None:
-            task = Task(len(by_key), file.disk_path, file.kind, wanted, name)
+            task = Task(len(by_key), file.disk_path, file.kind, wanted, name, file.sha256)
             unit = by_key[key] = Unit(task, file.size, file.sha256)
         unit.paths.append(file.path)
     return Plan(tuple(by_key.values()), out_of_scope)

@@ -7,10 +7,13 @@ executor, so the same code runs in-process, in a local process pool or on a clus
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
+import stat
 from dataclasses import dataclass, field, replace
 
 from assay.analyze.interface import AnalyzerFailure, Content, FileAnalyzer, FileResult
+from assay.engine.budget import Budget, StepTimeout, cpu_backstop, no_core_dumps
 from assay.model import SOURCE_KINDS, FileKind
 from assay.parse import ParsedFile, ParseLimits, check_limits, parse
 from assay.storage.findings import EncodedFinding, EncodedRows, encode_findings, encode_rows
@@ -30,6 +33,9 @@ class Task:
     """Indexes of the analyzers that want it."""
     name: str = ""
     """Base name of the file, for analyzers of non-source kinds (``Makefile``, ``shadow``)."""
+    sha256: str = ""
+    """The content's sha256 as listed (the result cache's key); the bytes read must have it,
+    else the file changed after it was listed and is skipped (``changed``). Empty: unchecked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +79,20 @@ def init(analyzers: tuple[FileAnalyzer, ...], limits: ParseLimits) -> None:
     _STATE = (analyzers, limits)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     gc.set_threshold(*GC_THRESHOLDS)
+    no_core_dumps()
 
 
 def run_batch(tasks: list[Task]) -> list[Outcome]:
-    """Run a batch of tasks in this process (pool entry point)."""
+    """Run a batch of tasks in this process (pool entry point). Before each task the
+    worker's CPU time is capped at the sum of the task's step budgets and a grace
+    (``budget.cpu_backstop``): native code that ignores the step timer ends the worker."""
     assert _STATE is not None, "worker.init was not called"
     analyzers, limits = _STATE
-    return [run(task, analyzers, limits) for task in tasks]
+    outcomes = []
+    for task in tasks:
+        cpu_backstop((2 + len(task.analyzers)) * limits.step_timeout)
+        outcomes.append(run(task, analyzers, limits))
+    return outcomes
 
 
 def run_shipped(
@@ -101,6 +114,15 @@ def crashed(task: Task) -> Outcome:
     return Outcome(task.key, skip=CRASHED)
 
 
+TIMEOUT = "timeout"
+"""The skip reason of a step that ran past ``ParseLimits.step_timeout``."""
+
+
+def timed_out(step: str, seconds: float) -> tuple[str, str]:
+    """(reason, detail) of a step that ran past its budget."""
+    return TIMEOUT, f"{step} exceeded its time budget of {seconds:g} s"
+
+
 def run(
     task: Task,
     analyzers: tuple[FileAnalyzer, ...],
@@ -108,26 +130,55 @@ def run(
     source: bytes | None = None,
 ) -> Outcome:
     """Read (unless ``source`` is given), check, parse once (C/C++) and run every wanted
-    analyzer on one content."""
+    analyzer on one content; every step under ``limits.step_timeout`` (``engine.budget``).
+    A read or parse past its budget skips the file; an analyzer past it is that analyzer's
+    failure, and the others still run."""
+    with Budget(limits.step_timeout) as clock:
+        try:
+            return _run(task, analyzers, limits, source, clock)
+        except StepTimeout:
+            return Outcome(task.key, skip=timed_out(clock.current, clock.seconds))
+
+
+def _run(
+    task: Task,
+    analyzers: tuple[FileAnalyzer, ...],
+    limits: ParseLimits,
+    source: bytes | None,
+    clock: Budget,
+) -> Outcome:
     if source is None:
+        clock.step("read")
         try:
             source = read_bounded(task.disk_path, limits.max_bytes)
         except OSError as exc:
             return Outcome(task.key, skip=("unreadable", str(exc)))
         except TooLarge as exc:
             return Outcome(task.key, skip=("too-large", f"{exc.size} bytes > {limits.max_bytes}"))
+    if task.sha256 and (read := hashlib.sha256(source).hexdigest()) != task.sha256:
+        return Outcome(task.key, skip=changed(task.sha256, read))
     if task.kind not in SOURCE_KINDS:
-        return _run_content(task, source, analyzers, limits)
+        return _run_content(task, source, analyzers, limits, clock)
+    clock.step("parse")
     reason = check_limits(source, limits)
     if reason is not None:
         name, _, detail = reason.partition(": ")
         return Outcome(task.key, skip=(name, detail), lines=source.count(b"\n"))
     parsed = parse(source, task.kind)
-    results, failures = _apply(task, analyzers, parsed)
+    results, failures = _apply(task, analyzers, parsed, clock)
     rows, findings = _encode(results)
     return Outcome(
         task.key, None, parsed.line_count, parsed.labels, results, failures, rows, findings
     )
+
+
+CHANGED = "changed"
+"""The skip reason of a file whose bytes, when read for analysis, are not those listed."""
+
+
+def changed(listed: str, read: str) -> tuple[str, str]:
+    """(reason, detail) of a file that changed between listing and analysis."""
+    return CHANGED, f"the file changed after it was listed (sha256 {listed}, now {read})"
 
 
 class TooLarge(Exception):
@@ -142,25 +193,38 @@ def read_bounded(path: str, limit: int) -> bytes:
     """The bytes of ``path``, or ``TooLarge`` when it holds more than ``limit`` bytes.
 
     The size is checked before reading, and at most ``limit + 1`` bytes are read, so a file
-    that grows meanwhile is bounded too (its size is then what was read, at least).
+    that grows meanwhile is bounded too (its size is then what was read, at least). Only a
+    regular file is read: a link, a FIFO or a device put in its place since it was listed is
+    ``OSError`` (opened without following links and without blocking).
     """
-    with open(path, "rb") as stream:
-        size = os.fstat(stream.fileno()).st_size
-        if size > limit:
-            raise TooLarge(size)
+    fd = os.open(path, _OPEN_FLAGS)
+    with open(fd, "rb") as stream:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise OSError(f"{path}: not a regular file")
+        if status.st_size > limit:
+            raise TooLarge(status.st_size)
         data = stream.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(len(data))
     return data
 
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
 def _run_content(
-    task: Task, source: bytes, analyzers: tuple[FileAnalyzer, ...], limits: ParseLimits
+    task: Task,
+    source: bytes,
+    analyzers: tuple[FileAnalyzer, ...],
+    limits: ParseLimits,
+    clock: Budget,
 ) -> Outcome:
     """Run the analyzers of a non-source file (text, build file, binary) on its bytes."""
     if len(source) > limits.max_bytes:
         return Outcome(task.key, skip=("too-large", f"{len(source)} bytes > {limits.max_bytes}"))
-    results, failures = _apply(task, analyzers, Content(source, task.kind, task.name))
+    content = Content(source, task.kind, task.name)
+    results, failures = _apply(task, analyzers, content, clock)
     rows, findings = _encode(results)
     return Outcome(task.key, None, 0, frozenset(), results, failures, rows, findings)
 
@@ -182,18 +246,25 @@ def _encode(
 
 
 def _apply(
-    task: Task, analyzers: tuple[FileAnalyzer, ...], item: ParsedFile | Content
+    task: Task,
+    analyzers: tuple[FileAnalyzer, ...],
+    item: ParsedFile | Content,
+    clock: Budget,
 ) -> tuple[dict[int, FileResult], dict[int, tuple[str, str]]]:
-    """Every wanted analyzer on one parse or content; failures become data, not crashes."""
+    """Every wanted analyzer on one parse or content, each a step of ``clock``; failures
+    (and an analyzer past its budget) become data, not crashes."""
     results: dict[int, FileResult] = {}
     failures: dict[int, tuple[str, str]] = {}
     for index in task.analyzers:
         analyzer = analyzers[index]
         try:
+            clock.step(analyzer.id)
             if isinstance(item, ParsedFile):
                 results[index] = analyzer.analyze(item)
             else:
                 results[index] = analyzer.analyze_content(item)
+        except StepTimeout:
+            failures[index] = timed_out(analyzer.id, clock.seconds)
         except AnalyzerFailure as exc:
             failures[index] = (exc.reason, exc.detail)
         except Exception as exc:  # an analyzer bug on hostile input is data, not a crash

@@ -4,7 +4,11 @@
 pyelftools or the reader raises on malformed input becomes :class:`BadElf`. The helpers
 iterate program headers, symbols and dynamic entries by decoding the tables with ``struct``
 (pyelftools' per-entry parsing costs a millisecond per hundred entries, too slow for firmware
-file systems), each under a cap. The binaries analyzer (hardening facts) and the rebuild
+file systems), each under a cap. pyelftools reads the image through a stream that may yield
+at most :data:`READ_FACTOR` times the image's size plus :data:`READ_SLACK` bytes, so reading
+stays linear in the file's size whatever the headers say (a thousand section names without
+their NUL, each read on to the end of the file, would read the file a thousand times). The
+binaries analyzer (hardening facts) and the rebuild
 (section comparisons) compute their own results on top.
 """
 
@@ -31,6 +35,11 @@ MAX_NAME = 4096
 """Bytes of one string (symbol name, rpath, soname) read at most: a longer one is cut there."""
 NAME_SLACK = 1 << 20
 """Name bytes a symbol table may yield beyond twice its string table (see :func:`symbols`)."""
+READ_FACTOR = 8
+"""Bytes pyelftools may read per byte of the image (about 1 for real binaries: 0.97 at most
+over 600 system binaries and libraries)."""
+READ_SLACK = 1 << 20
+"""Bytes pyelftools may read beyond ``READ_FACTOR`` times the image (headers read again)."""
 SHN_UNDEF = 0
 """Section index of an undefined (imported) symbol."""
 SHN_LORESERVE = 0xFF00
@@ -83,10 +92,28 @@ def is_elf(data: bytes) -> bool:
     return data[:4] == ELF_MAGIC
 
 
-def read(data: bytes, reader: Callable[[ELFFile], _T]) -> _T:
-    """``reader`` applied to the image ``data``; raises :class:`BadElf` when it cannot be read."""
+class _Bounded(io.BytesIO):
+    """The image as a stream that raises :class:`BadElf` once more than ``allowance`` bytes
+    have been read from it."""
+
+    def __init__(self, data: bytes, allowance: int) -> None:
+        super().__init__(data)
+        self.allowance = allowance
+        self.left = allowance
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.left -= len(chunk)
+        if self.left < 0:
+            raise BadElf(f"reading the headers took more than {self.allowance} bytes")
+        return chunk
+
+
+def read(data: bytes, reader: Callable[[ELFFile], _T], factor: int = READ_FACTOR) -> _T:
+    """``reader`` applied to the image ``data``; raises :class:`BadElf` when it cannot be read,
+    or when reading it takes more than ``factor`` times its size (plus ``READ_SLACK``)."""
     try:
-        return reader(ELFFile(io.BytesIO(data)))
+        return reader(ELFFile(_Bounded(data, factor * len(data) + READ_SLACK)))
     except BadElf:
         raise
     except Exception as exc:  # pyelftools raises many types on hostile input

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from assay import sandbox
+from assay.model import Skipped
+from assay.rebuild.copy import copy_tree
 from assay.rebuild.interface import Build, RebuildError, Variation
 
 #: The ``SOURCE_DATE_EPOCH`` given to the second build (2023-11-14 22:13:20 UTC).
@@ -36,11 +38,13 @@ NOT_VARIED: dict[str, str] = {
 _TAIL_LINES = 40
 
 
-def copy_source(source: Path, work: Path, variation: Variation, exclude: Path | None = None
-                ) -> Path:  # fmt: skip
-    """A fresh copy of ``source`` at ``work/<label>/<directory>`` (symbolic links kept as such).
+def copy_source(
+    source: Path, work: Path, variation: Variation, exclude: Path | None = None
+) -> tuple[Path, tuple[Skipped, ...]]:
+    """A fresh copy of ``source`` at ``work/<label>/<directory>`` (symbolic links kept as such),
+    and the special files refused (``rebuild.copy``: never read, not copied).
 
-    ``exclude`` (the output directory) is left out when it lies inside ``source``.
+    ``exclude`` (the output directory; else ``work``) is left out when it lies inside ``source``.
     """
     if not source.is_dir():
         raise RebuildError(f"source {source} is not a directory")
@@ -48,21 +52,8 @@ def copy_source(source: Path, work: Path, variation: Variation, exclude: Path | 
     shutil.rmtree(parent, ignore_errors=True)
     parent.mkdir(parents=True)
     target = parent / variation.directory
-    shutil.copytree(source, target, symlinks=True, ignore=_skip_inside(source, exclude or work))
-    return target.resolve()
-
-
-def _skip_inside(source: Path, output: Path) -> Callable[[str, list[str]], list[str]]:
-    """A ``copytree`` ignore function that leaves out ``output``."""
-    output = output.resolve()
-    inside = output.is_relative_to(source.resolve())
-
-    def ignore(directory: str, names: list[str]) -> list[str]:
-        if not inside or Path(directory).resolve() != output.parent:
-            return []
-        return [n for n in names if n == output.name]
-
-    return ignore
+    refused = copy_tree(source, target, exclude or work)
+    return target.resolve(), refused
 
 
 def environment(variation: Variation, extra: Sequence[tuple[str, str]] = ()) -> dict[str, str]:
@@ -103,15 +94,18 @@ def run_build(root: Path, command: str, variation: Variation, timeout: float) ->
 
 def build_twice(
     source: Path, work: Path, command: str, timeout: float, exclude: Path | None = None
-) -> tuple[Build, Build]:
-    """Both builds, one after the other, at least one second apart (``exclude``: not copied)."""
+) -> tuple[tuple[Build, Build], tuple[Skipped, ...]]:
+    """Both builds, one after the other, at least one second apart (``exclude``: not copied),
+    and the special files the copies left out (listed once)."""
     builds = []
+    refused: dict[str, Skipped] = {}
     for variation in VARIATIONS:
         started = time.monotonic()
-        root = copy_source(source, work, variation, exclude)
+        root, left_out = copy_source(source, work, variation, exclude)
+        refused.update((record.path, record) for record in left_out)
         builds.append(run_build(root, command, variation, timeout))
         time.sleep(max(0.0, 1.1 - (time.monotonic() - started)))
-    return builds[0], builds[1]
+    return (builds[0], builds[1]), tuple(sorted(refused.values(), key=lambda r: r.path))
 
 
 def _tail(stderr: bytes, stdout: bytes) -> str:

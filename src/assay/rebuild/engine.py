@@ -52,8 +52,8 @@ def rebuild(options: RebuildOptions) -> Evaluation:
         raise RebuildError(f"source {options.source} is not a directory")
     work = options.output_dir / WORK_DIR / "rebuild"
     work.mkdir(parents=True, exist_ok=True)
-    builds = build_twice(options.source.resolve(), work, options.command, options.timeout,
-                         options.output_dir)  # fmt: skip
+    builds, refused = build_twice(options.source.resolve(), work, options.command,
+                                  options.timeout, options.output_dir)  # fmt: skip
     pairs = [_pair(path, builds, options) for path in _artefacts(builds, options.artefacts)]
     store = FindingStore(store_path(options.output_dir), create=True)
     try:
@@ -69,10 +69,10 @@ def rebuild(options: RebuildOptions) -> Evaluation:
         tool_version=__version__,
         input=InputInfo(options.source.name, "directory", _source_hash(options.source)),
         options=_effective(options),
-        inventory=_inventory(options.source),
+        inventory=_inventory(options.source, len(refused)),
         sections={report.CATEGORY: report.section(options.command, options.timeout, builds, pairs)},
         finding_counts=counts,
-        skipped=(),
+        skipped=refused,
         rules=report.rules(),
     )
 
@@ -146,7 +146,7 @@ def _source_hash(root: Path) -> str:
     )
 
 
-def _inventory(root: Path) -> dict[str, Any]:
+def _inventory(root: Path, skipped: int) -> dict[str, Any]:
     files = [p for p in _files(root) if p.is_file() and not p.is_symlink()]
     links = sum(p.is_symlink() for p in _files(root))
     contents = {hashlib.sha256(p.read_bytes()).digest() for p in files}
@@ -154,7 +154,7 @@ def _inventory(root: Path) -> dict[str, Any]:
     return {
         "files": len(files), "bytes": sum(p.stat().st_size for p in files),
         "unique_contents": len(contents), "by_kind": {}, "out_of_scope_by_kind": {},
-        "analyzed": zero, "labels": {}, "symlinks": links, "skipped": 0,
+        "analyzed": zero, "labels": {}, "symlinks": links, "skipped": skipped,
     }  # fmt: skip
 
 

@@ -29,7 +29,7 @@ from assay.rules import rule_from_row, rule_table
 
 ID = findings.CATEGORY
 """Analyzer and category id."""
-VERSION = "2"
+VERSION = "3"
 """Bumped whenever results for the same input can change."""
 
 

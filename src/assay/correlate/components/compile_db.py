@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from assay.correlate.components.copies import shared_tail
 from assay.errors import ConfigError
 
 UNIT_SUFFIXES = frozenset({".c", ".cc", ".cpp", ".cxx", ".c++", ".C"})
@@ -44,19 +43,44 @@ def load(path: Path) -> list[str]:
 
 
 def built(db_files: Iterable[str], paths: Iterable[str]) -> frozenset[str]:
-    """The evaluated ``paths`` that the database's files name."""
-    by_name: dict[str, list[tuple[list[str], str]]] = defaultdict(list)
-    for path in paths:
+    """The evaluated ``paths`` that the database's files name.
+
+    The paths go into a trie of their components read from the end (file name first); each
+    node keeps the shortest path below it (the first given, among equals). A database file
+    walks down the trie as far as its own trailing components match, and the node it stops
+    at holds its answer: the work is linear in the components of the paths and of the
+    database, however many files share a name (50,000 entries against 2,000 files of one
+    name took 125 s when each entry compared every candidate).
+    """
+    root = _Node()
+    for order, path in enumerate(paths):
         parts = path.replace("!/", "/").split("/")
-        by_name[parts[-1]].append((parts, path))
+        rank = (len(parts), order)
+        node = root
+        for part in reversed(parts):
+            node = node.children.setdefault(part, _Node())
+            if node.best is None or rank < node.best[0]:
+                node.best = (rank, path)
     chosen: set[str] = set()
     for db_file in db_files:
-        target = db_file.split("/")
-        candidates = by_name.get(target[-1], [])
-        if candidates:
-            _, best = max(candidates, key=lambda c: (shared_tail(c[0], target), -len(c[0])))
-            chosen.add(best)
+        node = root
+        for part in reversed(db_file.split("/")):
+            below = node.children.get(part)
+            if below is None:
+                break
+            node = below
+        if node.best is not None:
+            chosen.add(node.best[1])
     return frozenset(chosen)
+
+
+@dataclass(slots=True)
+class _Node:
+    """One trailing path component in :func:`built`'s trie."""
+
+    children: dict[str, _Node] = field(default_factory=dict)
+    best: tuple[tuple[int, int], str] | None = None
+    """(components, order) and the path: the shortest path ending here, first among equals."""
 
 
 def is_unit(path: str) -> bool:
