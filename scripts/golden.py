@@ -15,8 +15,8 @@ instead. It writes ``evaluation.json``, ``results.sarif`` and ``sbom.cdx.json`` 
 normalised (the only bytes that differ between two runs).
 
 The golden files say that a change leaves every output byte as it was (``tests/test_golden.py``).
-``--commit`` also serves to compare the outputs of two revisions on any tree. A change that means to alter the outputs (a new rule, a fixed finding, new data)
-regenerates them with this script in the same commit, and the reviewer reads the diff of
+``--commit`` also serves to compare the outputs of two revisions on any tree. A change
+that means to alter the outputs (a new rule, a fixed finding, new data) regenerates them with this script in the same commit, and the reviewer reads the diff of
 ``tests/data/golden/``.
 """
 
