@@ -16,8 +16,8 @@ normalised (the only bytes that differ between two runs).
 
 The golden files say that a change leaves every output byte as it was (``tests/test_golden.py``).
 ``--commit`` also serves to compare the outputs of two revisions on any tree. A change
-that means to alter the outputs (a new rule, a fixed finding, new data) regenerates them with this script in the same commit, and the reviewer reads the diff of
-``tests/data/golden/``.
+that means to alter the outputs (a new rule, a fixed finding, new data) regenerates them
+with this script in the same commit, and the reviewer reads the diff of ``tests/data/golden/``.
 """
 
 from __future__ import annotations
