@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from assay.analyze.binaries import nearby
 from assay.errors import AnalyzerError
 
 
@@ -31,6 +33,12 @@ class Signature:
     """Regex over the base name, or ``None`` for a content row."""
     requires: bytes | None
     """A literal that must also occur in the content."""
+    near: bytes | None = None
+    """An anchor literal: only the match closest to it counts (see :mod:`.nearby`)."""
+    window: int = 0
+    """With ``near``: bytes either side of the anchor searched for the pattern."""
+    anywhere: bool = False
+    """Search the whole file, not only its string sections (symbol versions, DT_NEEDED names)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,12 +94,16 @@ def _signature(library: str, row: dict[str, Any]) -> Signature:
     if (pattern is None) == (file is None):
         raise TypeError(f"{library}/{row.get('id')}: exactly one of pattern and file")
     requires = row.get("requires")
+    near = row.get("near")
     return Signature(
         library=library,
         id=row["id"],
         pattern=re.compile(pattern.encode("latin-1")) if pattern else None,
         file=re.compile(file) if file else None,
         requires=requires.encode("latin-1") if requires else None,
+        near=near.encode("latin-1") if near else None,
+        window=int(row.get("window", 128)),
+        anywhere=bool(row.get("anywhere", False)),
     )
 
 
@@ -107,8 +119,26 @@ def detect(data: bytes, name: str, strings: bytes | None = None) -> tuple[Hit, .
         for hit in _matches(row, data, name, data if strings is None else strings):
             found.setdefault((hit.library, hit.version), hit)
     versioned = {lib for lib, version in found if version is not None}
-    hits = [h for (lib, v), h in found.items() if v is not None or lib not in versioned]
+    hits = [
+        h
+        for (lib, v), h in found.items()
+        if (v is None and lib not in versioned) or (v is not None and not _extended(lib, v, found))
+    ]
     return tuple(sorted(hits, key=lambda h: (h.library, h.version or "")))
+
+
+def _extended(library: str, version: str, found: Mapping[tuple[str, str | None], Hit]) -> bool:
+    """Whether another version found for the library extends this one past a component
+    boundary: ``9.2`` beside ``9.2p1`` (ssh-keyscan's ident without the portable suffix) is the
+    same release read less precisely; ``2.1`` beside ``2.10`` is not."""
+    return any(
+        lib == library
+        and other is not None
+        and other.startswith(version)
+        and len(other) > len(version)
+        and not other[len(version)].isdigit()
+        for lib, other in found
+    )
 
 
 def _matches(row: Signature, data: bytes, name: str, strings: bytes) -> list[Hit]:
@@ -121,8 +151,15 @@ def _matches(row: Signature, data: bytes, name: str, strings: bytes) -> list[Hit
     assert row.pattern is not None
     if row.requires is not None and row.requires not in data:
         return []
+    if row.anywhere:
+        strings = data
+    if row.near is not None:
+        found = nearby.nearest(row.pattern, row.near, strings, row.window)
+        matches: Iterable[re.Match[bytes]] = () if found is None else (found,)
+    else:
+        matches = row.pattern.finditer(strings)
     hits: dict[str | None, Hit] = {}
-    for match in row.pattern.finditer(strings):
+    for match in matches:
         raw: bytes | None = match.groupdict().get("version")
         key = raw.decode("latin-1") if raw else None
         if key not in hits:
