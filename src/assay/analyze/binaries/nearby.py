@@ -7,7 +7,9 @@ version at all; the bare string handed to ``"Dropbear v%s"`` is the only evidenc
 ``"2.10"`` or ``"4.3"`` proves nothing on its own, but compilers emit the string literals of one
 function (of one object file) together and the linker keeps their order, so the version the
 program prints is the bare string that sits next to its format: in Debian's dropbear-bin on
-armhf, ``"2022.83"`` ends one byte before ``"Dropbear v%s"`` starts.
+armhf, mipsel and arm64, ``"2022.83"`` ends one byte before ``"Dropbear v%s"`` starts. (On
+amd64 the linker merged it into the tail of ``"SSH-2.0-dropbear_2022.83"``, which an OpenWrt
+build, whose ident has no version, cannot do.)
 
 A row with ``near`` (the anchor literal) and ``window`` (bytes either side of the anchor) keeps
 the pattern match closest to the anchor. Hand-written because no library answers "which string
