@@ -8,7 +8,7 @@ import re
 import pytest
 
 from assay.analyze.binaries.nearby import nearest
-from assay.analyze.binaries.signatures import detect
+from assay.analyze.binaries.signatures import detect, row_hits, signatures
 
 BARE = re.compile(rb"\x00(?P<version>\d+\.\d+)\x00")
 
@@ -91,3 +91,12 @@ def test_rows_not_checked_on_a_binary_find_their_quoted_bytes(
 def test_libreswan_vendor_ids_are_not_openswan() -> None:
     data = b"\0FreeS/WAN 2.00 (X.509-1.3.1 + LDAP)\0Openswan 2.2.0\0\0Openswan(xeleranized)\0"
     assert detect(data, "pluto") == ()
+
+
+def test_row_hits_runs_one_row_alone() -> None:
+    """detect() keeps the first row's hit per version; row_hits shows each row's own."""
+    data = b"\x00SSH-2.0-dropbear_2022.83\x00\x002022.83\x00Dropbear v%s\x00"
+    rows = [row for row in signatures() if row.library == "dropbear"]
+    found = {row.id: [h.version for h in row_hits(row, data, "dropbear")] for row in rows}
+    assert found == {"ident": ["2022.83"], "version-argument": ["2022.83"]}
+    assert len(detect(data, "dropbear")) == 1

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from assay.analyze.binaries import elf, nearby
-from assay.analyze.binaries.signatures import detect, signatures
+from assay.analyze.binaries.signatures import detect, row_hits, signatures
 
 _TOOLS = Path(__file__).resolve().parents[2] / "tools"
 if str(_TOOLS) not in sys.path:
@@ -75,8 +75,11 @@ CASES = [
     # OpenWrt's dropbear stand-in: Debian's 32-bit router architectures.
     ("dropbear", "dropbear-bin", "bookworm", "armhf"),
     ("dropbear", "dropbear-bin", "bookworm", "mipsel"),
-    # the library-file-name row of bind, and squid's own server token
+    # rows for programs of other packages: bind's library file names, squid's server token,
+    # unbound-host's version, strongSwan's starter
     ("bind", "bind9-libs", "bookworm", "amd64"), ("squid", "squid", "bookworm", "armhf"),
+    ("unbound", "unbound-host", "bookworm", "i386"),
+    ("strongswan", "strongswan-starter", "bookworm", "armhf"),
 ]  # fmt: skip
 UNVERSIONED = [("lwip", "liblwip0", "bookworm", "arm64"), ("lwip", "liblwip0", "bookworm", "i386")]
 """Products whose Debian build carries no version string: named without one."""
@@ -171,6 +174,28 @@ def test_no_package_names_a_product_it_does_not_contain(
         if extra:
             wrong[f"{package}/{arch}"] = sorted(extra, key=str)
     assert wrong == {}
+
+
+def test_every_row_of_these_products_finds_its_version_somewhere(
+    downloaded: dict[tuple[str, str, str], debian_binaries.Binary],
+) -> None:
+    """detect() keeps one hit per version, so each row is also run alone: every row of the
+    products checked here names the package's version in at least one downloaded file."""
+    checked = {product for product, *_ in CASES}
+    rows = [row for row in signatures() if row.library in checked]
+    unfired = {f"{row.library}/{row.id}" for row in rows}
+    for product, package, suite, arch in CASES:
+        binary = downloaded[(package, suite, arch)]
+        expected = debian_binaries.upstream_version(binary.version)
+        for path in _elves(binary.path):
+            data = path.read_bytes()
+            strings = elf.read_elf_and_strings(data)[1]
+            for row in rows:
+                if row.library == product and any(
+                    hit.version == expected for hit in row_hits(row, data, path.name, strings)
+                ):
+                    unfired.discard(f"{row.library}/{row.id}")
+    assert unfired == set()
 
 
 @pytest.mark.parametrize("arch", ["armhf", "mipsel"])

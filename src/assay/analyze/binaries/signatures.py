@@ -168,3 +168,9 @@ def _matches(row: Signature, data: bytes, name: str, strings: bytes) -> list[Hit
         if len(hits) >= 4:
             break
     return list(hits.values())
+
+
+def row_hits(row: Signature, data: bytes, name: str, strings: bytes | None = None) -> list[Hit]:
+    """What one row alone finds in a file (to check rows one by one; :func:`detect` keeps one
+    hit per library and version)."""
+    return _matches(row, data, name, data if strings is None else strings)
