@@ -23,8 +23,11 @@ from pathlib import Path
 
 import pytest
 
+from assay.analyze import binaries
 from assay.analyze.binaries import elf, nearby
 from assay.analyze.binaries.signatures import detect, row_hits, signatures
+from assay.analyze.interface import Content
+from assay.model import FileKind
 
 _TOOLS = Path(__file__).resolve().parents[2] / "tools"
 if str(_TOOLS) not in sys.path:
@@ -127,13 +130,14 @@ def _elves(root: Path) -> list[Path]:
 
 @cache
 def _named(root: Path) -> frozenset[tuple[str, str | None]]:
-    """(product, version) named in any ELF file of an unpacked package, as the analyzer reads
-    it (the string sections of each file, the whole file for ``anywhere`` rows)."""
-    names = set()
+    """(product, version) the ``binaries`` analyzer names in any ELF file of a package."""
+    analyzer = binaries.configure({})
+    names: set[tuple[str, str | None]] = set()
     for path in _elves(root):
-        data = path.read_bytes()
-        strings = elf.read_elf_and_strings(data)[1]
-        names.update((hit.library, hit.version) for hit in detect(data, path.name, strings))
+        content = Content(path.read_bytes(), FileKind.ELF, path.name)
+        components = analyzer.analyze_content(content).data["components"]
+        assert isinstance(components, list)
+        names.update((name, version) for name, version, _ in components)
     return frozenset(names)
 
 
