@@ -20,7 +20,7 @@ Command line::
     python tools/debian_binaries.py [--dest DIR] PACKAGE/SUITE/ARCH ...
 
 The cache is ``$ASSAY_BINARY_CACHE`` when set, else ``~/.cache/assay/debian-binaries``.
-Concurrent users are serialised by a lock file in the cache. Only the standard library,
+Concurrent users share the cache: see :func:`fetch`. Only the standard library,
 ``apt-get`` and (optionally) ``dpkg-deb`` are needed; tarballs are unpacked in Python.
 """
 
@@ -185,6 +185,8 @@ class _Apt:
         )
         if not fresh:
             self.update()
+        elif not (self.state / "cache" / "pkgcache.bin").exists():
+            self.run(["check"])  # builds the package cache once, under the caller's lock
 
     def update(self) -> None:
         """``apt-get update`` on the private state, at most once per instance."""
@@ -279,6 +281,10 @@ def _install(deb: Path, dest: Path, directory: str) -> Path:
         _unpack(deb, staging)
         staging.chmod(0o755)
         staging.rename(final)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not final.is_dir():  # not another fetcher's rename of the same package
+            raise
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -296,13 +302,18 @@ def _download_and_install(apt: _Apt, package: str, dest: Path) -> Binary:
         directory = f"{name}_{version.replace(':', '%3a')}_{apt.arch}"
         path = _install(deb, dest, directory)
     binary = Binary(name, version, apt.arch, apt.suite, path)
-    _record(dest, binary)
+    with _locked(dest):
+        _record(dest, binary)
     return binary
 
 
 def fetch(package: str, suite: str, arch: str, dest: Path | None = None) -> Binary:
     """Return the unpacked binary package, downloading it on first use.
 
+    Safe to call from several threads or processes at once: the apt state of one suite and
+    architecture is locked while its indexes are updated, each download goes to its own
+    temporary directory, an unpacked tree appears by one atomic rename and the manifest is
+    appended under the cache's lock; so fetches of different packages run in parallel.
     Raises BinaryError when it cannot be downloaded or unpacked.
     """
     parse_spec(f"{package}/{suite}/{arch}")
@@ -311,22 +322,21 @@ def fetch(package: str, suite: str, arch: str, dest: Path | None = None) -> Bina
     found = _lookup(_read_manifest(dest), package, suite, arch)
     if found is not None:
         return found
-    with _locked(dest):
-        found = _lookup(_read_manifest(dest), package, suite, arch)
-        if found is not None:
-            return found
-        apt = _Apt(dest / "apt" / f"{suite}-{arch}", suite, arch)
-        try:
+    apt = _Apt(dest / "apt" / f"{suite}-{arch}", suite, arch)
+    apt.state.mkdir(parents=True, exist_ok=True)
+    try:
+        with _locked(apt.state):
             apt.ensure_ready()
-            return _download_and_install(apt, package, dest)
-        except (BinaryError, OSError, tarfile.TarError, lzma.LZMAError) as exc:
-            if apt.updated:
-                raise BinaryError(f"{package}/{suite}/{arch}: {exc}") from exc
-        try:
-            apt.update()
-            return _download_and_install(apt, package, dest)
-        except (BinaryError, OSError, tarfile.TarError, lzma.LZMAError) as exc:
+        return _download_and_install(apt, package, dest)
+    except (BinaryError, OSError, tarfile.TarError, lzma.LZMAError) as exc:
+        if apt.updated:
             raise BinaryError(f"{package}/{suite}/{arch}: {exc}") from exc
+    try:  # stale indexes: the mirror moved on; update once and retry
+        with _locked(apt.state):
+            apt.update()
+        return _download_and_install(apt, package, dest)
+    except (BinaryError, OSError, tarfile.TarError, lzma.LZMAError) as exc:
+        raise BinaryError(f"{package}/{suite}/{arch}: {exc}") from exc
 
 
 def fetch_many(

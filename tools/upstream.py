@@ -264,6 +264,9 @@ def private_apt_options(state: Path, extra: dict[str, str] | None = None) -> lis
         "Dir::State::Lists": str(state / "lists"),
         "Dir::Cache": str(state / "cache"),
         "Dir::Cache::Archives": str(state / "archives"),
+        # kept across runs (Debian's container images switch it off): parsing the indexes
+        # again costs each apt call seconds of CPU
+        "Dir::Cache::pkgcache": "pkgcache.bin",
         **(extra or {}),
     }
     if os.geteuid() == 0:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from assay.analyze.binaries import nearby
 from assay.errors import AnalyzerError
 
 _IDS = "binary_version_ids.toml"
@@ -39,6 +41,12 @@ class Signature:
     """Ids of rows of the same library whose hits this row's hits replace in one file."""
     lookup: str | None = None
     """A table of ``binary_version_ids.toml`` mapping the group ``key`` to the version."""
+    near: bytes | None = None
+    """An anchor literal: only the match closest to it counts (see :mod:`.nearby`)."""
+    window: int = 0
+    """With ``near``: bytes either side of the anchor searched for the pattern."""
+    anywhere: bool = False
+    """Search the whole file, not only its string sections (symbol versions, DT_NEEDED names)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +106,7 @@ def _signature(library: str, row: dict[str, Any]) -> Signature:
     lookup = row.get("lookup")
     if lookup is not None and lookup not in version_ids():
         raise TypeError(f"{library}/{row.get('id')}: no table {lookup!r} in {_IDS}")
+    near = row.get("near")
     return Signature(
         library=library,
         id=row["id"],
@@ -107,6 +116,9 @@ def _signature(library: str, row: dict[str, Any]) -> Signature:
         unless=unless.encode("latin-1") if unless else None,
         supersedes=frozenset(row.get("supersedes", ())),
         lookup=lookup,
+        near=near.encode("latin-1") if near else None,
+        window=int(row.get("window", 128)),
+        anywhere=bool(row.get("anywhere", False)),
     )
 
 
@@ -140,8 +152,26 @@ def detect(
         if (row.library, row.id) not in replaced:
             found.setdefault((hit.library, hit.version), hit)
     versioned = {lib for lib, version in found if version is not None}
-    hits = [h for (lib, v), h in found.items() if v is not None or lib not in versioned]
+    hits = [
+        h
+        for (lib, v), h in found.items()
+        if (v is None and lib not in versioned) or (v is not None and not _extended(lib, v, found))
+    ]
     return tuple(sorted(hits, key=lambda h: (h.library, h.version or "")))
+
+
+def _extended(library: str, version: str, found: Mapping[tuple[str, str | None], Hit]) -> bool:
+    """Whether another version found for the library extends this one past a component
+    boundary: ``9.2`` beside ``9.2p1`` (ssh-keyscan's ident without the portable suffix) is the
+    same release read less precisely; ``2.1`` beside ``2.10`` is not."""
+    return any(
+        lib == library
+        and other is not None
+        and other.startswith(version)
+        and len(other) > len(version)
+        and not other[len(version)].isdigit()
+        for lib, other in found
+    )
 
 
 def _matches(
@@ -160,8 +190,15 @@ def _matches(
         return []
     if row.unless is not None and row.unless in data:
         return []
+    if row.anywhere:
+        strings = data
+    if row.near is not None:
+        found = nearby.nearest(row.pattern, row.near, strings, row.window)
+        matches: Iterable[re.Match[bytes]] = () if found is None else (found,)
+    else:
+        matches = row.pattern.finditer(strings)
     hits: dict[str | None, Hit] = {}
-    for match in row.pattern.finditer(strings):
+    for match in matches:
         key = _version(row, match)
         if key not in hits:
             text = match.group(0).strip(b"\0 ").decode("latin-1")
@@ -180,3 +217,15 @@ def _version(row: Signature, match: re.Match[bytes]) -> str | None:
         return version_ids()[row.lookup].get(key.decode("latin-1")) if key else None
     raw: bytes | None = groups.get("version")
     return raw.decode("latin-1") if raw else None
+
+
+def row_hits(
+    row: Signature,
+    data: bytes,
+    name: str,
+    strings: bytes | None = None,
+    imports: frozenset[str] = frozenset(),
+) -> list[Hit]:
+    """What one row alone finds in a file (to check rows one by one; :func:`detect` keeps one
+    hit per library and version)."""
+    return _matches(row, data, name, data if strings is None else strings, imports)
