@@ -44,6 +44,7 @@ class ArchiveFormat(StrEnum):
     SEVEN_ZIP = "7z"
     ROMFS = "romfs"
     SQUASHFS_VARIANT = "squashfs variant"
+    UBIFS = "ubifs"
 
 
 COMPRESSED: Final = frozenset(
@@ -160,6 +161,8 @@ def container_format(head: bytes) -> ArchiveFormat | None:
         return ArchiveFormat.ROMFS
     if _is_squashfs_variant(head):
         return ArchiveFormat.SQUASHFS_VARIANT
+    if head.startswith(b"\x31\x18\x10\x06") and len(head) > 20 and head[20] == 6:
+        return ArchiveFormat.UBIFS  # a UBIFS superblock node (node type 6) at the start
     return None
 
 

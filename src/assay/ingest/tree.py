@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assay.errors import IngestError
-from assay.ingest import archive, images
+from assay.ingest import archive, carve, images, unblob_report
 from assay.ingest.archive import Extracted
+from assay.ingest.carve import CARVED
 from assay.ingest.classify import (
     HEAD_SIZE,
     IMAGE_FORMATS,
@@ -37,7 +38,7 @@ from assay.ingest.classify import (
     printable,
     special_name,
 )
-from assay.ingest.interface import ArchiveLimits, IngestResult, SourceFile
+from assay.ingest.interface import ArchiveLimits, Container, IngestResult, SourceFile
 from assay.ingest.magic import ArchiveFormat
 from assay.ingest.memo import DigestMemo, Known
 from assay.model import FileKind, InputInfo, Skipped, tree_hash
@@ -112,6 +113,7 @@ class _Inventory:
         self.files: list[SourceFile] = []
         self.skipped: list[Skipped] = []
         self.links = 0
+        self.containers: list[Container] = []
         self._root: Path | None = None
         self._made = 0
 
@@ -132,7 +134,7 @@ class _Inventory:
         except OSError as exc:
             raise IngestError(f"cannot read {input}: {exc.strerror}") from exc
         fmt = archive_format(digest.head)
-        if fmt is None:
+        if fmt is None and classify(input.name, digest.head) is FileKind.ELF:
             return self._single(source, _input_name(input), digest)
         try:
             members = self._extract(source, fmt, "", _input_name(input))
@@ -174,7 +176,8 @@ class _Inventory:
             self.skipped.append(Skipped(file.path, "ingest", "ambiguous-name", AMBIGUOUS))
         files = tuple(sorted(unique.values(), key=lambda file: file.path))
         skipped = tuple(sorted(self.skipped, key=skip_key))
-        return IngestResult(info, files, skipped, self.links)
+        containers = tuple(sorted(self.containers, key=lambda c: c.path))
+        return IngestResult(info, files, skipped, self.links, containers)
 
     def _same_archive(self, one: SourceFile, other: SourceFile) -> bool:
         """Both are members written by one tar, zip, cpio or cramfs reader (``work/N/M``)."""
@@ -212,9 +215,14 @@ class _Inventory:
         return ()
 
     def _extract(
-        self, source: Path, fmt: ArchiveFormat, path: str, name: str = ""
+        self, source: Path, fmt: ArchiveFormat | None, path: str, name: str = ""
     ) -> tuple[SourceFile, ...]:
-        if fmt in IMAGE_FORMATS:
+        size = source.stat().st_size
+        parent = path.rpartition("!/")[0]
+        self.containers.append(Container(path, str(fmt or "carved"), parent, None, size))
+        if fmt is None or fmt in CARVED:
+            out = self._carve(source, fmt, path, name or os.path.basename(path))
+        elif fmt in IMAGE_FORMATS:
             out = self._image(source, fmt, path)
         else:
             out = archive.extract(source, fmt, self._new_dest(), path, self.budget, name)
@@ -237,6 +245,46 @@ class _Inventory:
         return images.admit(
             found.files, found.skipped, found.links, budget, unpacked, path, compressed
         )
+
+    def _carve(self, source: Path, fmt: ArchiveFormat | None, path: str, name: str) -> Extracted:
+        """Carve and unpack a firmware file with unblob in the sandbox (``carve``), walk what
+        it wrote with the directory rules, charge that to the caps."""
+        carved = carve.run(source, self._new_dest(), path, self.budget, name)
+        if not path and not any(region.handler != "unknown" for region in carved.regions):
+            if fmt is not None:
+                raise IngestError(f"cannot read {name}: {carve.nothing_found(path, fmt).detail}")
+            raise IngestError(f"{name}: not {_FORMATS}")
+        if not carved.whole:
+            self.containers += (
+                Container(
+                    unblob_report.region_path(path, name, r), r.type, path, r.start, r.end - r.start
+                )
+                for r in carved.regions
+            )
+        files: list[SourceFile] = []
+        skipped: list[Skipped] = []
+        links = 0
+        opened_here: set[str] = set()
+        for out in carve.outputs(carved, path, name):
+            if not out.tree:
+                digest = digest_file(str(out.disk))
+                kind = classify(out.path, digest.head)
+                files.append(SourceFile(out.path, str(out.disk), kind, digest.size, digest.sha256))
+                if archive_format(digest.head) not in (None, *CARVED):
+                    opened_here.add(out.path)  # assay reads it at the next level
+                continue
+            found = _Walker(NullProgress(), frozenset(), out.path, extracted=True).run(
+                str(out.disk)
+            )
+            files += found.files
+            skipped += found.skipped
+            links += found.links
+        records = tuple(r for r in carved.skipped if r.path not in opened_here)
+        if not files and not records and not skipped:
+            records = (carve.nothing_found(path, fmt),)
+        unpacked = images.Unpacked(carved.base, records)
+        compressed = source.stat().st_size
+        return images.admit(files, skipped, links, self.budget, unpacked, path, compressed)
 
     def _new_dest(self) -> Path:
         if self._root is None:

@@ -1,0 +1,119 @@
+"""Firmware carving and the formats unblob opens, on images built with the real tools."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from firmware_build import flash, jffs2, romfs, sevenzip, squashfs, tree, ubi
+from ingest_support import sandbox
+
+from assay import sandbox as bwrap
+from assay.ingest import ArchiveLimits, IngestResult
+
+LIMITS = ArchiveLimits(max_total_bytes=256 << 20, max_files=10_000, max_depth=4)
+
+
+@pytest.fixture(autouse=True)
+def _need_sandbox() -> None:
+    problem = bwrap.available()
+    if problem is not None:
+        pytest.fail(f"the extraction sandbox does not work here: {problem}")
+
+
+def contents(result: IngestResult, prefix: str) -> dict[str, str]:
+    """path -> sha256 of the files below ``prefix``, read back from what ingest wrote."""
+    found = {}
+    for file in result.files:
+        if file.path.startswith(prefix):
+            data = Path(file.disk_path).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == file.sha256
+            found[file.path[len(prefix) :]] = file.sha256
+    return found
+
+
+def test_flash_dump_is_carved_each_image_named_by_offset_and_type(tmp_path: Path) -> None:
+    box = sandbox(tmp_path)
+    made = {}
+    for tag in ("sq", "jf", "ro", "sz"):
+        made[tag] = tree(tmp_path / tag, tag)
+    images = {
+        0x40000: squashfs(tmp_path / "sq", tmp_path / "sq.img").read_bytes(),
+        0x100000: jffs2(tmp_path / "jf", tmp_path / "jf.img").read_bytes(),
+        0x200000: romfs(tmp_path / "ro", tmp_path / "ro.img").read_bytes(),
+        0x300000: sevenzip(tmp_path / "sz", tmp_path / "sz.7z").read_bytes(),
+    }
+    boot = b"U-Boot 2020.01 (Jan 01 2020)\0" + bytes(range(256)) * 64
+    dump = flash([(0, boot), *images.items()], 4 << 20)
+    (box.inputs / "fw.bin").write_bytes(dump)
+
+    result = box.ingest(box.inputs / "fw.bin", LIMITS)
+
+    assert contents(result, "fw.bin@0x40000:squashfs!/") == made["sq"]
+    assert contents(result, "fw.bin@0x100000:jffs2!/") == made["jf"]
+    assert contents(result, "fw.bin@0x200000:romfs!/") == made["ro"]
+    assert contents(result, "fw.bin@0x300000:7z!/") == made["sz"]
+    # every byte of the dump is in one region, images or unknown, in order and without a gap
+    regions = sorted(
+        (c for c in result.containers if c.parent == "" and c.offset is not None),
+        key=lambda c: c.offset or 0,
+    )
+    assert regions[0].offset == 0
+    ends = [(c.offset or 0) + c.size for c in regions]
+    assert [c.offset for c in regions[1:]] == ends[:-1]
+    assert ends[-1] == len(dump)
+    assert {c.offset: c.format for c in regions if c.format not in ("unknown", "padding")} == {
+        0x40000: "squashfs",
+        0x100000: "jffs2",
+        0x200000: "romfs",
+        0x300000: "7z",
+    }
+    # the boot loader's bytes stay in the inventory as an unknown region
+    (boot_file,) = [f for f in result.files if f.path == "fw.bin@0x0:unknown"]
+    assert Path(boot_file.disk_path).read_bytes().startswith(boot)
+    chain = [c.path for c in result.chain("fw.bin@0x100000:jffs2!/etc/issue")]
+    assert chain == ["", "fw.bin@0x100000:jffs2"]
+
+
+@pytest.mark.parametrize("comp", ["gzip", "lzo", "lz4", "xz", "zstd", "lzma"])
+def test_squashfs_with_each_compressor_inside_a_dump(tmp_path: Path, comp: str) -> None:
+    box = sandbox(tmp_path)
+    made = tree(tmp_path / "root", comp)
+    image = squashfs(tmp_path / "root", tmp_path / "sq.img", comp).read_bytes()
+    (box.inputs / "mtd.bin").write_bytes(flash([(0x10000, image)], 0x10000 + len(image) + 4096))
+    result = box.ingest(box.inputs / "mtd.bin", LIMITS)
+    assert contents(result, "mtd.bin@0x10000:squashfs!/") == made
+
+
+@pytest.mark.parametrize(
+    ("name", "build"),
+    [
+        ("rootfs.jffs2", lambda root, out: jffs2(root, out)),
+        ("rootfs-be.jffs2", lambda root, out: jffs2(root, out, big_endian=True)),
+        ("rootfs.romfs", romfs),
+        ("update.7z", sevenzip),
+    ],
+)
+def test_whole_image_inside_a_release_is_opened_as_an_archive(
+    tmp_path: Path, name: str, build: object
+) -> None:
+    box = sandbox(tmp_path)
+    made = tree(tmp_path / "root", "v1")
+    release = box.inputs / "release"
+    release.mkdir()
+    build(tmp_path / "root", release / name)  # type: ignore[operator]
+    result = box.ingest(release, LIMITS)
+    assert contents(result, f"{name}!/") == made
+    assert [c.format for c in result.chain(f"{name}!/etc/issue")] != []
+    assert not [s for s in result.skipped if s.path == name]
+
+
+def test_ubi_volume_and_its_ubifs_are_opened(tmp_path: Path) -> None:
+    box = sandbox(tmp_path)
+    made = tree(tmp_path / "root", "ubi")
+    ubi(tmp_path / "root", box.inputs / "rootfs.ubi")
+    result = box.ingest(box.inputs / "rootfs.ubi", LIMITS)
+    (volume,) = [f.path for f in result.files if f.path.endswith("rootfs.ubifs")]
+    assert contents(result, f"{volume}!/") == made
+    assert [c.format for c in result.chain(f"{volume}!/etc/issue")] == ["ubi", "ubifs"]
