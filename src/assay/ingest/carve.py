@@ -62,6 +62,12 @@ class Carved:
     skipped: tuple[Skipped, ...]
     """Records on the file: regions not extracted, and why."""
 
+    @property
+    def opened_at_start(self) -> bool:
+        """A handler claimed the file's first byte (what its header said it was, or so unblob
+        found); otherwise a recognised file was not read as what it claims to be."""
+        return any(r.start == 0 and r.handler not in ("unknown", "padding") for r in self.regions)
+
 
 def _default_command() -> list[str]:
     """unblob started by the interpreter running assay, from its own environment."""
@@ -96,7 +102,8 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
         raise ImageUnreadable("sandbox-unavailable", f"not carved: {problem}")
     image = source.resolve()
     allowed = bytes_allowed(budget, image.stat().st_size)
-    argv = ["prlimit", f"--fsize={allowed}", "--", *unblob_command()]
+    # one byte over what the caps allow: a file that reaches it proves a cap was passed
+    argv = ["prlimit", f"--fsize={allowed + 1}", "--", *unblob_command()]
     argv += ["--depth", "1", "--randomness-depth", "0", "--process-num", "1"]
     argv += ["--extract-dir", str(dest / OUT), "--report", str(dest / REPORT)]
     argv += ["--log", str(dest / "unblob.log"), str(image)]
@@ -109,7 +116,7 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
         timeout=budget.limits.extract_timeout,
         uid=_UID,
     )
-    stop = stopped(result, "unblob", allowed)
+    stop = stopped(result, "unblob", allowed) or _over_cap(dest / OUT, allowed)
     if stop is not None:
         _remove(dest)
         raise ImageUnreadable(*stop)
@@ -120,6 +127,26 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
     if whole:
         return Carved(True, found, base, records(found, archive_path, "", whole=True))
     return Carved(False, found, base, records(found, archive_path, name, whole=False))
+
+
+def _over_cap(out: Path, allowed: int) -> tuple[str, str] | None:
+    """The record when a file unblob (or a tool it ran) wrote was stopped by ``RLIMIT_FSIZE``.
+
+    unblob survives the limit: Python ignores SIGXFSZ (the write fails with EFBIG) and a tool
+    it runs that dies of it is only an error in its report. A file cut at the limit is the
+    proof, whatever wrote it. Directories an image made unreadable are opened to look.
+    """
+    for folder, folders, names in os.walk(out):
+        _open_up(folder, folders)
+        for name in names:
+            try:
+                size = os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                continue
+            if size > allowed:
+                detail = f"unblob stopped: a file would exceed the {allowed} bytes the caps allow"
+                return "bomb-total-size", f"{detail}; nothing kept"
+    return None
 
 
 def region_files(region: Region) -> tuple[str, str]:
@@ -158,9 +185,17 @@ def nothing_found(archive_path: str, fmt: ArchiveFormat | None) -> Skipped:
     return Skipped(archive_path, "ingest", "unsupported-container", detail)
 
 
+def _open_up(folder: str, folders: list[str]) -> None:
+    """Let the owner list the directories below ``folder`` before ``os.walk`` enters them."""
+    for name in folders:
+        path = os.path.join(folder, name)
+        if not os.path.islink(path):
+            os.chmod(path, 0o700)
+
+
 def _remove(dest: Path) -> None:
-    for folder, _, _ in os.walk(dest):
-        os.chmod(folder, 0o700)
+    for folder, folders, _ in os.walk(dest):
+        _open_up(folder, folders)
     shutil.rmtree(dest / OUT, ignore_errors=True)
 
 

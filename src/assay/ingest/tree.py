@@ -280,8 +280,8 @@ class _Inventory:
             skipped += found.skipped
             links += found.links
         records = tuple(r for r in carved.skipped if r.path not in opened_here)
-        if not files and not records and not skipped:
-            records = (carve.nothing_found(path, fmt),)
+        if not (files or records or skipped) or (fmt is not None and not carved.opened_at_start):
+            records = (*records, carve.nothing_found(path, fmt))
         unpacked = images.Unpacked(carved.base, records)
         compressed = source.stat().st_size
         return images.admit(files, skipped, links, self.budget, unpacked, path, compressed)
