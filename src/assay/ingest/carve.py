@@ -40,6 +40,10 @@ from assay.model import Skipped
 
 CARVED: Final = frozenset({*UNOPENED, ArchiveFormat.JFFS2, ArchiveFormat.UBI, ArchiveFormat.UBIFS})
 """Formats that ingest does not read itself: unblob carves and unpacks them (see above)."""
+KERNEL_CONTAINERS: Final = frozenset(
+    {ArchiveFormat.BZIMAGE, ArchiveFormat.ZIMAGE, ArchiveFormat.UIMAGE}
+)
+"""Containers whose payload may be a Linux kernel: its version and initramfs are read."""
 
 OUT: Final = "out"
 """Directory of the destination that unblob fills."""
@@ -62,11 +66,16 @@ class Carved:
     skipped: tuple[Skipped, ...]
     """Records on the file: regions not extracted, and why."""
 
-    @property
-    def opened_at_start(self) -> bool:
-        """A handler claimed the file's first byte (what its header said it was, or so unblob
-        found); otherwise a recognised file was not read as what it claims to be."""
-        return any(r.start == 0 and r.handler not in ("unknown", "padding") for r in self.regions)
+    def opened_as(self, fmt: ArchiveFormat | None) -> bool:
+        """Whether a file recognised as ``fmt`` was read as what it claims to be: a handler
+        claimed its first byte, or (a kernel image, whose setup code no handler claims) a
+        payload was extracted without error. Carving a file of no known format always is."""
+        if fmt is None:
+            return True
+        found = [r for r in self.regions if r.handler not in ("unknown", "padding")]
+        if fmt in (ArchiveFormat.BZIMAGE, ArchiveFormat.ZIMAGE):
+            return any(not r.errors for r in found)
+        return any(r.start == 0 for r in found)
 
 
 def _default_command() -> list[str]:

@@ -63,6 +63,8 @@ class Container:
     """Offset of a carved region in its parent file (``None``: the whole file)."""
     size: int = 0
     """Bytes of the container (of the region when carved)."""
+    version: str | None = None
+    """What the container says its version is: a Linux kernel's release (``6.1.0-50-armmp``)."""
 
     def as_json(self) -> dict[str, object]:
         """The container's entry in evaluation.json (``inventory.containers``)."""
@@ -72,6 +74,7 @@ class Container:
             "parent": self.parent,
             "offset": self.offset,
             "size": self.size,
+            "version": self.version,
         }
 
 

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assay.errors import IngestError
-from assay.ingest import archive, carve, images, unblob_report
+from assay.ingest import archive, carve, images, kernel, unblob_report
 from assay.ingest.archive import Extracted
-from assay.ingest.carve import CARVED
+from assay.ingest.carve import CARVED, KERNEL_CONTAINERS
 from assay.ingest.classify import (
     HEAD_SIZE,
     IMAGE_FORMATS,
@@ -176,7 +176,8 @@ class _Inventory:
             self.skipped.append(Skipped(file.path, "ingest", "ambiguous-name", AMBIGUOUS))
         files = tuple(sorted(unique.values(), key=lambda file: file.path))
         skipped = tuple(sorted(self.skipped, key=skip_key))
-        containers = tuple(sorted(self.containers, key=lambda c: c.path))
+        by_path = {c.path: c for c in reversed(self.containers)}  # a region opened: its own entry
+        containers = tuple(sorted(by_path.values(), key=lambda c: c.path))
         return IngestResult(info, files, skipped, self.links, containers)
 
     def _same_archive(self, one: SourceFile, other: SourceFile) -> bool:
@@ -207,6 +208,8 @@ class _Inventory:
             fmt = archive_format(_read_head(file.disk_path))
             if fmt is None:
                 raise archive.ArchiveUnreadable("unreadable", "archive magic no longer present")
+            if fmt is ArchiveFormat.ARM64_IMAGE:  # a kernel as it boots: nothing to unpack
+                return tuple(self._kernels([file], file.path.rpartition("!/")[0]))
             return self._extract(Path(file.disk_path), fmt, file.path)
         except OSError as exc:
             self.skipped.append(Skipped(file.path, "ingest", "unreadable", str(exc)))
@@ -229,7 +232,41 @@ class _Inventory:
         self.skipped.extend(out.skipped)
         self.links += out.links
         self.progress.advance(len(out.files))
+        if fmt in KERNEL_CONTAINERS:  # an arm64 Image (kind archive) is read at the next level
+            payloads = [f for f in out.files if f.kind is not FileKind.ARCHIVE]
+            return (*out.files, *self._kernels(payloads, path))
         return out.files
+
+    def _kernels(self, payloads: Sequence[SourceFile], path: str) -> list[SourceFile]:
+        """Read the version of each decompressed kernel (``kernel``), and cut out its built-in
+        initramfs as one more archive, charged to the caps like any member."""
+        found: list[SourceFile] = []
+        for payload in payloads:
+            facts = kernel.read(Path(payload.disk_path))
+            if facts is None:
+                continue
+            kind = Container(payload.path, "linux-kernel", path, None, payload.size, facts.version)
+            self.containers.append(kind)
+            if facts.initramfs is None:
+                continue
+            start, end = facts.initramfs
+            self.budget.total_bytes += end - start
+            if self.budget.total_bytes > self.budget.limits.max_total_bytes:
+                detail = f"built-in initramfs of {end - start} bytes over the total cap; not read"
+                self.skipped.append(Skipped(payload.path, "ingest", "bomb-total-size", detail))
+                continue
+            disk = self._new_dest() / "initramfs.cpio"
+            with open(payload.disk_path, "rb") as src, disk.open("xb") as out:
+                src.seek(start)
+                left = end - start
+                while left and (chunk := src.read(min(left, 1 << 20))):
+                    out.write(chunk)
+                    left -= len(chunk)
+            digest = digest_file(str(disk))
+            where = f"{payload.path}@{start:#x}:initramfs"
+            self.containers.append(Container(where, "cpio", payload.path, start, end - start))
+            found.append(SourceFile(where, str(disk), FileKind.ARCHIVE, digest.size, digest.sha256))
+        return found
 
     def _image(self, source: Path, fmt: ArchiveFormat, path: str) -> Extracted:
         """Unpack an image in the sandbox, walk what it wrote, charge that to the caps."""
@@ -269,6 +306,8 @@ class _Inventory:
             if not out.tree:
                 digest = digest_file(str(out.disk))
                 kind = classify(out.path, digest.head)
+                if kind is FileKind.ARCHIVE and out.path.endswith(":unknown"):
+                    kind = FileKind.OTHER  # unblob found no format in it: not opened again
                 files.append(SourceFile(out.path, str(out.disk), kind, digest.size, digest.sha256))
                 if archive_format(digest.head) not in (None, *CARVED):
                     opened_here.add(out.path)  # assay reads it at the next level
@@ -280,7 +319,7 @@ class _Inventory:
             skipped += found.skipped
             links += found.links
         records = tuple(r for r in carved.skipped if r.path not in opened_here)
-        if not (files or records or skipped) or (fmt is not None and not carved.opened_at_start):
+        if not (files or records or skipped) or not carved.opened_as(fmt):
             records = (*records, carve.nothing_found(path, fmt))
         unpacked = images.Unpacked(carved.base, records)
         compressed = source.stat().st_size
