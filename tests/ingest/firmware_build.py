@@ -26,6 +26,7 @@ PACKAGES = {
     "lzop": "lzop",
     "lz4": "lz4",
     "cpio": "cpio",
+    "dtc": "device-tree-compiler",
 }
 
 
@@ -100,3 +101,15 @@ def flash(parts: list[tuple[int, bytes]], size: int, filler: bytes = b"\xff") ->
     for offset, data in parts:
         dump[offset : offset + len(data)] = data
     return bytes(dump)
+
+
+def mkimage(*argv: str | Path) -> None:
+    """Run U-Boot's mkimage."""
+    run(tool("mkimage"), *argv)
+
+
+def fake_kernel(version: str) -> bytes:
+    """Bytes that carry a Linux boot banner (not a kernel: the banner is all that is read)."""
+    return f"Linux version {version} (builder@host) (gcc 12) #1 SMP\n\0".encode() + os.urandom(
+        20_000
+    )

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import hashlib
+import lzma
 from pathlib import Path
 
+import lz4.frame
 import pytest
-from firmware_build import flash, jffs2, romfs, sevenzip, squashfs, tree, ubi
+import zstandard
+from firmware_build import (
+    fake_kernel,
+    flash,
+    jffs2,
+    mkimage,
+    romfs,
+    run,
+    sevenzip,
+    squashfs,
+    tool,
+    tree,
+    ubi,
+)
 from ingest_support import sandbox
 
 from assay import sandbox as bwrap
@@ -117,3 +134,53 @@ def test_ubi_volume_and_its_ubifs_are_opened(tmp_path: Path) -> None:
     (volume,) = [f.path for f in result.files if f.path.endswith("rootfs.ubifs")]
     assert contents(result, f"{volume}!/") == made
     assert [c.format for c in result.chain(f"{volume}!/etc/issue")] == ["ubi", "ubifs"]
+
+
+@pytest.mark.parametrize("comp", ["none", "gzip", "bzip2", "lzma", "lz4", "zstd"])
+def test_uimage_kernel_of_every_compression_mkimage_writes(tmp_path: Path, comp: str) -> None:
+    box = sandbox(tmp_path)
+    payload = fake_kernel("5.10.201-uimage-" + comp)
+    raw = tmp_path / "kernel"
+    compress = {
+        "none": lambda data: data,
+        "gzip": gzip.compress,
+        "bzip2": bz2.compress,
+        "lzma": lambda data: lzma.compress(data, format=lzma.FORMAT_ALONE),
+        "lz4": lz4.frame.compress,
+        "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
+    }[comp]
+    raw.write_bytes(compress(payload))
+    release = box.inputs / "release"
+    release.mkdir()
+    argv = ["-A", "arm", "-O", "linux", "-T", "kernel", "-C", comp, "-a", "0", "-e", "0"]
+    mkimage(*argv, "-d", raw, release / "uImage")
+    result = box.ingest(release, LIMITS)
+    (kernel,) = [c for c in result.containers if c.format == "linux-kernel"]
+    assert (kernel.path, kernel.version) == ("uImage!/kernel", "5.10.201-uimage-" + comp)
+    (member,) = [f for f in result.files if f.path == "uImage!/kernel"]
+    assert Path(member.disk_path).read_bytes() == payload
+
+
+def test_fit_image_nodes_are_recovered_and_the_rest_is_said(tmp_path: Path) -> None:
+    box = sandbox(tmp_path)
+    payload = fake_kernel("6.6.0-fit")
+    (tmp_path / "k.gz").write_bytes(gzip.compress(payload))
+    dtb = tmp_path / "board.dtb"
+    run(tool("dtc"), "-O", "dtb", "-o", dtb, _dts(tmp_path))
+    release = box.inputs / "release"
+    release.mkdir()
+    argv = ["-f", "auto", "-A", "arm", "-O", "linux", "-T", "kernel", "-C", "gzip"]
+    mkimage(*argv, "-a", "0", "-e", "0", "-d", tmp_path / "k.gz", "-b", dtb, release / "fit.itb")
+    result = box.ingest(release, LIMITS)
+    kernels = [c for c in result.containers if c.format == "linux-kernel"]
+    assert [c.version for c in kernels] == ["6.6.0-fit"]
+    assert kernels[0].path.startswith("fit.itb@0x")
+    (record,) = [s for s in result.skipped if s.path == "fit.itb"]
+    assert record.reason == "unsupported-container"
+    assert "nodes recovered by carving: gzip at 0x" in record.detail
+
+
+def _dts(tmp_path: Path) -> Path:
+    source = tmp_path / "board.dts"
+    source.write_text('/dts-v1/;\n/ { model = "assay test board"; };\n')
+    return source

@@ -41,7 +41,7 @@ from assay.model import Skipped
 CARVED: Final = frozenset({*UNOPENED, ArchiveFormat.JFFS2, ArchiveFormat.UBI, ArchiveFormat.UBIFS})
 """Formats that ingest does not read itself: unblob carves and unpacks them (see above)."""
 KERNEL_CONTAINERS: Final = frozenset(
-    {ArchiveFormat.BZIMAGE, ArchiveFormat.ZIMAGE, ArchiveFormat.UIMAGE}
+    {ArchiveFormat.BZIMAGE, ArchiveFormat.ZIMAGE, ArchiveFormat.UIMAGE, ArchiveFormat.FIT}
 )
 """Containers whose payload may be a Linux kernel: its version and initramfs are read."""
 
@@ -184,8 +184,17 @@ def _env() -> dict[str, str]:
     }
 
 
-def nothing_found(archive_path: str, fmt: ArchiveFormat | None) -> Skipped:
-    """The record of a recognised file of which unblob unpacked nothing: never a silent loss."""
+def nothing_found(archive_path: str, fmt: ArchiveFormat | None, carved: Carved) -> Skipped:
+    """The record of a recognised file that unblob did not read as what it claims to be: never
+    a silent loss. A FIT image's tree is not read: what carving recovered of it is said."""
+    found = [r for r in carved.regions if r.handler not in ("unknown", "padding")]
+    if fmt is ArchiveFormat.FIT:
+        nodes = ", ".join(f"{r.type} at {r.start:#x}" for r in found) or "none"
+        detail = (
+            f"fit: the device tree is not read (no FIT handler); nodes recovered by carving: "
+            f"{nodes}; uncompressed nodes stay in unknown regions"
+        )
+        return Skipped(archive_path, "ingest", "unsupported-container", detail)
     what = f"{fmt} recognised by its header" if fmt else "carved"
     detail = (
         f"{what}, but unblob found no image it could unpack in it (damaged, cut short, or a "

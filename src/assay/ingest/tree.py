@@ -289,7 +289,9 @@ class _Inventory:
         carved = carve.run(source, self._new_dest(), path, self.budget, name)
         if not path and not any(region.handler != "unknown" for region in carved.regions):
             if fmt is not None:
-                raise IngestError(f"cannot read {name}: {carve.nothing_found(path, fmt).detail}")
+                raise IngestError(
+                    f"cannot read {name}: {carve.nothing_found(path, fmt, carved).detail}"
+                )
             raise IngestError(f"{name}: not {_FORMATS}")
         if not carved.whole:
             self.containers += (
@@ -320,7 +322,7 @@ class _Inventory:
             links += found.links
         records = tuple(r for r in carved.skipped if r.path not in opened_here)
         if not (files or records or skipped) or not carved.opened_as(fmt):
-            records = (*records, carve.nothing_found(path, fmt))
+            records = (*records, carve.nothing_found(path, fmt, carved))
         unpacked = images.Unpacked(carved.base, records)
         compressed = source.stat().st_size
         return images.admit(files, skipped, links, self.budget, unpacked, path, compressed)
