@@ -19,6 +19,7 @@ the caps and the skipped records; the safety of the walk is checked in one file.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,8 +47,9 @@ from assay.progress import NullProgress, Progress
 
 _FORMATS = (
     "a directory or an archive (tar, zip, cpio; squashfs, cramfs or ext2/3/4 image; a U-Boot "
-    "image; any of these, or one file, compressed with gzip, xz, bzip2, lzma, lz4 or zstd) or "
-    "an ELF binary"
+    "image; any of these, or one file, compressed with gzip, xz, bzip2, lzma, lz4 or zstd), "
+    "a firmware file (flash dump, update file, kernel) in which unblob finds an image, or an "
+    "ELF binary"
 )
 
 
@@ -134,8 +136,8 @@ class _Inventory:
         except OSError as exc:
             raise IngestError(f"cannot read {input}: {exc.strerror}") from exc
         fmt = archive_format(digest.head)
-        if fmt is None and classify(input.name, digest.head) is FileKind.ELF:
-            return self._single(source, _input_name(input), digest)
+        if fmt is None and classify(input.name, digest.head) is not FileKind.OTHER:
+            return self._single(source, _input_name(input), digest)  # ELF, or an error
         try:
             members = self._extract(source, fmt, "", _input_name(input))
         except images.ImageUnreadable as exc:
@@ -288,6 +290,7 @@ class _Inventory:
         it wrote with the directory rules, charge that to the caps."""
         carved = carve.run(source, self._new_dest(), path, self.budget, name)
         if not path and not any(region.handler != "unknown" for region in carved.regions):
+            self._discard()
             if fmt is not None:
                 raise IngestError(
                     f"cannot read {name}: {carve.nothing_found(path, fmt, carved).detail}"
@@ -326,6 +329,16 @@ class _Inventory:
         unpacked = images.Unpacked(carved.base, records)
         compressed = source.stat().st_size
         return images.admit(files, skipped, links, self.budget, unpacked, path, compressed)
+
+    def _discard(self) -> None:
+        """Remove the work area made so far (the input turned out to be no release at all)."""
+        if self._root is not None:
+            for folder, folders, _ in os.walk(self._root):
+                for name in folders:
+                    os.chmod(os.path.join(folder, name), 0o700, follow_symlinks=False)
+            shutil.rmtree(self._root, ignore_errors=True)
+            if not any(self.work_dir.iterdir()):
+                self.work_dir.rmdir()
 
     def _new_dest(self) -> Path:
         if self._root is None:
