@@ -6,6 +6,7 @@ import bz2
 import gzip
 import hashlib
 import lzma
+import zipfile
 from pathlib import Path
 
 import lz4.frame
@@ -184,3 +185,22 @@ def _dts(tmp_path: Path) -> Path:
     source = tmp_path / "board.dts"
     source.write_text('/dts-v1/;\n/ { model = "assay test board"; };\n')
     return source
+
+
+def test_update_file_inside_a_release_archive_is_carved(tmp_path: Path) -> None:
+    box = sandbox(tmp_path)
+    made = tree(tmp_path / "root", "upd")
+    image = squashfs(tmp_path / "root", tmp_path / "sq.img").read_bytes()
+    header = b"VENDOR-UPDATE v2\0" + bytes(range(256)) * 300  # no format unblob knows
+    update = flash([(0, header), (0x20000, image)], 0x20000 + len(image))
+    noise = bytes(range(256)) * 1024  # a binary file of no format, without image magics
+    with zipfile.ZipFile(box.inputs / "release.zip", "w") as release:
+        release.writestr("firmware/update.bin", update)
+        release.writestr("firmware/calibration.dat", noise)
+    result = box.ingest(box.inputs / "release.zip", LIMITS)
+    (region,) = [c for c in result.containers if c.format == "squashfs" and c.offset is not None]
+    assert (region.path, region.parent) == ("firmware/update.bin@0x20000:squashfs",
+                                            "firmware/update.bin")  # fmt: skip
+    assert contents(result, "firmware/update.bin@0x20000:squashfs!/") == made
+    assert not [c for c in result.containers if "calibration" in c.path]
+    assert not [s for s in result.skipped if "calibration" in s.path]

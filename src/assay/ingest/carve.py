@@ -66,6 +66,11 @@ class Carved:
     skipped: tuple[Skipped, ...]
     """Records on the file: regions not extracted, and why."""
 
+    @property
+    def whole_unknown(self) -> bool:
+        """No handler claimed any of the file's bytes."""
+        return all(r.handler in ("unknown", "padding") for r in self.regions)
+
     def opened_as(self, fmt: ArchiveFormat | None) -> bool:
         """Whether a file recognised as ``fmt`` was read as what it claims to be: a handler
         claimed its first byte, or (a kernel image, whose setup code no handler claims) a

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assay.errors import IngestError
-from assay.ingest import archive, carve, images, kernel, unblob_report
+from assay.ingest import archive, carve, images, kernel, scan, unblob_report
 from assay.ingest.archive import Extracted
 from assay.ingest.carve import CARVED, KERNEL_CONTAINERS
 from assay.ingest.classify import (
@@ -136,7 +136,7 @@ class _Inventory:
         except OSError as exc:
             raise IngestError(f"cannot read {input}: {exc.strerror}") from exc
         fmt = archive_format(digest.head)
-        if fmt is None and classify(input.name, digest.head) is not FileKind.OTHER:
+        if fmt is None and not scan.binary(classify(input.name, digest.head), digest.head):
             return self._single(source, _input_name(input), digest)  # ELF, or an error
         try:
             members = self._extract(source, fmt, "", _input_name(input))
@@ -195,10 +195,24 @@ class _Inventory:
         while found:
             self.files.extend(found)
             archives = sorted(
-                (file for file in found if file.kind is FileKind.ARCHIVE), key=lambda f: f.path
+                (file for file in found if file.kind is FileKind.ARCHIVE or self._dump(file)),
+                key=lambda f: f.path,
             )
             found = [member for file in archives for member in self._nested(file, level)]
             level += 1
+
+    def _dump(self, file: SourceFile) -> bool:
+        """A binary file of no known format that holds image magics past its start (``scan``):
+        a flash dump or update file inside the release, carved like the input would be."""
+        if file.kind not in (FileKind.OTHER, FileKind.TEXT) or file.size < scan.MIN_SIZE:
+            return False
+        if file.path.endswith((":unknown", ":padding")):
+            return False  # regions unblob left unknown are not carved again
+        try:
+            head = _read_head(file.disk_path)
+            return scan.binary(file.kind, head) and scan.holds_images(Path(file.disk_path))
+        except OSError:
+            return False
 
     def _nested(self, file: SourceFile, level: int) -> tuple[SourceFile, ...]:
         max_depth = self.budget.limits.max_depth
@@ -208,7 +222,7 @@ class _Inventory:
             return ()
         try:
             fmt = archive_format(_read_head(file.disk_path))
-            if fmt is None:
+            if fmt is None and file.kind not in (FileKind.OTHER, FileKind.TEXT):
                 raise archive.ArchiveUnreadable("unreadable", "archive magic no longer present")
             if fmt is ArchiveFormat.ARM64_IMAGE:  # a kernel as it boots: nothing to unpack
                 return tuple(self._kernels([file], file.path.rpartition("!/")[0]))
@@ -296,6 +310,9 @@ class _Inventory:
                     f"cannot read {name}: {carve.nothing_found(path, fmt, carved).detail}"
                 )
             raise IngestError(f"{name}: not {_FORMATS}")
+        if path and fmt is None and carved.whole_unknown:
+            self.containers.pop()  # a chance magic in a binary file: it holds no container
+            return Extracted((), (), 0)
         if not carved.whole:
             self.containers += (
                 Container(
