@@ -39,7 +39,7 @@ _MAGICS: Final = re.compile(
 
 def binary(kind: FileKind, head: bytes) -> bool:
     """Whether a file of no known format may be firmware: binary data, or a head without NUL
-    bytes that is not UTF-8 either (erased flash, 0xff, reads as \"text\" by that test alone)."""
+    bytes that is not UTF-8 either (erased flash, all 0xff, passes the NUL test for text)."""
     if kind is FileKind.OTHER:
         return True
     if kind is not FileKind.TEXT:
