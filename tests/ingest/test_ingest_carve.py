@@ -204,3 +204,43 @@ def test_update_file_inside_a_release_archive_is_carved(tmp_path: Path) -> None:
     assert contents(result, "firmware/update.bin@0x20000:squashfs!/") == made
     assert not [c for c in result.containers if "calibration" in c.path]
     assert not [s for s in result.skipped if "calibration" in s.path]
+
+
+def tplink_header(size: int, kernel_len: int, rootfs_offset: int) -> bytes:
+    """A TP-Link firmware header (version 1, as tplink-safeloader's predecessor writes it): the
+    version word, the vendor and firmware strings, the hardware id, lengths and offsets."""
+    header = bytearray(0x200)
+    header[0:4] = (1).to_bytes(4, "big")
+    header[4:28] = b"TP-LINK Technologies".ljust(24, b"\0")
+    header[28:64] = b"ver. 1.0".ljust(36, b"\0")
+    header[0x40:0x44] = (0x08410001).to_bytes(4, "big")  # hardware id
+    header[0x7C:0x80] = size.to_bytes(4, "big")
+    header[0x84:0x88] = (0x200).to_bytes(4, "big")  # kernel offset
+    header[0x88:0x8C] = kernel_len.to_bytes(4, "big")
+    header[0x8C:0x90] = rootfs_offset.to_bytes(4, "big")
+    return bytes(header)
+
+
+def test_tplink_update_file_is_carved_behind_its_vendor_header(tmp_path: Path) -> None:
+    # unblob has no TP-Link handler: the header stays an unknown region, and the LZMA kernel
+    # and the squashfs behind it are found by carving
+    box = sandbox(tmp_path)
+    made = tree(tmp_path / "root", "tplink")
+    rootfs = squashfs(tmp_path / "root", tmp_path / "sq.img").read_bytes()
+    kernel = lzma.compress(fake_kernel("4.14.241-tplink"), format=lzma.FORMAT_ALONE)
+    offset = 0x100000
+    size = offset + len(rootfs)
+    update = flash(
+        [(0, tplink_header(size, len(kernel), offset)), (0x200, kernel), (offset, rootfs)], size
+    )
+    (box.inputs / "wr841nv14_en_up.bin").write_bytes(update)
+    result = box.ingest(box.inputs / "wr841nv14_en_up.bin", LIMITS)
+    assert contents(result, f"wr841nv14_en_up.bin@{offset:#x}:squashfs!/") == made
+    assert [c.path for c in result.containers if c.format == "lzma"] == [
+        "wr841nv14_en_up.bin@0x200:lzma"
+    ]
+    assert [c.version for c in result.containers if c.format == "linux-kernel"] == [
+        "4.14.241-tplink"
+    ]
+    (header,) = [f for f in result.files if f.path == "wr841nv14_en_up.bin@0x0:unknown"]
+    assert Path(header.disk_path).read_bytes()[4:24] == b"TP-LINK Technologies"

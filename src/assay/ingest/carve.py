@@ -40,6 +40,8 @@ from assay.model import Skipped
 
 CARVED: Final = frozenset({*UNOPENED, ArchiveFormat.JFFS2, ArchiveFormat.UBI, ArchiveFormat.UBIFS})
 """Formats that ingest does not read itself: unblob carves and unpacks them (see above)."""
+STREAMS: Final = frozenset({"gzip", "bzip2", "lzma", "xz", "lzo", "lz4", "zstd", "zlib"})
+"""Region types that are one compressed stream (unblob's handler names, shortened)."""
 KERNEL_CONTAINERS: Final = frozenset(
     {ArchiveFormat.BZIMAGE, ArchiveFormat.ZIMAGE, ArchiveFormat.UIMAGE, ArchiveFormat.FIT}
 )
@@ -232,6 +234,8 @@ class Output:
     """Its inventory path: a tree's prefix (ending in ``/`` or ``!/``, or empty), a file's path."""
     tree: bool
     """A directory of extracted contents (else a region's bytes, one file)."""
+    stream: bool = False
+    """The tree of a compressed stream (what it holds may be a kernel, whose banner is read)."""
 
 
 def outputs(carved: Carved, archive_path: str, name: str) -> tuple[Output, ...]:
@@ -244,7 +248,8 @@ def outputs(carved: Carved, archive_path: str, name: str) -> tuple[Output, ...]:
         chunk, extracted = region_files(region)
         path = region_path(archive_path, name, region)
         if (carved.base / extracted).is_dir():
-            found.append(Output(carved.base / extracted, f"{path}!/", True))
+            stream = region.type in STREAMS
+            found.append(Output(carved.base / extracted, f"{path}!/", True, stream))
         if (carved.base / chunk).is_file():
             found.append(Output(carved.base / chunk, path, False))
     return tuple(found)

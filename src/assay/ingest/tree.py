@@ -116,6 +116,8 @@ class _Inventory:
         self.skipped: list[Skipped] = []
         self.links = 0
         self.containers: list[Container] = []
+        self._streams: dict[str, list[str]] = {}
+        """Per carved file, the prefixes of its compressed-stream regions (kernels may be in)."""
         self._root: Path | None = None
         self._made = 0
 
@@ -248,8 +250,14 @@ class _Inventory:
         self.skipped.extend(out.skipped)
         self.links += out.links
         self.progress.advance(len(out.files))
-        if fmt in KERNEL_CONTAINERS:  # an arm64 Image (kind archive) is read at the next level
-            payloads = [f for f in out.files if f.kind is not FileKind.ARCHIVE]
+        streams = tuple(self._streams.pop(path, ()))
+        if fmt in KERNEL_CONTAINERS or streams:  # an arm64 Image (archive) is read at its level
+            payloads = [
+                f
+                for f in out.files
+                if f.kind is not FileKind.ARCHIVE
+                and (fmt in KERNEL_CONTAINERS or f.path.startswith(streams))
+            ]
             return (*out.files, *self._kernels(payloads, path))
         return out.files
 
@@ -325,6 +333,8 @@ class _Inventory:
         links = 0
         opened_here: set[str] = set()
         for out in carve.outputs(carved, path, name):
+            if out.stream:
+                self._streams.setdefault(path, []).append(out.path)
             if not out.tree:
                 digest = digest_file(str(out.disk))
                 kind = classify(out.path, digest.head)
