@@ -7,11 +7,13 @@ import itertools
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import jsonschema
 import pytest
-from firmware_build import flash, jffs2, romfs, sevenzip, squashfs, tree, ubi
+import zstandard
+from firmware_build import flash, jffs2, mkimage, romfs, run, sevenzip, squashfs, tool, tree, ubi
 from ingest_support import sandbox
 
 from assay import sandbox as bwrap
@@ -202,3 +204,36 @@ def test_the_verdict_and_the_report_say_what_was_not_evaluated(tmp_path: Path) -
     html = next((tmp_path / "out").glob("*.html")).read_text()
     assert "Part of the release was not evaluated" in html
     assert "<code>firmware.trx</code>" in html
+
+
+@pytest.mark.parametrize("fmt", ["lz4-legacy", "lzop", "uimage-zstd", "binary-cpio"])
+def test_a_bomb_in_each_stream_format_is_stopped(tmp_path: Path, fmt: str) -> None:
+    box = sandbox(tmp_path)
+    zeros = bomb_tree(tmp_path / "bomb", 16 << 20) / "zeros"
+    release = box.inputs / "release"
+    release.mkdir()
+    if fmt == "lz4-legacy":  # the kernel's initramfs format
+        run(tool("lz4"), "-l", "-q", zeros, release / "initrd.lz4")
+    elif fmt == "lzop":
+        run(tool("lzop"), "-q", "-o", release / "rootfs.lzo", zeros)
+    elif fmt == "uimage-zstd":
+        packed = tmp_path / "zeros.zst"
+        packed.write_bytes(zstandard.ZstdCompressor().compress(zeros.read_bytes()))
+        argv = ["-A", "arm", "-O", "linux", "-T", "ramdisk", "-C", "zstd", "-a", "0", "-e", "0"]
+        mkimage(*argv, "-d", packed, release / "uInitrd")
+    else:  # an old binary cpio is not compressed: only the total cap can stop it
+        (release / "initrd.cpio").write_bytes(
+            subprocess.run(
+                [tool("cpio"), "-o", "-H", "bin", "--quiet"],
+                cwd=zeros.parent,
+                input=b"zeros\n",
+                capture_output=True,
+                check=True,
+            ).stdout
+        )
+    limits = ArchiveLimits(max_total_bytes=4 << 20, max_ratio=50.0, max_files=100)
+    result = box.ingest(release, limits)
+    assert not [f for f in result.files if f.size > 4 << 20 and "!/" in f.path]
+    caps = {"bomb-total-size", "bomb-ratio", "bomb-file-count"}
+    assert {s.reason for s in result.skipped} & caps, result.skipped
+    assert sum(p.stat().st_size for p in box.work_files()) <= 4 << 20

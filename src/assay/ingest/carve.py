@@ -53,6 +53,8 @@ REPORT: Final = "report.json"
 """unblob's JSON report, in the destination (outside ``OUT``)."""
 
 _UID: Final = 1000
+_SIGXFSZ: Final = "exit_code -25"
+"""How unblob's report says a tool it ran died of RLIMIT_FSIZE (signal 25)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,12 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
         _remove(dest)
         raise ImageUnreadable(*stop)
     found = regions(dest / REPORT, image, result)
+    if any(_SIGXFSZ in error for region in found for error in region.errors):
+        _remove(dest)  # a tool unblob ran died of the limit: its output is cut short
+        detail = (
+            f"a tool unblob ran was stopped: a file would exceed the {allowed} bytes the caps allow"
+        )
+        raise ImageUnreadable("bomb-total-size", f"{detail}; nothing kept")
     size = image.stat().st_size
     whole = len(found) == 1 and found[0].start == 0 and found[0].end == size
     base = dest / OUT / f"{image.name}_extract"
