@@ -27,6 +27,21 @@ works /sbin/mke2fs -q -F -t ext4 -d "$work/tree" "$work/x.ext4" 4M &&
   works /sbin/debugfs -R "ls /" "$work/x.ext4" || missing+=(e2fsprogs)
 works mkfs.cramfs "$work/tree" "$work/x.cramfs" || works /sbin/mkfs.cramfs "$work/tree" \
   "$work/x.cramfs" || missing+=(util-linux-extra)
+# Firmware images for the carving tests (and the tools unblob runs, in the sandbox, to open
+# 7z, lzo and lz4 legacy streams): build a tiny image with each, read back where a reader exists.
+works mkfs.jffs2 -r "$work/tree" -o "$work/x.jffs2" || works /usr/sbin/mkfs.jffs2 -r "$work/tree" \
+  -o "$work/x.jffs2" || missing+=(mtd-utils)
+works /usr/sbin/mkfs.ubifs -r "$work/tree" -o "$work/x.ubifs" -m 2048 -e 126976 -c 64 ||
+  missing+=(mtd-utils)
+need genromfs genromfs -d "$work/tree" -f "$work/x.romfs"
+need u-boot-tools mkimage -A arm -T kernel -C none -a 0 -e 0 -d "$work/tree/x" "$work/x.uimg"
+need device-tree-compiler sh -c "echo '/dts-v1/; / { };' | dtc -O dtb -o '$work/x.dtb'"
+works 7z a -bd "$work/x.7z" "$work/tree" && works 7z t "$work/x.7z" || missing+=(p7zip-full)
+works lzop -o "$work/x.lzo" "$work/tree/x" && works lzop -t "$work/x.lzo" || missing+=(lzop)
+works lz4 -l -f "$work/tree/x" "$work/x.lz4" && works lz4 -t "$work/x.lz4" || missing+=(lz4)
+works zstd -q -f "$work/tree/x" -o "$work/x.zst" && works zstd -t "$work/x.zst" || missing+=(zstd)
+# libmagic, which unblob (a Python dependency) loads through python-magic.
+need libmagic1 python3 -c "import ctypes; ctypes.CDLL('libmagic.so.1')"
 need binutils readelf --version
 need llvm llvm-mc --version
 # The native toolchain and zlib headers (the rebuild tests build libpng).

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from assay.model import Evaluation, Finding, Severity
+from assay.model import Evaluation, Finding, Severity, Skipped
 
 
 class Grade(StrEnum):
@@ -46,6 +46,22 @@ GENERIC = "*"
 """Threshold rows for any category without rows of its own."""
 
 
+NOT_UNPACKED = frozenset(
+    {
+        "unsupported-container", "missing-tool", "image-unsupported", "image-errors",
+        "image-rejected", "image-timeout", "sandbox-unavailable", "corrupt-archive",
+        "trailing-data", "bomb-total-size", "bomb-ratio", "bomb-file-count", "nesting-depth",
+    }
+)  # fmt: skip
+"""Ingest reasons that mean part of a container (archive, image, firmware) was not unpacked,
+so part of the release was not evaluated (docs/ingest.md)."""
+
+
+def not_unpacked(skipped: Iterable[Skipped]) -> list[Skipped]:
+    """The skipped records of containers not fully unpacked."""
+    return [s for s in skipped if s.stage == "ingest" and s.reason in NOT_UNPACKED]
+
+
 @dataclass(frozen=True, slots=True)
 class Facts:
     """What the rating reads: section summaries and unsuppressed finding counts."""
@@ -54,6 +70,8 @@ class Facts:
     """Section summaries keyed by category."""
     counts: Mapping[tuple[str, str, str], int]
     """Unsuppressed findings per (category, rule id, severity label)."""
+    not_unpacked: int = 0
+    """Containers of the input not fully unpacked (``NOT_UNPACKED`` skipped records)."""
 
     def count(
         self, category: str, rule: str | None = None, at_least: Severity = Severity.INFO
@@ -248,7 +266,9 @@ def rate(facts: Facts) -> Rating:
         if grade is worst:
             culprits = [c.category for c in evaluated if c.grade is worst]
             why = text if worst is Grade.PASS else f"{text} ({', '.join(culprits)})"
-            return Rating(verdict, why + _singled_out(graded), graded, top)
+            return _partial(
+                Rating(verdict, why + _singled_out(graded), graded, top), facts.not_unpacked
+            )
     raise AssertionError(worst)  # pragma: no cover - VERDICT_RULE covers every grade
 
 
@@ -260,6 +280,20 @@ def _singled_out(graded: Iterable[CategoryRating]) -> str:
 
 def _all_reasons(category: CategoryRating) -> tuple[str, ...]:
     return category.reasons + category.also
+
+
+def _partial(rating: Rating, not_unpacked: int) -> Rating:
+    """A rating that says part of the release was not evaluated: assurance cannot be more than
+    limited when containers of the input were not fully unpacked."""
+    if not not_unpacked:
+        return rating
+    plural = "s" if not_unpacked > 1 else ""
+    why = (
+        f"{rating.why}; part of the release was not evaluated: {not_unpacked} container{plural} "
+        "not fully unpacked (see Skipped)"
+    )
+    verdict = Verdict.LIMITED if rating.verdict is Verdict.ASSURANCE else rating.verdict
+    return Rating(verdict, why, rating.categories, rating.max_severity)
 
 
 def _grade(facts: Facts, category: str, present: bool) -> CategoryRating:
@@ -290,7 +324,7 @@ def _show(row: Threshold, value: float) -> str:
 def assess(evaluation: Evaluation, findings: Iterable[Finding]) -> Rating:
     """Rate an evaluation from its sections and its unsuppressed ``findings`` (all of them)."""
     counts = count_findings(findings, evaluation.suppressions)
-    return rate(Facts(evaluation.sections, counts))
+    return rate(Facts(evaluation.sections, counts, len(not_unpacked(evaluation.skipped))))
 
 
 class CountedStore(Protocol):
@@ -310,7 +344,8 @@ def assess_store(evaluation: Evaluation, store: CountedStore) -> Rating:
     (suppressions are keyed by fingerprint, so those runs read the findings)."""
     if evaluation.suppressions:
         return assess(evaluation, store.findings())
-    return rate(Facts(evaluation.sections, store.tally()))
+    lost = len(not_unpacked(evaluation.skipped))
+    return rate(Facts(evaluation.sections, store.tally(), lost))
 
 
 def rating_json(
@@ -320,7 +355,11 @@ def rating_json(
     ``findings()`` (called only then)."""
     return recorded_or_rated(
         evaluation.rating,
-        lambda: Facts(evaluation.sections, count_findings(findings(), evaluation.suppressions)),
+        lambda: Facts(
+            evaluation.sections,
+            count_findings(findings(), evaluation.suppressions),
+            len(not_unpacked(evaluation.skipped)),
+        ),
     )
 
 

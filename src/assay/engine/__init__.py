@@ -153,6 +153,8 @@ def _evaluation(
     done.store.close_writing()
     skipped = [*ingested.skipped, *done.skipped, *(s for _, r in results for s in r.skipped)]
     files = inventory(ingested.files, todo, done, ingested.links, len(skipped))
+    if ingested.containers:  # archives, images, carved regions: each file's chain (ingest.md)
+        files["containers"] = [c.as_json() for c in ingested.containers]
     counts = done.store.counts()
     done.store.close()
     return Evaluation(

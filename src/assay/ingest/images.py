@@ -320,3 +320,11 @@ def _cap_hit(budget: Budget, expanded: int, compressed: int) -> tuple[str, str] 
         detail = f"{expanded} bytes from {compressed}: ratio {ratio:.0f} > cap {limits.max_ratio:g}"
         return "bomb-ratio", detail
     return None
+
+
+bytes_allowed = _bytes_allowed
+"""Public for ``carve``: the bytes an extractor may still write."""
+sandbox_problem = _sandbox_problem
+"""Public for ``carve``: why the sandbox cannot run here, or ``None``."""
+stopped = _stopped
+"""Public for ``carve``: the record of an extractor stopped at a cap."""

@@ -46,6 +46,39 @@ class ArchiveLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class Container:
+    """An archive, image or carved region that files came out of.
+
+    A file's chain of containers is every container whose ``path`` followed by ``!/`` starts
+    the file's path, outermost first (the input itself, path ``""``, holds everything).
+    """
+
+    path: str
+    """Inventory path (``""``: the input); a carved region's is ``fw.bin@0x20000:squashfs``."""
+    format: str
+    """What it is: ``squashfs``, ``gzip``, ``trx``…; ``unknown`` for bytes no format claims."""
+    parent: str
+    """Path of the file a region was carved from (for the others, the path without its name)."""
+    offset: int | None = None
+    """Offset of a carved region in its parent file (``None``: the whole file)."""
+    size: int = 0
+    """Bytes of the container (of the region when carved)."""
+    version: str | None = None
+    """What the container says its version is: a Linux kernel's release (``6.1.0-50-armmp``)."""
+
+    def as_json(self) -> dict[str, object]:
+        """The container's entry in evaluation.json (``inventory.containers``)."""
+        return {
+            "path": self.path,
+            "format": self.format,
+            "parent": self.parent,
+            "offset": self.offset,
+            "size": self.size,
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class IngestResult:
     """The safe inventory of one input."""
 
@@ -57,3 +90,9 @@ class IngestResult:
     """Entries refused or not read, with the reason."""
     links: int = 0
     """Symbolic links seen (never followed)."""
+    containers: tuple[Container, ...] = ()
+    """Every container opened (or carved region found), sorted by path."""
+
+    def chain(self, path: str) -> tuple[Container, ...]:
+        """The containers the file at ``path`` came out of, outermost first."""
+        return tuple(c for c in self.containers if not c.path or path.startswith(f"{c.path}!/"))

@@ -44,6 +44,8 @@ class ArchiveFormat(StrEnum):
     SEVEN_ZIP = "7z"
     ROMFS = "romfs"
     SQUASHFS_VARIANT = "squashfs variant"
+    UBIFS = "ubifs"
+    ARM64_IMAGE = "arm64 kernel image"
 
 
 COMPRESSED: Final = frozenset(
@@ -160,6 +162,10 @@ def container_format(head: bytes) -> ArchiveFormat | None:
         return ArchiveFormat.ROMFS
     if _is_squashfs_variant(head):
         return ArchiveFormat.SQUASHFS_VARIANT
+    if head[0x38:0x3C] == b"ARM\x64" and int.from_bytes(head[0x10:0x18], "little") > 0:
+        return ArchiveFormat.ARM64_IMAGE  # arm64 boot.rst: magic, and a non-zero image size
+    if head.startswith(b"\x31\x18\x10\x06") and len(head) > 20 and head[20] == 6:
+        return ArchiveFormat.UBIFS  # a UBIFS superblock node (node type 6) at the start
     return None
 
 

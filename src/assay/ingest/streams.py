@@ -5,8 +5,9 @@ stream without its compression suffix (``rootfs.ext2.gz!/rootfs.ext2``), and its
 of ``inflate.decompressed`` as the extraction loop reads them, so every cap is charged while
 they stream. The member is then classified like any other, so an ext image in a gzip stream is
 unpacked at the next level. A U-Boot legacy image (``image.h``: a 64-byte header, then the
-payload) yields its payload, decompressed when the header says gzip, bzip2 or LZMA, named after
-the image type (``uImage!/kernel``); the payload's CRC is checked once it has been read.
+payload) yields its payload, decompressed when the header says gzip, bzip2, LZMA, LZ4 or zstd,
+named after the image type (``uImage!/kernel``); the payload's CRC is checked once it has been
+read.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ _UIMAGE_COMPRESSION: Final = {
     1: ArchiveFormat.GZIP,
     2: ArchiveFormat.BZIP2,
     3: ArchiveFormat.LZMA,
+    5: ArchiveFormat.LZ4,  # U-Boot's lz4 is the LZ4 frame format (lib/lz4_wrapper.c)
+    6: ArchiveFormat.ZSTD,
 }
-_UIMAGE_COMPRESSION_NAMES: Final = {4: "lzo", 5: "lz4", 6: "zstd"}
+_UIMAGE_COMPRESSION_NAMES: Final = {4: "lzo"}
 
 
 class Unopened(Unreadable):

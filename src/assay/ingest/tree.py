@@ -19,14 +19,16 @@ the caps and the skipped records; the safety of the walk is checked in one file.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from assay.errors import IngestError
-from assay.ingest import archive, images
+from assay.ingest import archive, carve, images, kernel, scan, unblob_report
 from assay.ingest.archive import Extracted
+from assay.ingest.carve import CARVED, KERNEL_CONTAINERS
 from assay.ingest.classify import (
     HEAD_SIZE,
     IMAGE_FORMATS,
@@ -37,7 +39,7 @@ from assay.ingest.classify import (
     printable,
     special_name,
 )
-from assay.ingest.interface import ArchiveLimits, IngestResult, SourceFile
+from assay.ingest.interface import ArchiveLimits, Container, IngestResult, SourceFile
 from assay.ingest.magic import ArchiveFormat
 from assay.ingest.memo import DigestMemo, Known
 from assay.model import FileKind, InputInfo, Skipped, tree_hash
@@ -45,8 +47,9 @@ from assay.progress import NullProgress, Progress
 
 _FORMATS = (
     "a directory or an archive (tar, zip, cpio; squashfs, cramfs or ext2/3/4 image; a U-Boot "
-    "image; any of these, or one file, compressed with gzip, xz, bzip2, lzma, lz4 or zstd) or "
-    "an ELF binary"
+    "image; any of these, or one file, compressed with gzip, xz, bzip2, lzma, lz4 or zstd), "
+    "a firmware file (flash dump, update file, kernel) in which unblob finds an image, or an "
+    "ELF binary"
 )
 
 
@@ -112,6 +115,9 @@ class _Inventory:
         self.files: list[SourceFile] = []
         self.skipped: list[Skipped] = []
         self.links = 0
+        self.containers: list[Container] = []
+        self._streams: dict[str, list[str]] = {}
+        """Per carved file, the prefixes of its compressed-stream regions (kernels may be in)."""
         self._root: Path | None = None
         self._made = 0
 
@@ -132,8 +138,8 @@ class _Inventory:
         except OSError as exc:
             raise IngestError(f"cannot read {input}: {exc.strerror}") from exc
         fmt = archive_format(digest.head)
-        if fmt is None:
-            return self._single(source, _input_name(input), digest)
+        if fmt is None and not scan.binary(classify(input.name, digest.head), digest.head):
+            return self._single(source, _input_name(input), digest)  # ELF, or an error
         try:
             members = self._extract(source, fmt, "", _input_name(input))
         except images.ImageUnreadable as exc:
@@ -174,7 +180,9 @@ class _Inventory:
             self.skipped.append(Skipped(file.path, "ingest", "ambiguous-name", AMBIGUOUS))
         files = tuple(sorted(unique.values(), key=lambda file: file.path))
         skipped = tuple(sorted(self.skipped, key=skip_key))
-        return IngestResult(info, files, skipped, self.links)
+        by_path = {c.path: c for c in reversed(self.containers)}  # a region opened: its own entry
+        containers = tuple(sorted(by_path.values(), key=lambda c: c.path))
+        return IngestResult(info, files, skipped, self.links, containers)
 
     def _same_archive(self, one: SourceFile, other: SourceFile) -> bool:
         """Both are members written by one tar, zip, cpio or cramfs reader (``work/N/M``)."""
@@ -189,10 +197,24 @@ class _Inventory:
         while found:
             self.files.extend(found)
             archives = sorted(
-                (file for file in found if file.kind is FileKind.ARCHIVE), key=lambda f: f.path
+                (file for file in found if file.kind is FileKind.ARCHIVE or self._dump(file)),
+                key=lambda f: f.path,
             )
             found = [member for file in archives for member in self._nested(file, level)]
             level += 1
+
+    def _dump(self, file: SourceFile) -> bool:
+        """A binary file of no known format that holds image magics past its start (``scan``):
+        a flash dump or update file inside the release, carved like the input would be."""
+        if file.kind not in (FileKind.OTHER, FileKind.TEXT) or file.size < scan.MIN_SIZE:
+            return False
+        if file.path.endswith((":unknown", ":padding")):
+            return False  # regions unblob left unknown are not carved again
+        try:
+            head = _read_head(file.disk_path)
+            return scan.binary(file.kind, head) and scan.holds_images(Path(file.disk_path))
+        except OSError:
+            return False
 
     def _nested(self, file: SourceFile, level: int) -> tuple[SourceFile, ...]:
         max_depth = self.budget.limits.max_depth
@@ -202,8 +224,10 @@ class _Inventory:
             return ()
         try:
             fmt = archive_format(_read_head(file.disk_path))
-            if fmt is None:
+            if fmt is None and file.kind not in (FileKind.OTHER, FileKind.TEXT):
                 raise archive.ArchiveUnreadable("unreadable", "archive magic no longer present")
+            if fmt is ArchiveFormat.ARM64_IMAGE:  # a kernel as it boots: nothing to unpack
+                return tuple(self._kernels([file], file.path.rpartition("!/")[0]))
             return self._extract(Path(file.disk_path), fmt, file.path)
         except OSError as exc:
             self.skipped.append(Skipped(file.path, "ingest", "unreadable", str(exc)))
@@ -212,16 +236,61 @@ class _Inventory:
         return ()
 
     def _extract(
-        self, source: Path, fmt: ArchiveFormat, path: str, name: str = ""
+        self, source: Path, fmt: ArchiveFormat | None, path: str, name: str = ""
     ) -> tuple[SourceFile, ...]:
-        if fmt in IMAGE_FORMATS:
+        size = source.stat().st_size
+        parent = path.rpartition("!/")[0]
+        self.containers.append(Container(path, str(fmt or "carved"), parent, None, size))
+        if fmt is None or fmt in CARVED:
+            out = self._carve(source, fmt, path, name or os.path.basename(path))
+        elif fmt in IMAGE_FORMATS:
             out = self._image(source, fmt, path)
         else:
             out = archive.extract(source, fmt, self._new_dest(), path, self.budget, name)
         self.skipped.extend(out.skipped)
         self.links += out.links
         self.progress.advance(len(out.files))
+        streams = tuple(self._streams.pop(path, ()))
+        if fmt in KERNEL_CONTAINERS or streams:  # an arm64 Image (archive) is read at its level
+            payloads = [
+                f
+                for f in out.files
+                if f.kind is not FileKind.ARCHIVE
+                and (fmt in KERNEL_CONTAINERS or f.path.startswith(streams))
+            ]
+            return (*out.files, *self._kernels(payloads, path))
         return out.files
+
+    def _kernels(self, payloads: Sequence[SourceFile], path: str) -> list[SourceFile]:
+        """Read the version of each decompressed kernel (``kernel``), and cut out its built-in
+        initramfs as one more archive, charged to the caps like any member."""
+        found: list[SourceFile] = []
+        for payload in payloads:
+            facts = kernel.read(Path(payload.disk_path))
+            if facts is None:
+                continue
+            kind = Container(payload.path, "linux-kernel", path, None, payload.size, facts.version)
+            self.containers.append(kind)
+            if facts.initramfs is None:
+                continue
+            start, end = facts.initramfs
+            self.budget.total_bytes += end - start
+            if self.budget.total_bytes > self.budget.limits.max_total_bytes:
+                detail = f"built-in initramfs of {end - start} bytes over the total cap; not read"
+                self.skipped.append(Skipped(payload.path, "ingest", "bomb-total-size", detail))
+                continue
+            disk = self._new_dest() / "initramfs.cpio"
+            with open(payload.disk_path, "rb") as src, disk.open("xb") as out:
+                src.seek(start)
+                left = end - start
+                while left and (chunk := src.read(min(left, 1 << 20))):
+                    out.write(chunk)
+                    left -= len(chunk)
+            digest = digest_file(str(disk))
+            where = f"{payload.path}@{start:#x}:initramfs"
+            self.containers.append(Container(where, "cpio", payload.path, start, end - start))
+            found.append(SourceFile(where, str(disk), FileKind.ARCHIVE, digest.size, digest.sha256))
+        return found
 
     def _image(self, source: Path, fmt: ArchiveFormat, path: str) -> Extracted:
         """Unpack an image in the sandbox, walk what it wrote, charge that to the caps."""
@@ -237,6 +306,66 @@ class _Inventory:
         return images.admit(
             found.files, found.skipped, found.links, budget, unpacked, path, compressed
         )
+
+    def _carve(self, source: Path, fmt: ArchiveFormat | None, path: str, name: str) -> Extracted:
+        """Carve and unpack a firmware file with unblob in the sandbox (``carve``), walk what
+        it wrote with the directory rules, charge that to the caps."""
+        carved = carve.run(source, self._new_dest(), path, self.budget, name)
+        if not path and not any(region.handler != "unknown" for region in carved.regions):
+            self._discard()
+            if fmt is not None:
+                raise IngestError(
+                    f"cannot read {name}: {carve.nothing_found(path, fmt, carved).detail}"
+                )
+            raise IngestError(f"{name}: not {_FORMATS}")
+        if path and fmt is None and carved.whole_unknown:
+            self.containers.pop()  # a chance magic in a binary file: it holds no container
+            return Extracted((), (), 0)
+        if not carved.whole:
+            self.containers += (
+                Container(
+                    unblob_report.region_path(path, name, r), r.type, path, r.start, r.end - r.start
+                )
+                for r in carved.regions
+            )
+        files: list[SourceFile] = []
+        skipped: list[Skipped] = []
+        links = 0
+        opened_here: set[str] = set()
+        for out in carve.outputs(carved, path, name):
+            if out.stream:
+                self._streams.setdefault(path, []).append(out.path)
+            if not out.tree:
+                digest = digest_file(str(out.disk))
+                kind = classify(out.path, digest.head)
+                if kind is FileKind.ARCHIVE and out.path.endswith(":unknown"):
+                    kind = FileKind.OTHER  # unblob found no format in it: not opened again
+                files.append(SourceFile(out.path, str(out.disk), kind, digest.size, digest.sha256))
+                if archive_format(digest.head) not in (None, *CARVED):
+                    opened_here.add(out.path)  # assay reads it at the next level
+                continue
+            found = _Walker(NullProgress(), frozenset(), out.path, extracted=True).run(
+                str(out.disk)
+            )
+            files += found.files
+            skipped += found.skipped
+            links += found.links
+        records = tuple(r for r in carved.skipped if r.path not in opened_here)
+        if not (files or records or skipped) or not carved.opened_as(fmt):
+            records = (*records, carve.nothing_found(path, fmt, carved))
+        unpacked = images.Unpacked(carved.base, records)
+        compressed = source.stat().st_size
+        return images.admit(files, skipped, links, self.budget, unpacked, path, compressed)
+
+    def _discard(self) -> None:
+        """Remove the work area made so far (the input turned out to be no release at all)."""
+        if self._root is not None:
+            for folder, folders, _ in os.walk(self._root):
+                for name in folders:
+                    os.chmod(os.path.join(folder, name), 0o700, follow_symlinks=False)
+            shutil.rmtree(self._root, ignore_errors=True)
+            if not any(self.work_dir.iterdir()):
+                self.work_dir.rmdir()
 
     def _new_dest(self) -> Path:
         if self._root is None:

@@ -28,7 +28,14 @@ from typing import IO, Any, TextIO
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from assay.assess.rating import INTEGRITY, VERDICT_RULE, Facts, describe, recorded_or_rated
+from assay.assess.rating import (
+    INTEGRITY,
+    VERDICT_RULE,
+    Facts,
+    describe,
+    not_unpacked,
+    recorded_or_rated,
+)
 from assay.model import Evaluation, Finding, Severity
 from assay.report.interface import Streams
 from assay.report.json import finding_json, head, skipped_json
@@ -37,6 +44,8 @@ KNOWN = ("components", "vulnerabilities", "unsafe-calls", "safe-defeated", "comp
          "secrets", "endpoints", "suppressions", "binaries", "equivalence")  # fmt: skip
 """Categories with a place of their own in the page (others follow, rendered generically)."""
 _MARK = "<!--assay-findings-data-->"
+_NOT_UNPACKED_SHOWN = 50
+"""Containers not fully unpacked listed in the verdict box (all are under Skipped)."""
 PAGE = 100
 """Findings per page; the first page is also rendered as HTML, before any script runs."""
 _SEVERITIES = [s.label for s in sorted(Severity, reverse=True)]
@@ -173,7 +182,10 @@ def _hotspots(sections: Mapping[str, Mapping[str, Any]], limit: int = 15) -> lis
 
 def _context(evaluation: Evaluation, counts: dict[str, Any]) -> dict[str, Any]:
     sections = {k: evaluation.sections[k] for k in sorted(evaluation.sections)}
-    rating = recorded_or_rated(evaluation.rating, lambda: Facts(sections, counts["open"]))
+    rating = recorded_or_rated(
+        evaluation.rating,
+        lambda: Facts(sections, counts["open"], len(not_unpacked(evaluation.skipped))),
+    )
     categories = list(rating["categories"])
     fired = {rule for _, rule, _ in counts["every"]}
     return {
@@ -188,6 +200,8 @@ def _context(evaluation: Evaluation, counts: dict[str, Any]) -> dict[str, Any]:
         "suppressed": sum(counts["every"].values()) - sum(counts["open"].values()),
         "hotspots": _hotspots(sections),
         "skipped_count": len(evaluation.skipped),
+        "not_unpacked": not_unpacked(evaluation.skipped)[:_NOT_UNPACKED_SHOWN],
+        "not_unpacked_count": len(not_unpacked(evaluation.skipped)),
         "skipped_blob": _blob([list(skipped_json(s).values()) for s in evaluation.skipped]),
         "baseline": dict(evaluation.baseline),
         "trend": list(evaluation.trend),

@@ -1,0 +1,66 @@
+"""Which files of no known format deserve carving: a flash dump or an update file inside a
+release (``firmware.bin`` in a zip) holds its images at offsets, not at its start.
+
+Running unblob costs a sandbox and a Python start-up (seconds), so it is not run on every
+binary file. One pass over the file looks for the magics of the images a flash holds, at
+the offsets they can sit at; only a file where one is found is carved. The magics are long
+(four bytes or more, most with a fixed byte after them), so that compressed data rarely holds
+one by chance; a chance hit only costs one unblob run that finds nothing (and is not
+recorded). Memory stays bounded: the file is read in 1 MiB chunks with a small overlap.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Final
+
+from assay.model import FileKind
+
+MIN_SIZE: Final = 64 << 10
+"""Smaller files are not looked into: a flash image region is at least an erase block."""
+
+_CHUNK: Final = 1 << 20
+_OVERLAP: Final = 64
+_MAGICS: Final = re.compile(
+    rb"hsqs.{24}\x04\x00"  # squashfs 4, little endian, major version 4
+    rb"|sqsh.{24}\x00[\x02-\x04]"  # squashfs 2 to 4, big endian
+    rb"|UBI#\x01"  # UBI erase-counter header, version 1
+    rb"|\x85\x19\x01\xe0|\x19\x85\xe0\x01"  # JFFS2 directory entry node, either order
+    rb"|HDR0.{10}[\x01\x02]\x00"  # TRX, version 1 or 2
+    rb"|-rom1fs-"
+    rb"|\x27\x05\x19\x56.{24}[\x00-\x10][\x01-\x20][\x01-\x10][\x00-\x06]"  # U-Boot image
+    rb"|\x45\x3d\xcd\x28|\x28\xcd\x3d\x45"  # cramfs, either order
+    rb"|\xfd7zXZ\x00"  # xz
+    rb"|7z\xbc\xaf\x27\x1c\x00",  # 7z
+    re.DOTALL,
+)
+
+
+def binary(kind: FileKind, head: bytes) -> bool:
+    """Whether a file of no known format may be firmware: binary data, or a head without NUL
+    bytes that is not UTF-8 either (erased flash, all 0xff, passes the NUL test for text)."""
+    if kind is FileKind.OTHER:
+        return True
+    if kind is not FileKind.TEXT:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(head) - 3  # not a multi-byte character cut at the end
+    return False
+
+
+def holds_images(path: Path) -> bool:
+    """Whether the file at ``path`` holds the magic of a firmware image past its start."""
+    with path.open("rb") as stream:
+        tail = b""
+        offset = 0
+        while chunk := stream.read(_CHUNK):
+            window = tail + chunk
+            for found in _MAGICS.finditer(window):
+                if offset - len(tail) + found.start() > 0:
+                    return True
+            offset += len(chunk)
+            tail = window[-_OVERLAP:]
+    return False

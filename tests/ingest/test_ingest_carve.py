@@ -1,0 +1,246 @@
+"""Firmware carving and the formats unblob opens, on images built with the real tools."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import hashlib
+import lzma
+import zipfile
+from pathlib import Path
+
+import lz4.frame
+import pytest
+import zstandard
+from firmware_build import (
+    fake_kernel,
+    flash,
+    jffs2,
+    mkimage,
+    romfs,
+    run,
+    sevenzip,
+    squashfs,
+    tool,
+    tree,
+    ubi,
+)
+from ingest_support import sandbox
+
+from assay import sandbox as bwrap
+from assay.ingest import ArchiveLimits, IngestResult
+
+LIMITS = ArchiveLimits(max_total_bytes=256 << 20, max_files=10_000, max_depth=4)
+
+
+@pytest.fixture(autouse=True)
+def _need_sandbox() -> None:
+    problem = bwrap.available()
+    if problem is not None:
+        pytest.fail(f"the extraction sandbox does not work here: {problem}")
+
+
+def contents(result: IngestResult, prefix: str) -> dict[str, str]:
+    """path -> sha256 of the files below ``prefix``, read back from what ingest wrote."""
+    found = {}
+    for file in result.files:
+        if file.path.startswith(prefix):
+            data = Path(file.disk_path).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == file.sha256
+            found[file.path[len(prefix) :]] = file.sha256
+    return found
+
+
+def test_flash_dump_is_carved_each_image_named_by_offset_and_type(tmp_path: Path) -> None:
+    box = sandbox(tmp_path)
+    made = {}
+    for tag in ("sq", "jf", "ro", "sz"):
+        made[tag] = tree(tmp_path / tag, tag)
+    images = {
+        0x40000: squashfs(tmp_path / "sq", tmp_path / "sq.img").read_bytes(),
+        0x100000: jffs2(tmp_path / "jf", tmp_path / "jf.img").read_bytes(),
+        0x200000: romfs(tmp_path / "ro", tmp_path / "ro.img").read_bytes(),
+        0x300000: sevenzip(tmp_path / "sz", tmp_path / "sz.7z").read_bytes(),
+    }
+    boot = b"U-Boot 2020.01 (Jan 01 2020)\0" + bytes(range(256)) * 64
+    dump = flash([(0, boot), *images.items()], 4 << 20)
+    (box.inputs / "fw.bin").write_bytes(dump)
+
+    result = box.ingest(box.inputs / "fw.bin", LIMITS)
+
+    assert contents(result, "fw.bin@0x40000:squashfs!/") == made["sq"]
+    assert contents(result, "fw.bin@0x100000:jffs2!/") == made["jf"]
+    assert contents(result, "fw.bin@0x200000:romfs!/") == made["ro"]
+    assert contents(result, "fw.bin@0x300000:7z!/") == made["sz"]
+    # every byte of the dump is in one region, images or unknown, in order and without a gap
+    regions = sorted(
+        (c for c in result.containers if c.parent == "" and c.offset is not None),
+        key=lambda c: c.offset or 0,
+    )
+    assert regions[0].offset == 0
+    ends = [(c.offset or 0) + c.size for c in regions]
+    assert [c.offset for c in regions[1:]] == ends[:-1]
+    assert ends[-1] == len(dump)
+    assert {c.offset: c.format for c in regions if c.format not in ("unknown", "padding")} == {
+        0x40000: "squashfs",
+        0x100000: "jffs2",
+        0x200000: "romfs",
+        0x300000: "7z",
+    }
+    # the boot loader's bytes stay in the inventory as an unknown region
+    (boot_file,) = [f for f in result.files if f.path == "fw.bin@0x0:unknown"]
+    assert Path(boot_file.disk_path).read_bytes().startswith(boot)
+    chain = [c.path for c in result.chain("fw.bin@0x100000:jffs2!/etc/issue")]
+    assert chain == ["", "fw.bin@0x100000:jffs2"]
+
+
+@pytest.mark.parametrize("comp", ["gzip", "lzo", "lz4", "xz", "zstd", "lzma"])
+def test_squashfs_with_each_compressor_inside_a_dump(tmp_path: Path, comp: str) -> None:
+    box = sandbox(tmp_path)
+    made = tree(tmp_path / "root", comp)
+    image = squashfs(tmp_path / "root", tmp_path / "sq.img", comp).read_bytes()
+    (box.inputs / "mtd.bin").write_bytes(flash([(0x10000, image)], 0x10000 + len(image) + 4096))
+    result = box.ingest(box.inputs / "mtd.bin", LIMITS)
+    assert contents(result, "mtd.bin@0x10000:squashfs!/") == made
+
+
+@pytest.mark.parametrize(
+    ("name", "build"),
+    [
+        ("rootfs.jffs2", lambda root, out: jffs2(root, out)),
+        ("rootfs-be.jffs2", lambda root, out: jffs2(root, out, big_endian=True)),
+        ("rootfs.romfs", romfs),
+        ("update.7z", sevenzip),
+    ],
+)
+def test_whole_image_inside_a_release_is_opened_as_an_archive(
+    tmp_path: Path, name: str, build: object
+) -> None:
+    box = sandbox(tmp_path)
+    made = tree(tmp_path / "root", "v1")
+    release = box.inputs / "release"
+    release.mkdir()
+    build(tmp_path / "root", release / name)  # type: ignore[operator]
+    result = box.ingest(release, LIMITS)
+    assert contents(result, f"{name}!/") == made
+    assert [c.format for c in result.chain(f"{name}!/etc/issue")] != []
+    assert not [s for s in result.skipped if s.path == name]
+
+
+def test_ubi_volume_and_its_ubifs_are_opened(tmp_path: Path) -> None:
+    box = sandbox(tmp_path)
+    made = tree(tmp_path / "root", "ubi")
+    ubi(tmp_path / "root", box.inputs / "rootfs.ubi")
+    result = box.ingest(box.inputs / "rootfs.ubi", LIMITS)
+    (volume,) = [f.path for f in result.files if f.path.endswith("rootfs.ubifs")]
+    assert contents(result, f"{volume}!/") == made
+    assert [c.format for c in result.chain(f"{volume}!/etc/issue")] == ["ubi", "ubifs"]
+
+
+@pytest.mark.parametrize("comp", ["none", "gzip", "bzip2", "lzma", "lz4", "zstd"])
+def test_uimage_kernel_of_every_compression_mkimage_writes(tmp_path: Path, comp: str) -> None:
+    box = sandbox(tmp_path)
+    payload = fake_kernel("5.10.201-uimage-" + comp)
+    raw = tmp_path / "kernel"
+    compress = {
+        "none": lambda data: data,
+        "gzip": gzip.compress,
+        "bzip2": bz2.compress,
+        "lzma": lambda data: lzma.compress(data, format=lzma.FORMAT_ALONE),
+        "lz4": lz4.frame.compress,
+        "zstd": lambda data: zstandard.ZstdCompressor().compress(data),
+    }[comp]
+    raw.write_bytes(compress(payload))
+    release = box.inputs / "release"
+    release.mkdir()
+    argv = ["-A", "arm", "-O", "linux", "-T", "kernel", "-C", comp, "-a", "0", "-e", "0"]
+    mkimage(*argv, "-d", raw, release / "uImage")
+    result = box.ingest(release, LIMITS)
+    (kernel,) = [c for c in result.containers if c.format == "linux-kernel"]
+    assert (kernel.path, kernel.version) == ("uImage!/kernel", "5.10.201-uimage-" + comp)
+    (member,) = [f for f in result.files if f.path == "uImage!/kernel"]
+    assert Path(member.disk_path).read_bytes() == payload
+
+
+def test_fit_image_nodes_are_recovered_and_the_rest_is_said(tmp_path: Path) -> None:
+    box = sandbox(tmp_path)
+    payload = fake_kernel("6.6.0-fit")
+    (tmp_path / "k.gz").write_bytes(gzip.compress(payload))
+    dtb = tmp_path / "board.dtb"
+    run(tool("dtc"), "-O", "dtb", "-o", dtb, _dts(tmp_path))
+    release = box.inputs / "release"
+    release.mkdir()
+    argv = ["-f", "auto", "-A", "arm", "-O", "linux", "-T", "kernel", "-C", "gzip"]
+    mkimage(*argv, "-a", "0", "-e", "0", "-d", tmp_path / "k.gz", "-b", dtb, release / "fit.itb")
+    result = box.ingest(release, LIMITS)
+    kernels = [c for c in result.containers if c.format == "linux-kernel"]
+    assert [c.version for c in kernels] == ["6.6.0-fit"]
+    assert kernels[0].path.startswith("fit.itb@0x")
+    (record,) = [s for s in result.skipped if s.path == "fit.itb"]
+    assert record.reason == "unsupported-container"
+    assert "nodes recovered by carving: gzip at 0x" in record.detail
+
+
+def _dts(tmp_path: Path) -> Path:
+    source = tmp_path / "board.dts"
+    source.write_text('/dts-v1/;\n/ { model = "assay test board"; };\n')
+    return source
+
+
+def test_update_file_inside_a_release_archive_is_carved(tmp_path: Path) -> None:
+    box = sandbox(tmp_path)
+    made = tree(tmp_path / "root", "upd")
+    image = squashfs(tmp_path / "root", tmp_path / "sq.img").read_bytes()
+    header = b"VENDOR-UPDATE v2\0" + bytes(range(256)) * 300  # no format unblob knows
+    update = flash([(0, header), (0x20000, image)], 0x20000 + len(image))
+    noise = bytes(range(256)) * 1024  # a binary file of no format, without image magics
+    with zipfile.ZipFile(box.inputs / "release.zip", "w") as release:
+        release.writestr("firmware/update.bin", update)
+        release.writestr("firmware/calibration.dat", noise)
+    result = box.ingest(box.inputs / "release.zip", LIMITS)
+    (region,) = [c for c in result.containers if c.format == "squashfs" and c.offset is not None]
+    assert (region.path, region.parent) == ("firmware/update.bin@0x20000:squashfs",
+                                            "firmware/update.bin")  # fmt: skip
+    assert contents(result, "firmware/update.bin@0x20000:squashfs!/") == made
+    assert not [c for c in result.containers if "calibration" in c.path]
+    assert not [s for s in result.skipped if "calibration" in s.path]
+
+
+def tplink_header(size: int, kernel_len: int, rootfs_offset: int) -> bytes:
+    """A TP-Link firmware header (version 1, as tplink-safeloader's predecessor writes it): the
+    version word, the vendor and firmware strings, the hardware id, lengths and offsets."""
+    header = bytearray(0x200)
+    header[0:4] = (1).to_bytes(4, "big")
+    header[4:28] = b"TP-LINK Technologies".ljust(24, b"\0")
+    header[28:64] = b"ver. 1.0".ljust(36, b"\0")
+    header[0x40:0x44] = (0x08410001).to_bytes(4, "big")  # hardware id
+    header[0x7C:0x80] = size.to_bytes(4, "big")
+    header[0x84:0x88] = (0x200).to_bytes(4, "big")  # kernel offset
+    header[0x88:0x8C] = kernel_len.to_bytes(4, "big")
+    header[0x8C:0x90] = rootfs_offset.to_bytes(4, "big")
+    return bytes(header)
+
+
+def test_tplink_update_file_is_carved_behind_its_vendor_header(tmp_path: Path) -> None:
+    # unblob has no TP-Link handler: the header stays an unknown region, and the LZMA kernel
+    # and the squashfs behind it are found by carving
+    box = sandbox(tmp_path)
+    made = tree(tmp_path / "root", "tplink")
+    rootfs = squashfs(tmp_path / "root", tmp_path / "sq.img").read_bytes()
+    kernel = lzma.compress(fake_kernel("4.14.241-tplink"), format=lzma.FORMAT_ALONE)
+    offset = 0x100000
+    size = offset + len(rootfs)
+    update = flash(
+        [(0, tplink_header(size, len(kernel), offset)), (0x200, kernel), (offset, rootfs)], size
+    )
+    (box.inputs / "wr841nv14_en_up.bin").write_bytes(update)
+    result = box.ingest(box.inputs / "wr841nv14_en_up.bin", LIMITS)
+    assert contents(result, f"wr841nv14_en_up.bin@{offset:#x}:squashfs!/") == made
+    assert [c.path for c in result.containers if c.format == "lzma"] == [
+        "wr841nv14_en_up.bin@0x200:lzma"
+    ]
+    assert [c.version for c in result.containers if c.format == "linux-kernel"] == [
+        "4.14.241-tplink"
+    ]
+    (header,) = [f for f in result.files if f.path == "wr841nv14_en_up.bin@0x0:unknown"]
+    assert Path(header.disk_path).read_bytes()[4:24] == b"TP-LINK Technologies"
