@@ -48,7 +48,8 @@ def test_add_records_source_files_below_the_lone_top_directory(tmp_path: Path) -
         assert base.releases() == [info]
         files = base.release_files("zlib", "1.3.1")
         assert sorted(files) == ["deflate.c", "zlib.h"]
-        assert files["deflate.c"].nhash == normalised_hash(DEFLATE)
+        assert kb.same_digest(files["deflate.c"].nhash, normalised_hash(DEFLATE))
+        assert len(files["deflate.c"].sha256) == 2 * kb.DIGEST_BYTES
         assert files["deflate.c"].lines == 4
         assert base.by_hash(normalised_hash(b"int deflate(int level){return level*2;}")) == [
             FileRef("zlib", "1.3.1", "deflate.c")
@@ -80,6 +81,21 @@ def test_adding_again_replaces_the_release(tmp_path: Path) -> None:
         assert base.grams("zlib", "1.3.1", "deflate.c") == winnow(changed)
     with sqlite3.connect(db) as raw:
         assert raw.execute("SELECT count(*) FROM grams").fetchone() == (2,)
+
+
+def test_a_content_and_a_path_shared_by_releases_are_stored_once(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    add_release(db, release(tmp_path, "1.3.0"), "zlib", "1.3.0", "a", grams=False)
+    add_release(db, release(tmp_path, "1.3.1"), "zlib", "1.3.1", "b", grams=False)
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM files").fetchone() == (4,)
+        assert raw.execute("SELECT count(*) FROM contents").fetchone() == (2,)
+        assert raw.execute("SELECT count(*) FROM paths").fetchone() == (2,)
+        assert raw.execute("SELECT count(*) FROM grams").fetchone() == (0,)
+    raw.close()
+    with KnowledgeBase.open([db]) as base:
+        assert base.grams("zlib", "1.3.1", "deflate.c") == ()
+        assert len(base.by_hash(normalised_hash(DEFLATE))) == 2
 
 
 def test_archives_are_read_and_their_top_directory_stripped(tmp_path: Path) -> None:

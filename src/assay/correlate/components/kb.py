@@ -1,10 +1,18 @@
 """The release knowledge base: fingerprints of every C/C++ file of known upstream releases.
 
 One SQLite file per KB (schema version in ``PRAGMA user_version``). ``releases`` names each
-release; ``files`` holds one row per source file (path relative to the release root, raw and
-normalised sha256 as 32-byte blobs, physical lines), indexed on both hashes; ``grams`` holds
+release; ``files`` holds one row per source file of a release: the release, the path (an id
+into ``paths``, stored once however many releases hold it) and the content (an id into
+``contents``). A content is stored once however many releases hold it, because consecutive
+releases share most files: its key is the first 8 bytes of its raw sha256 as an integer (the
+row id, so the key costs no separate index), with the first 8 bytes of its normalised hash and
+its physical lines. Eight bytes are plenty to name a file: with a million KB contents and a
+million evaluated files, a chance collision is expected about once in 30 million evaluations,
+and a lone matching file never names a copy (``matching.MIN_FRAGMENT_FILES``). ``grams`` holds
 the winnowed fingerprints once per distinct normalised content, as one little-endian int64
-blob, because consecutive releases share most files. ``meta`` records when the KB was built.
+blob; they are optional (the shipped KB leaves them out: nothing in an evaluation reads them,
+and they were 80 % of its size), ``assay kb add`` records them. ``meta`` records when the KB
+was built.
 
 Several KB files are read together: the read-only one shipped in the package, then the user's
 overlay (``assay kb add`` writes there). A release present in more than one file is taken from
@@ -38,7 +46,7 @@ from assay.model import SOURCE_KINDS, InputInfo
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """``PRAGMA user_version`` of the KB files this code reads and writes."""
 
 """Files recorded: the kinds the evaluation parses (``.inc`` is not one; see ingest.classify)."""
@@ -49,20 +57,41 @@ MAX_FILE_BYTES: Final = 64 * 1024**2
 MAX_DETECT_BYTES: Final = 16 * 1024**2
 """Larger files are not read for version evidence."""
 
+DIGEST_BYTES: Final = 8
+"""Bytes of each sha256 kept as a content's key (see the module docstring)."""
+
 _SCHEMA: Final = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE releases(
     id INTEGER PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL,
     source TEXT NOT NULL, files INTEGER NOT NULL, UNIQUE (name, version));
+CREATE TABLE paths(id INTEGER PRIMARY KEY, path TEXT NOT NULL);
+CREATE TABLE contents(sha INTEGER PRIMARY KEY, nhash INTEGER NOT NULL, lines INTEGER NOT NULL);
+CREATE INDEX contents_nhash ON contents(nhash);
 CREATE TABLE files(
     release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
-    path TEXT NOT NULL, sha256 BLOB NOT NULL, nhash BLOB NOT NULL, lines INTEGER NOT NULL,
-    PRIMARY KEY (release_id, path)) WITHOUT ROWID;
-CREATE INDEX files_nhash ON files(nhash);
-CREATE INDEX files_sha256 ON files(sha256);
-CREATE TABLE grams(nhash BLOB PRIMARY KEY, fingerprints BLOB NOT NULL) WITHOUT ROWID;
+    path_id INTEGER NOT NULL, sha INTEGER NOT NULL,
+    PRIMARY KEY (release_id, path_id)) WITHOUT ROWID;
+CREATE INDEX files_sha ON files(sha);
+CREATE TABLE grams(nhash INTEGER PRIMARY KEY, fingerprints BLOB NOT NULL);
 PRAGMA user_version = {SCHEMA_VERSION};
 """
+
+
+def _key(digest: str) -> int:
+    """The stored key of a hex digest (full or already shortened): its first 8 bytes."""
+    return int.from_bytes(bytes.fromhex(digest[: 2 * DIGEST_BYTES]), "big", signed=True)
+
+
+def _hex(key: int) -> str:
+    return key.to_bytes(DIGEST_BYTES, "big", signed=True).hex()
+
+
+def same_digest(a: str, b: str) -> bool:
+    """Whether two hex digests name the same content, either possibly shortened to the
+    KB's ``DIGEST_BYTES`` (``FileEntry.sha256`` against an evaluated file's full sha256)."""
+    n = min(len(a), len(b), 2 * DIGEST_BYTES)
+    return a[:n] == b[:n]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +127,10 @@ class FileEntry:
     path: str
     """Path relative to the release root."""
     sha256: str
-    """Hex sha256 of the raw content."""
+    """Hex sha256 of the raw content, its first ``DIGEST_BYTES`` (compare with
+    ``same_digest``)."""
     nhash: str
-    """Hex ``fingerprint.normalised_hash`` of the content."""
+    """Hex ``fingerprint.normalised_hash`` of the content, its first ``DIGEST_BYTES``."""
     lines: int
     """Physical lines."""
 
@@ -179,11 +209,16 @@ class KnowledgeBase:
         return self._lookup("sha256", sha256)
 
     def _lookup(self, column: str, digest: str) -> list[FileRef]:
-        query = (
-            "SELECT r.name, r.version, f.path FROM files f JOIN releases r"
-            f" ON r.id = f.release_id WHERE f.{column} = ?"
+        where = (
+            "f.sha = ?"
+            if column == "sha256"
+            else "f.sha IN (SELECT sha FROM contents WHERE nhash = ?)"
         )
-        key = bytes.fromhex(digest)
+        query = (
+            "SELECT r.name, r.version, p.path FROM files f JOIN releases r"
+            f" ON r.id = f.release_id JOIN paths p ON p.id = f.path_id WHERE {where}"
+        )
+        key = _key(digest)
         found = {
             FileRef(name, version, path)
             for index, db in enumerate(self._dbs)
@@ -198,21 +233,24 @@ class KnowledgeBase:
         if db is None:
             return {}
         query = (
-            "SELECT f.path, f.sha256, f.nhash, f.lines FROM files f JOIN releases r"
-            " ON r.id = f.release_id WHERE r.name = ? AND r.version = ?"
+            "SELECT p.path, c.sha, c.nhash, c.lines FROM files f JOIN releases r"
+            " ON r.id = f.release_id JOIN paths p ON p.id = f.path_id"
+            " JOIN contents c ON c.sha = f.sha WHERE r.name = ? AND r.version = ?"
         )
         rows = db.execute(query, (name, version))
-        return {p: FileEntry(p, s.hex(), n.hex(), lines) for p, s, n, lines in rows}
+        return {p: FileEntry(p, _hex(s), _hex(n), lines) for p, s, n, lines in rows}
 
     def grams(self, name: str, version: str, path: str) -> tuple[int, ...]:
-        """The winnowed fingerprints of one release file; empty when it is unknown."""
+        """The winnowed fingerprints of one release file; empty when it is unknown or its KB
+        records none (the shipped one)."""
         db = self._db_of(name, version)
         if db is None:
             return ()
         query = (
             "SELECT g.fingerprints FROM files f JOIN releases r ON r.id = f.release_id"
-            " JOIN grams g ON g.nhash = f.nhash"
-            " WHERE r.name = ? AND r.version = ? AND f.path = ?"
+            " JOIN paths p ON p.id = f.path_id JOIN contents c ON c.sha = f.sha"
+            " JOIN grams g ON g.nhash = c.nhash"
+            " WHERE r.name = ? AND r.version = ? AND p.path = ?"
         )
         row = db.execute(query, (name, version, path)).fetchone()
         return _unpack(row[0]) if row else ()
@@ -263,15 +301,25 @@ def _unpack(blob: bytes) -> tuple[int, ...]:
 # -- adding releases -------------------------------------------------------------------------
 
 
-def add_release(kb_path: Path, root: Path, name: str, version: str, source: str) -> ReleaseInfo:
+def add_release(
+    kb_path: Path,
+    root: Path,
+    name: str,
+    version: str,
+    source: str,
+    grams: bool = True,
+    seen: dict[str, fingerprint.FileDigest] | None = None,
+) -> ReleaseInfo:
     """Record every C/C++ file of the release at ``root`` (directory or archive) in ``kb_path``.
 
     A lone top-level directory (``name-version/``) is stripped from the paths. An existing
-    release with the same name and version is replaced.
+    release with the same name and version is replaced. ``grams=False`` records no winnowed
+    fingerprints; ``seen`` (sha256 -> digest) spares a builder recording many releases from
+    digesting a content twice.
     """
     with tempfile.TemporaryDirectory(prefix="assay-kb-") as work:
         _, files = release_files(root, Path(work))
-        return _record(kb_path, name, version, source, files)
+        return _record(kb_path, name, version, source, files, grams, seen)
 
 
 def add_command(path: Path, name: str | None, version: str | None, kb: Path | None) -> ReleaseInfo:
@@ -335,11 +383,17 @@ def _detect(files: dict[str, SourceFile], name: str | None, version: str | None)
 
 
 def _record(
-    kb_path: Path, name: str, version: str, source: str, files: dict[str, SourceFile]
+    kb_path: Path,
+    name: str,
+    version: str,
+    source: str,
+    files: dict[str, SourceFile],
+    grams: bool = True,
+    seen: dict[str, fingerprint.FileDigest] | None = None,
 ) -> ReleaseInfo:
     if not name.strip() or not version.strip():
         raise ConfigError("a release needs a non-empty name and version")
-    rows = list(_digests(files))
+    rows = list(_digests(files, grams, {} if seen is None else seen))
     try:
         with closing(_connect_writable(kb_path)) as db, _transaction(db):
             _store(db, ReleaseInfo(name, version, len(rows), source), rows)
@@ -348,23 +402,28 @@ def _record(
     return ReleaseInfo(name, version, len(rows), source)
 
 
-_Row = tuple[str, bytes, bytes, int, bytes]
-"""path, sha256, normalised hash, lines, packed fingerprints."""
+_Row = tuple[str, int, int, int, bytes | None]
+"""path, content key, normalised-hash key, lines, packed fingerprints (``None``: not kept)."""
 
 
-def _digests(files: dict[str, SourceFile]) -> Iterator[_Row]:
+def _digests(
+    files: dict[str, SourceFile], grams: bool, seen: dict[str, fingerprint.FileDigest]
+) -> Iterator[_Row]:
     for path, file in sorted(files.items()):
         if file.size > MAX_FILE_BYTES:
             log.warning("%s: not recorded: %d bytes (limit %d)", path, file.size, MAX_FILE_BYTES)
             continue
-        try:
-            content = file.read_bytes()
-        except OSError as exc:
-            log.warning("%s: not recorded: %s", path, exc)
-            continue
-        found = fingerprint.digest(content)
-        sha = bytes.fromhex(file.sha256)
-        yield path, sha, bytes.fromhex(found.nhash), found.lines, _pack(found.grams)
+        found = seen.get(file.sha256)
+        if found is None or (grams and not found.grams):
+            try:
+                content = file.read_bytes()
+            except OSError as exc:
+                log.warning("%s: not recorded: %s", path, exc)
+                continue
+            found = fingerprint.digest(content) if grams else fingerprint.identity(content)
+            seen[file.sha256] = found
+        packed = _pack(found.grams) if grams else None
+        yield path, _key(file.sha256), _key(found.nhash), found.lines, packed
 
 
 def _connect_writable(path: Path) -> sqlite3.Connection:
@@ -399,11 +458,31 @@ def _store(db: sqlite3.Connection, release: ReleaseInfo, rows: list[_Row]) -> No
         (*key, release.source, release.files),
     )
     release_id = cursor.lastrowid
+    path_ids = _path_ids(db, [row[0] for row in rows])
     db.executemany(
-        "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
-        ((release_id, path, sha, nhash, lines) for path, sha, nhash, lines, _ in rows),
+        "INSERT INTO files VALUES (?, ?, ?)",
+        ((release_id, path_ids[path], sha) for path, sha, _, _, _ in rows),
     )
-    db.executemany("INSERT OR IGNORE INTO grams VALUES (?, ?)", ((r[2], r[4]) for r in rows))
-    db.execute("DELETE FROM grams WHERE nhash NOT IN (SELECT nhash FROM files)")
+    db.executemany(
+        "INSERT OR IGNORE INTO contents VALUES (?, ?, ?)",
+        ((sha, nhash, lines) for _, sha, nhash, lines, _ in rows),
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO grams VALUES (?, ?)",
+        ((r[2], r[4]) for r in rows if r[4] is not None),
+    )
+    db.execute("DELETE FROM contents WHERE sha NOT IN (SELECT sha FROM files)")
+    db.execute("DELETE FROM grams WHERE nhash NOT IN (SELECT nhash FROM contents)")
+    db.execute("DELETE FROM paths WHERE id NOT IN (SELECT path_id FROM files)")
     built = datetime.now(UTC).date().isoformat()
     db.execute("INSERT OR REPLACE INTO meta VALUES ('built', ?)", (built,))
+
+
+def _path_ids(db: sqlite3.Connection, paths: Sequence[str]) -> dict[str, int]:
+    """Ids of ``paths`` in the ``paths`` table, adding those it lacks (the table has no index
+    on the text, which would double its size: a release's paths are looked up in one read)."""
+    wanted = set(paths)
+    ids = {p: i for i, p in db.execute("SELECT id, path FROM paths") if p in wanted}
+    for path in sorted(wanted.difference(ids)):
+        ids[path] = db.execute("INSERT INTO paths(path) VALUES (?)", (path,)).lastrowid or 0
+    return ids
