@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import re
 import sqlite3
 import sys
 import tempfile
@@ -78,8 +79,8 @@ def stated_version(release: upstream.Release) -> str | None:
     """The version the release's own files state at its root (its signatures), when exactly
     one is stated: Debian's tarball name can differ (``wolfssl_4.6.0+p1``, ``wpa_2.9.0`` for
     hostap 2.9, ``openssh_10.0p1`` holding 10.0p2) and a copy is matched by what it states.
-    A stated version that the tarball's only extends with ``+`` (ncurses ``6.5+20250216``,
-    a dated patch level of 6.5) leaves the tarball's."""
+    A stated version that the tarball's only extends with a ``+`` and a date (ncurses
+    ``6.5+20250216``, a dated patch level of 6.5) leaves the tarball's."""
     found = set()
     for directory, _, names in os.walk(release.path):
         for name in names:
@@ -92,7 +93,8 @@ def stated_version(release: upstream.Release) -> str | None:
     if len(found) != 1:
         return None
     version = found.pop()
-    return None if release.version.startswith(version + "+") else version
+    dated = re.fullmatch(re.escape(version) + r"\+\d{8}", release.version)
+    return None if dated else version
 
 
 def build(releases: Sequence[upstream.Release], out: Path) -> None:

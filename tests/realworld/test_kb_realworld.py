@@ -213,3 +213,18 @@ def test_bundled_sub_libraries_are_copies_of_their_own(
     assert outer.version == release.version and outer.kind.value == "full"
     assert outer.files["missing"] == 0  # the nested copy's files count for its parent too
     assert inner.version and inner.files["total"] >= 5
+
+
+def test_a_release_holding_corrupt_zstd_test_files_is_read(
+    releases: dict[str, Any], tmp_path: Path
+) -> None:
+    # zstd ships deliberately damaged frames among its tests: each is a skipped record
+    release = releases["zstd/trixie"]
+    result = ingest(release.path, tmp_path / "work", ArchiveLimits())
+    corrupt = {s.path for s in result.skipped if s.reason == "corrupt-archive"}
+    damaged = {
+        p.relative_to(release.path).as_posix()
+        for p in (release.path / "tests" / "golden-decompression-errors").glob("*.zst")
+    }
+    assert corrupt & damaged
+    assert any(f.path == "lib/zstd.h" for f in result.files)
