@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import sqlite3
 import tarfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,41 @@ def test_default_paths_keep_user_additions_out_of_the_package(tmp_path: Path) ->
     assert overlay.name == "kb.sqlite"
     assert "assay" in overlay.parts
     assert overlay.parent != shipped.parent
+
+
+V1_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE releases(
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL,
+    source TEXT NOT NULL, files INTEGER NOT NULL, UNIQUE (name, version));
+CREATE TABLE files(
+    release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    path TEXT NOT NULL, sha256 BLOB NOT NULL, nhash BLOB NOT NULL, lines INTEGER NOT NULL,
+    PRIMARY KEY (release_id, path)) WITHOUT ROWID;
+CREATE INDEX files_nhash ON files(nhash);
+CREATE INDEX files_sha256 ON files(sha256);
+CREATE TABLE grams(nhash BLOB PRIMARY KEY, fingerprints BLOB NOT NULL) WITHOUT ROWID;
+PRAGMA user_version = 1;
+"""
+"""The schema of the first KB files (``assay kb add`` overlays written before schema 2)."""
+
+
+def test_an_overlay_of_schema_1_is_upgraded_and_keeps_its_releases(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    sha = hashlib.sha256(DEFLATE).digest()
+    nhash = bytes.fromhex(normalised_hash(DEFLATE))
+    with closing(sqlite3.connect(db)) as raw:
+        raw.executescript(V1_SCHEMA)
+        raw.execute("INSERT INTO releases VALUES (1, 'zlib', '1.3.0', 'old', 1)")
+        raw.execute("INSERT INTO files VALUES (1, 'deflate.c', ?, ?, 4)", (sha, nhash))
+        raw.execute("INSERT INTO grams VALUES (?, ?)", (nhash, kb._pack(winnow(DEFLATE))))
+        raw.commit()
+    with KnowledgeBase.open([db]) as base:
+        assert base.by_sha256(sha.hex()) == [FileRef("zlib", "1.3.0", "deflate.c")]
+        assert base.grams("zlib", "1.3.0", "deflate.c") == winnow(DEFLATE)
+    add_release(db, release(tmp_path), "zlib", "1.3.1", "new")
+    with KnowledgeBase.open([db]) as base:
+        assert [(r.version, r.source) for r in base.releases()] == [
+            ("1.3.0", "old"),
+            ("1.3.1", "new"),
+        ]

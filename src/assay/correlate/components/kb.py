@@ -277,10 +277,44 @@ def open_default() -> KnowledgeBase:
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 1:
+        db.close()
+        _upgrade_v1(path)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
     if version != SCHEMA_VERSION:
         db.close()
         raise sqlite3.DatabaseError(f"{path}: schema version {version}, need {SCHEMA_VERSION}")
     return db
+
+
+def _upgrade_v1(path: Path) -> None:
+    """Rewrite a KB of schema 1 (an overlay ``assay kb add`` wrote before schema 2) in place:
+    the same releases, files and fingerprints in the schema 2 tables, in one transaction."""
+    log.warning("%s: knowledge base of schema 1, upgraded to schema %d", path, SCHEMA_VERSION)
+    with closing(sqlite3.connect(path, isolation_level=None)) as db, _transaction(db):
+        db.execute("ALTER TABLE releases RENAME TO releases_v1")
+        db.execute("ALTER TABLE files RENAME TO files_v1")
+        db.execute("ALTER TABLE grams RENAME TO grams_v1")
+        db.execute("DROP INDEX IF EXISTS files_nhash")
+        db.execute("DROP INDEX IF EXISTS files_sha256")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip() and "meta(" not in statement:
+                db.execute(statement)
+        db.execute("INSERT INTO releases SELECT id, name, version, source, files FROM releases_v1")
+        rows = db.execute("SELECT release_id, path, sha256, nhash, lines FROM files_v1").fetchall()
+        path_ids: dict[str, int] = {}
+        for release_id, name, sha, nhash, lines in rows:
+            if name not in path_ids:
+                cursor = db.execute("INSERT INTO paths(path) VALUES (?)", (name,))
+                path_ids[name] = cursor.lastrowid or 0
+            key, nkey = _key(sha.hex()), _key(nhash.hex())
+            db.execute("INSERT OR IGNORE INTO contents VALUES (?, ?, ?)", (key, nkey, lines))
+            db.execute("INSERT INTO files VALUES (?, ?, ?)", (release_id, path_ids[name], key))
+        for nhash, blob in db.execute("SELECT nhash, fingerprints FROM grams_v1").fetchall():
+            db.execute("INSERT OR IGNORE INTO grams VALUES (?, ?)", (_key(nhash.hex()), blob))
+        for table in ("files_v1", "grams_v1", "releases_v1"):
+            db.execute(f"DROP TABLE {table}")
 
 
 def _pack(grams: tuple[int, ...]) -> bytes:
@@ -431,6 +465,12 @@ def _connect_writable(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA foreign_keys = ON")
     version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 1:
+        db.close()
+        _upgrade_v1(path)
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA foreign_keys = ON")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
     if version == 0 and not db.execute("SELECT 1 FROM sqlite_master").fetchone():
         db.executescript(_SCHEMA)
     elif version != SCHEMA_VERSION:
