@@ -238,3 +238,57 @@ def test_an_overlay_of_schema_1_is_upgraded_and_keeps_its_releases(tmp_path: Pat
             ("1.3.0", "old"),
             ("1.3.1", "new"),
         ]
+
+
+KEY_PEM = (
+    Path(__file__).parents[1] / "data" / "secrets_corpus" / "keys" / "throwaway-ec-sec1.key"
+).read_bytes()
+
+
+def test_sample_material_is_recorded_apart_from_the_source_files(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    top = write_tree(
+        tmp_path / "rel" / "zlib-1.3.1",
+        {"zlib.h": ZLIB_H, "deflate.c": DEFLATE, "demo/key.pem": KEY_PEM, "doc/x.txt": b"x"},
+    )
+    add_release(db, top.parent, "zlib", "1.3.1", "test")
+    key_sha = hashlib.sha256(KEY_PEM).hexdigest()
+    with KnowledgeBase.open([db]) as base:
+        assert sorted(base.release_files("zlib", "1.3.1")) == ["deflate.c", "zlib.h"]
+        assert base.upstream_of(key_sha) == [FileRef("zlib", "1.3.1", "demo/key.pem")]
+        assert base.upstream_of(hashlib.sha256(DEFLATE).hexdigest()) == [
+            FileRef("zlib", "1.3.1", "deflate.c")
+        ]
+        assert base.upstream_of(hashlib.sha256(b"x").hexdigest()) == []
+
+
+def test_a_kb_written_before_the_samples_table_reads_and_is_upgraded(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    add_release(db, release(tmp_path), "zlib", "1.3.1", "test")
+    with sqlite3.connect(db) as raw:
+        raw.execute("DROP TABLE samples")
+    raw.close()
+    with KnowledgeBase.open([db]) as base:
+        assert base.upstream_of(hashlib.sha256(KEY_PEM).hexdigest()) == []
+    top = write_tree(tmp_path / "new" / "zlib-1.3.0", {"zlib.h": ZLIB_H, "k.pem": KEY_PEM})
+    add_release(db, top.parent, "zlib", "1.3.0", "test")
+    with KnowledgeBase.open([db]) as base:
+        found = base.upstream_of(hashlib.sha256(KEY_PEM).hexdigest())
+    assert found == [FileRef("zlib", "1.3.0", "k.pem")]
+
+
+def test_a_schema_1_kb_with_samples_keeps_them_when_upgraded(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    key_sha = hashlib.sha256(KEY_PEM).digest()
+    with closing(sqlite3.connect(db)) as raw:
+        raw.executescript(V1_SCHEMA.replace("PRAGMA user_version = 1;", ""))
+        raw.executescript(
+            "CREATE TABLE samples(release_id INTEGER NOT NULL, path TEXT NOT NULL,"
+            " sha256 BLOB NOT NULL, PRIMARY KEY (release_id, path)) WITHOUT ROWID;"
+            " CREATE INDEX samples_sha256 ON samples(sha256); PRAGMA user_version = 1;"
+        )
+        raw.execute("INSERT INTO releases VALUES (1, 'openssl', '3.0.0', 'old', 0)")
+        raw.execute("INSERT INTO samples VALUES (1, 'apps/server.pem', ?)", (key_sha,))
+        raw.commit()
+    with KnowledgeBase.open([db]) as base:
+        assert base.upstream_of(key_sha.hex()) == [FileRef("openssl", "3.0.0", "apps/server.pem")]

@@ -12,7 +12,11 @@ and a lone matching file never names a copy (``matching.MIN_FRAGMENT_FILES``). `
 the winnowed fingerprints once per distinct normalised content, as one little-endian int64
 blob; they are optional (the shipped KB leaves them out: nothing in an evaluation reads them,
 and they were 80 % of its size), ``assay kb add`` records them. ``meta`` records when the KB
-was built.
+was built. ``samples`` holds the release's other text files in which the ``secrets`` byte scan
+finds key, certificate or password-hash material (OpenSSL's ``apps/server.pem``), by path and
+content key, so that ``upstream_of`` can tell a shipped key that is upstream sample material;
+a KB file written before that table existed simply has none (it is created when the file is
+next written).
 
 Several KB files are read together: the read-only one shipped in the package, then the user's
 overlay (``assay kb add`` writes there). A release present in more than one file is taken from
@@ -25,6 +29,7 @@ the file format is made and reviewed in one place.
 from __future__ import annotations
 
 import logging
+import posixpath
 import sqlite3
 import sys
 import tempfile
@@ -42,7 +47,7 @@ import platformdirs
 from assay.correlate.components import fingerprint
 from assay.errors import ConfigError, IngestError, StorageError
 from assay.ingest import ArchiveLimits, SourceFile, ingest
-from assay.model import SOURCE_KINDS, InputInfo
+from assay.model import SOURCE_KINDS, FileKind, InputInfo
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,16 @@ MAX_DETECT_BYTES: Final = 16 * 1024**2
 DIGEST_BYTES: Final = 8
 """Bytes of each sha256 kept as a content's key (see the module docstring)."""
 
+_SAMPLES: Final = """
+CREATE TABLE IF NOT EXISTS samples(
+    release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    path_id INTEGER NOT NULL, sha INTEGER NOT NULL,
+    PRIMARY KEY (release_id, path_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS samples_sha ON samples(sha);
+"""
+MAX_SAMPLE_BYTES: Final = 1024**2
+"""Larger text files are not read for sample material (key and certificate files are small)."""
+
 _SCHEMA: Final = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE releases(
@@ -74,6 +89,7 @@ CREATE TABLE files(
     PRIMARY KEY (release_id, path_id)) WITHOUT ROWID;
 CREATE INDEX files_sha ON files(sha);
 CREATE TABLE grams(nhash INTEGER PRIMARY KEY, fingerprints BLOB NOT NULL);
+{_SAMPLES}
 PRAGMA user_version = {SCHEMA_VERSION};
 """
 
@@ -162,6 +178,8 @@ class KnowledgeBase:
         self._paths = tuple(str(path) for path, _ in connections)
         self._dbs = tuple(db for _, db in connections)
         self._owner: dict[tuple[str, str], int] = {}
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'samples'"
+        self._samples = tuple(db.execute(query).fetchone() is not None for db in self._dbs)
         for index, db in enumerate(self._dbs):
             for name, version in db.execute("SELECT name, version FROM releases"):
                 self._owner[(name, version)] = index
@@ -207,6 +225,24 @@ class KnowledgeBase:
     def by_sha256(self, sha256: str) -> list[FileRef]:
         """Release files whose raw content has the hex sha256 ``sha256``, sorted."""
         return self._lookup("sha256", sha256)
+
+    def upstream_of(self, sha256: str) -> list[FileRef]:
+        """Release files, C/C++ or sample material, byte-identical to the content whose hex
+        sha256 is ``sha256``, sorted."""
+        query = (
+            "SELECT r.name, r.version, p.path FROM samples s JOIN releases r"
+            " ON r.id = s.release_id JOIN paths p ON p.id = s.path_id WHERE s.sha = ?"
+        )
+        key = _key(sha256)
+        found = {
+            FileRef(name, version, path)
+            for index, db in enumerate(self._dbs)
+            if self._samples[index]
+            for name, version, path in db.execute(query, (key,))
+            if self._owner.get((name, version)) == index
+        }
+        found.update(self.by_sha256(sha256))
+        return sorted(found, key=lambda r: (r.name, r.version, r.path))
 
     def _lookup(self, column: str, digest: str) -> list[FileRef]:
         where = (
@@ -298,6 +334,11 @@ def _upgrade_v1(path: Path) -> None:
         db.execute("ALTER TABLE grams RENAME TO grams_v1")
         db.execute("DROP INDEX IF EXISTS files_nhash")
         db.execute("DROP INDEX IF EXISTS files_sha256")
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'samples'"
+        had_samples = db.execute(query).fetchone() is not None
+        if had_samples:
+            db.execute("ALTER TABLE samples RENAME TO samples_v1")
+            db.execute("DROP INDEX IF EXISTS samples_sha256")
         for statement in _SCHEMA.split(";"):
             if statement.strip() and "meta(" not in statement:
                 db.execute(statement)
@@ -313,7 +354,16 @@ def _upgrade_v1(path: Path) -> None:
             db.execute("INSERT INTO files VALUES (?, ?, ?)", (release_id, path_ids[name], key))
         for nhash, blob in db.execute("SELECT nhash, fingerprints FROM grams_v1").fetchall():
             db.execute("INSERT OR IGNORE INTO grams VALUES (?, ?)", (_key(nhash.hex()), blob))
-        for table in ("files_v1", "grams_v1", "releases_v1"):
+        old_samples = "SELECT release_id, path, sha256 FROM samples_v1" if had_samples else ""
+        for release_id, name, sha in db.execute(old_samples).fetchall() if had_samples else ():
+            if name not in path_ids:
+                cursor = db.execute("INSERT INTO paths(path) VALUES (?)", (name,))
+                path_ids[name] = cursor.lastrowid or 0
+            db.execute(
+                "INSERT OR IGNORE INTO samples VALUES (?, ?, ?)",
+                (release_id, path_ids[name], _key(sha.hex())),
+            )
+        for table in ("files_v1", "grams_v1", "releases_v1", *(("samples_v1",) * had_samples)):
             db.execute(f"DROP TABLE {table}")
 
 
@@ -352,8 +402,8 @@ def add_release(
     digesting a content twice.
     """
     with tempfile.TemporaryDirectory(prefix="assay-kb-") as work:
-        _, files = release_files(root, Path(work))
-        return _record(kb_path, name, version, source, files, grams, seen)
+        _, files, samples = _release_contents(root, Path(work))
+        return _record(kb_path, name, version, source, files, samples, grams, seen)
 
 
 def add_command(path: Path, name: str | None, version: str | None, kb: Path | None) -> ReleaseInfo:
@@ -364,10 +414,11 @@ def add_command(path: Path, name: str | None, version: str | None, kb: Path | No
     """
     target = kb if kb is not None else default_paths()[1]
     with tempfile.TemporaryDirectory(prefix="assay-kb-") as work:
-        info, files = release_files(path, Path(work))
+        info, files, samples = _release_contents(path, Path(work))
         if name is None or version is None:
             name, version = _detect(files, name, version)
-        return _record(target, name, version, f"{info.name} sha256:{info.sha256}", files)
+        source = f"{info.name} sha256:{info.sha256}"
+        return _record(target, name, version, source, files, samples)
 
 
 def release_files(root: Path, work_dir: Path) -> tuple[InputInfo, dict[str, SourceFile]]:
@@ -375,6 +426,17 @@ def release_files(root: Path, work_dir: Path) -> tuple[InputInfo, dict[str, Sour
 
     Archives inside the release are not expanded: they are not part of its source.
     """
+    info, files, _ = _release_contents(root, work_dir)
+    return info, files
+
+
+def _release_contents(
+    root: Path, work_dir: Path
+) -> tuple[InputInfo, dict[str, SourceFile], dict[str, str]]:
+    """``release_files``, and the release's sample material: path -> hex sha256 of each other
+    text file in which the ``secrets`` byte scan finds a key, a certificate or a hash."""
+    from assay.analyze.secrets.files import scan_bytes
+
     result = ingest(root, work_dir, ArchiveLimits(max_depth=1))
     for item in result.skipped:
         log.debug("%s: %s skipped: %s %s", root, item.path, item.reason, item.detail)
@@ -386,7 +448,13 @@ def release_files(root: Path, work_dir: Path) -> tuple[InputInfo, dict[str, Sour
     }
     if not files:
         raise IngestError(f"{root}: no C/C++ source files")
-    return result.input, files
+    samples = {}
+    for f in result.files:
+        if f.kind is FileKind.TEXT and "!/" not in f.path and f.size <= MAX_SAMPLE_BYTES:
+            found = scan_bytes(f.read_bytes(), posixpath.basename(f.path))
+            if found.findings or found.certificates:
+                samples[f.path[len(prefix) :]] = f.sha256
+    return result.input, files, samples
 
 
 def _lone_directory(paths: Sequence[str]) -> str:
@@ -422,6 +490,7 @@ def _record(
     version: str,
     source: str,
     files: dict[str, SourceFile],
+    samples: dict[str, str],
     grams: bool = True,
     seen: dict[str, fingerprint.FileDigest] | None = None,
 ) -> ReleaseInfo:
@@ -430,7 +499,7 @@ def _record(
     rows = list(_digests(files, grams, {} if seen is None else seen))
     try:
         with closing(_connect_writable(kb_path)) as db, _transaction(db):
-            _store(db, ReleaseInfo(name, version, len(rows), source), rows)
+            _store(db, ReleaseInfo(name, version, len(rows), source), rows, samples)
     except sqlite3.Error as exc:
         raise StorageError(f"cannot write knowledge base {kb_path}: {exc}") from exc
     return ReleaseInfo(name, version, len(rows), source)
@@ -476,6 +545,7 @@ def _connect_writable(path: Path) -> sqlite3.Connection:
     elif version != SCHEMA_VERSION:
         db.close()
         raise sqlite3.DatabaseError(f"schema version {version}, need {SCHEMA_VERSION}")
+    db.executescript(_SAMPLES)
     return db
 
 
@@ -490,7 +560,9 @@ def _transaction(db: sqlite3.Connection) -> Iterator[None]:
     db.execute("COMMIT")
 
 
-def _store(db: sqlite3.Connection, release: ReleaseInfo, rows: list[_Row]) -> None:
+def _store(
+    db: sqlite3.Connection, release: ReleaseInfo, rows: list[_Row], samples: dict[str, str]
+) -> None:
     key = (release.name, release.version)
     db.execute("DELETE FROM releases WHERE name = ? AND version = ?", key)
     cursor = db.execute(
@@ -498,7 +570,7 @@ def _store(db: sqlite3.Connection, release: ReleaseInfo, rows: list[_Row]) -> No
         (*key, release.source, release.files),
     )
     release_id = cursor.lastrowid
-    path_ids = _path_ids(db, [row[0] for row in rows])
+    path_ids = _path_ids(db, [row[0] for row in rows] + list(samples))
     db.executemany(
         "INSERT INTO files VALUES (?, ?, ?)",
         ((release_id, path_ids[path], sha) for path, sha, _, _, _ in rows),
@@ -513,7 +585,14 @@ def _store(db: sqlite3.Connection, release: ReleaseInfo, rows: list[_Row]) -> No
     )
     db.execute("DELETE FROM contents WHERE sha NOT IN (SELECT sha FROM files)")
     db.execute("DELETE FROM grams WHERE nhash NOT IN (SELECT nhash FROM contents)")
-    db.execute("DELETE FROM paths WHERE id NOT IN (SELECT path_id FROM files)")
+    db.executemany(
+        "INSERT INTO samples VALUES (?, ?, ?)",
+        ((release_id, path_ids[path], _key(sha)) for path, sha in sorted(samples.items())),
+    )
+    db.execute(
+        "DELETE FROM paths WHERE id NOT IN (SELECT path_id FROM files)"
+        " AND id NOT IN (SELECT path_id FROM samples)"
+    )
     built = datetime.now(UTC).date().isoformat()
     db.execute("INSERT OR REPLACE INTO meta VALUES ('built', ?)", (built,))
 
