@@ -426,3 +426,20 @@ def test_wanted_matches_user_globs_of_any_depth_as_fnmatch_does(
     found = load_signatures(extra)
     assert wanted(path, found) is expected
     assert any(signatures.glob_matches(path, r.file) for r in found.globbed) is expected
+
+
+def test_a_fallback_row_counts_only_without_other_evidence(tmp_path: Path) -> None:
+    png_h = b'#define PNG_LIBPNG_VER_STRING "1.6.39"\n'
+    png_c = b"typedef png_libpng_version_1_6_39 Your_png_h_is_not_version_1_6_39;\n"
+    for name, files in (("both", {"png.h": png_h, "png.c": png_c}), ("alone", {"png.c": png_c})):
+        for file, text in files.items():
+            (tmp_path / name / "png").mkdir(parents=True, exist_ok=True)
+            (tmp_path / name / "png" / file).write_bytes(text)
+        found, _, _ = identify_all(
+            ingest(tmp_path / name, tmp_path / f"work-{name}", ArchiveLimits()).files
+        )
+        [copy] = found
+        assert (copy.name, copy.version, copy.root) == ("libpng", "1.6.39", "png")
+        assert [e.split(":")[0] for e in copy.evidence] == (
+            ["png/png.h"] if name == "both" else ["png/png.c"]
+        )

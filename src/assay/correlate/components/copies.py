@@ -69,6 +69,8 @@ def identify_all(
     found, confirming = [], []
     for (name, root), items in groups.items():
         strong = [e for e in items if not e.confirms]
+        if any(not e.fallback for e in strong):
+            strong = [e for e in strong if not e.fallback]
         if strong:
             found.append(_component(name, root, strong))
         else:

@@ -67,6 +67,10 @@ class Signature:
     """Evidence too generic to name a copy alone (SQLite's ``VERSION`` file): it only states
     the version of a copy of its library that the knowledge base finds by its files at the
     same root."""
+    fallback: bool = False
+    """Evidence kept only when no other row of its library found any at the same root (libpng's
+    ``png.c`` names a fragment without ``png.h``; beside ``png.h`` it adds nothing, and the
+    copy's first evidence, where its findings are anchored, stays the header)."""
 
     @property
     def rule(self) -> str:
@@ -96,6 +100,8 @@ class VersionEvidence:
     """The matched lines, stripped (several lines for multi-macro rows)."""
     confirms: bool = False
     """From a row that only confirms a copy found by its files (``Signature.confirms``)."""
+    fallback: bool = False
+    """From a row used only when its library has no other evidence there (``Signature``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +180,7 @@ def _signature(library: str, row: Mapping[str, Any]) -> Signature:
         requires=_optional(row.get("requires")),
         unless=_optional(row.get("unless")),
         confirms=bool(row.get("confirms", False)),
+        fallback=bool(row.get("fallback", False)),
     )
 
 
@@ -253,6 +260,7 @@ def _matches(row: Signature, path: str, text: str) -> Iterable[VersionEvidence]:
             rule=row.rule,
             text=_lines_of(text, match.start(), match.end()),
             confirms=row.confirms,
+            fallback=row.fallback,
         )
 
 
