@@ -34,8 +34,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,15 +69,44 @@ DEFAULT_SPECS: tuple[str, ...] = (
 )
 """The default set of releases: common embedded C libraries, some in two suites."""
 
-SUITES: tuple[str, ...] = ("bullseye", "bookworm", "trixie")
-"""Suites whose source indexes the private apt state knows."""
+SUITES: tuple[str, ...] = ("bullseye", "bookworm", "trixie", "forky", "sid")
+"""Suites whose source indexes the private apt state knows (oldoldstable to unstable)."""
+
+SECURITY_SUITES: tuple[str, ...] = ("bookworm-security", "trixie-security")
+"""Security suites, read from the mirror's ``-security`` sibling (``debian-security``)."""
+
+FETCH_JOBS = 6
+"""Downloads run at once: apt-get source is network-bound, so a few overlap well."""
 
 _UPSTREAM_NAMES = {
     "libpng1.6": "libpng",
     "xz-utils": "xz",
     "libzstd": "zstd",
     "sqlite3": "sqlite",
+    "pcre3": "pcre",
+    "lzo2": "lzo",
+    "tiff": "libtiff",
+    "libgcrypt20": "libgcrypt",
+    "gnutls28": "gnutls",
+    "libnl3": "libnl",
+    "libuv1": "libuv",
+    "libcap2": "libcap",
+    "libusb-1.0": "libusb",
+    "libnetfilter-conntrack": "libnetfilter_conntrack",
+    "cyrus-sasl2": "cyrus-sasl",
+    "proftpd-dfsg": "proftpd",
+    "bind9": "bind",
+    "wpa": "wpa_supplicant",
+    "mini-httpd": "mini_httpd",
+    "lua5.1": "lua",
+    "lua5.2": "lua",
+    "lua5.3": "lua",
+    "lua5.4": "lua",
+    "dhcpcd5": "dhcpcd",
+    "libssh-gcrypt": "libssh",
+    "json-c": "json-c",
 }
+"""Debian source package names whose upstream product (canonical purl name) differs."""
 _VERSION_SUFFIXES = ("+dfsg", ".dfsg", "+ds")
 _MANIFEST = "MANIFEST.tsv"
 _LISTS_MAX_AGE_S = 24 * 3600
@@ -316,18 +347,25 @@ class _Apt:
         return run_apt(tool, self._options(), args, cwd)
 
     def _write_sources(self) -> None:
-        """Write deb-src lines for every suite, built from the system's mirror."""
+        """Write deb-src lines for every suite, built from the system's mirror; the security
+        suites come from its ``-security`` sibling (``.../debian`` -> ``.../debian-security``)."""
         mirror, signed_by = system_mirror()
         option = f"[signed-by={signed_by}] " if signed_by else ""
         lines = [f"deb-src {option}{mirror} {suite} main\n" for suite in SUITES]
+        security = mirror.rstrip("/") + "-security"
+        lines += [f"deb-src {option}{security} {suite} main\n" for suite in SECURITY_SUITES]
         (self.state / "sources.list").write_text("".join(lines), encoding="utf-8")
 
     def _lists_fresh(self) -> bool:
-        """True when source indexes exist and are younger than a day."""
+        """True when every suite's source index exists and all are younger than a day."""
         lists = self.state / "lists"
         indexes = list(lists.glob("*Sources*")) if lists.is_dir() else []
         if not indexes:
             return False
+        names = [path.name for path in indexes]
+        for suite in (*SUITES, *SECURITY_SUITES):
+            if not any(f"_dists_{suite}_" in name for name in names):
+                return False
         newest = max(path.stat().st_mtime for path in indexes)
         return time.time() - newest < _LISTS_MAX_AGE_S
 
@@ -347,6 +385,12 @@ class _Apt:
 
     def versions(self, package: str, suite: str) -> list[str]:
         """Source versions of a package in a suite, newest first."""
+        return sorted(
+            {v for v, s in self.offered(package) if s == suite}, key=_version_key, reverse=True
+        )
+
+    def offered(self, package: str) -> list[tuple[str, str]]:
+        """Every (Debian version, suite) of a source package in the known suites."""
         try:
             out = self._run("apt-cache", ["madison", package])
         except UpstreamError:
@@ -354,14 +398,20 @@ class _Apt:
         found = []
         for line in out.splitlines():
             fields = [field.strip() for field in line.split("|")]
-            if len(fields) == 3 and f"{suite}/" in fields[2] and "Sources" in fields[2]:
-                found.append(fields[1])
-        return sorted(set(found), key=_version_key, reverse=True)
+            if len(fields) == 3 and fields[0] == package and "Sources" in fields[2]:
+                where = [part for part in fields[2].split() if "/" in part and ":" not in part]
+                if where:
+                    found.append((fields[1], where[0].split("/")[0]))
+        return found
 
-    def download(self, package: str, suite: str, work: Path) -> None:
-        """Download a source package into ``work``: the suite's newest, else older ones."""
-        targets = [f"{package}/{suite}"]
-        targets += [f"{package}={version}" for version in self.versions(package, suite)]
+    def download(self, package: str, suite: str, work: Path, version: str | None = None) -> None:
+        """Download a source package into ``work``: ``version`` if given, else the suite's
+        newest, else older ones."""
+        if version is not None:
+            targets = [f"{package}={version}"]
+        else:
+            targets = [f"{package}/{suite}"]
+            targets += [f"{package}={v}" for v in self.versions(package, suite)]
         errors = []
         for target in targets:
             _empty(work)
@@ -463,15 +513,37 @@ def _install(tarball: Path, dest: Path, directory: str) -> Path:
 # --- fetching -------------------------------------------------------------------------------
 
 
-def _fetch_one(apt: _Apt, package: str, suite: str, dest: Path, work: Path) -> Release:
+def upstream_version(debian_version: str) -> str:
+    """The upstream part of a Debian version, as ``version_from_tarball`` reads it.
+
+    >>> upstream_version("1:1.2.13.dfsg-1+deb12u1")
+    '1.2.13'
+    """
+    version = debian_version.split(":", 1)[-1]
+    if "-" in version:
+        version = version.rsplit("-", 1)[0]
+    return version_from_tarball(f"x_{version}.orig.tar.gz")
+
+
+_MANIFEST_LOCK = threading.Lock()
+
+
+def _fetch_one(
+    apt: _Apt, package: str, suite: str, dest: Path, work: Path, version: str | None = None
+) -> Release:
     """Download and unpack one release; raise UpstreamError on failure."""
-    apt.download(package, suite, work)
-    tarball = _orig_tarball(work)
     name = upstream_name(package)
-    version = version_from_tarball(tarball.name)
-    path = _install(tarball, dest, f"{name}-{version}")
-    release = Release(name, version, suite, path)
-    _record(dest, release)
+    if version is not None and (dest / f"{name}-{upstream_version(version)}").is_dir():
+        release = Release(
+            name, upstream_version(version), suite, dest / f"{name}-{upstream_version(version)}"
+        )
+    else:
+        apt.download(package, suite, work, version)
+        tarball = _orig_tarball(work)
+        found = version_from_tarball(tarball.name)
+        release = Release(name, found, suite, _install(tarball, dest, f"{name}-{found}"))
+    with _MANIFEST_LOCK:
+        _record(dest, release)
     return release
 
 
@@ -480,47 +552,75 @@ def _report(message: str) -> None:
     print(f"upstream: {message}", file=sys.stderr)
 
 
+_Job = tuple[str, str, str | None]
+"""package, suite, Debian version (``None``: the suite's newest)."""
+
+
+def _fetch_jobs(jobs: Sequence[_Job], dest: Path) -> dict[_Job, Release]:
+    """Fetch ``jobs`` in parallel under the DEST lock; failures are reported and left out."""
+    got: dict[_Job, Release] = {}
+    if not jobs:
+        return got
+    apt = _Apt(cache_dir() / "apt")
+    try:
+        apt.ensure_ready()
+    except UpstreamError as exc:
+        for package, suite, _ in jobs:
+            _report(f"{package}/{suite}: {exc}")
+        return got
+    with tempfile.TemporaryDirectory(prefix="assay-upstream-") as tmp:
+
+        def one(index: int, job: _Job) -> tuple[_Job, Release | None]:
+            package, suite, version = job
+            work = Path(tmp) / f"dl-{index}"
+            return job, _fetch_with_retry(apt, package, suite, dest, work, version)
+
+        with ThreadPoolExecutor(max_workers=FETCH_JOBS) as pool:
+            for job, release in pool.map(lambda pair: one(*pair), enumerate(jobs)):
+                if release is not None:
+                    got[job] = release
+    return got
+
+
 def _fetch_missing(specs: Sequence[tuple[str, str]], dest: Path) -> dict[tuple[str, str], Release]:
     """Fetch specs absent from the manifest, under the DEST lock; failures are reported."""
     got: dict[tuple[str, str], Release] = {}
     with _locked(dest):
         known = _read_manifest(dest)
-        todo = []
+        todo: list[_Job] = []
         for package, suite in specs:
             release = _lookup(known, package, suite)
             if release is not None:
                 got[(package, suite)] = release
             else:
-                todo.append((package, suite))
-        if not todo:
-            return got
-        apt = _Apt(cache_dir() / "apt")
-        try:
-            apt.ensure_ready()
-        except UpstreamError as exc:
-            for package, suite in todo:
-                _report(f"{package}/{suite}: {exc}")
-            return got
-        with tempfile.TemporaryDirectory(prefix="assay-upstream-") as tmp:
-            for package, suite in todo:
-                release = _fetch_with_retry(apt, package, suite, dest, Path(tmp) / "dl")
-                if release is not None:
-                    got[(package, suite)] = release
+                todo.append((package, suite, None))
+        for (package, suite, _), release in _fetch_jobs(todo, dest).items():
+            got[(package, suite)] = release
     return got
 
 
+_APT_LOCK = threading.Lock()
+
+
 def _fetch_with_retry(
-    apt: _Apt, package: str, suite: str, dest: Path, work: Path
+    apt: _Apt, package: str, suite: str, dest: Path, work: Path, version: str | None = None
 ) -> Release | None:
     """Fetch one release; on failure with reused indexes, update them once and retry."""
     try:
-        return _fetch_one(apt, package, suite, dest, work)
+        return _fetch_one(apt, package, suite, dest, work, version)
     except (UpstreamError, OSError, tarfile.TarError) as exc:
         failure: Exception = exc
-    if not apt.updated:
+    with _APT_LOCK:
+        retry = not apt.updated
+        if retry:
+            try:
+                apt.update()
+            except UpstreamError as exc:
+                failure = exc
+                retry = False
+    if retry:
         try:
-            apt.update()
-            return _fetch_one(apt, package, suite, dest, work)
+            return _fetch_one(apt, package, suite, dest, work, version)
         except (UpstreamError, OSError, tarfile.TarError) as exc:
             failure = exc
     _report(f"{package}/{suite}: {failure}")
@@ -532,7 +632,7 @@ def fetch(specs: Iterable[str], dest: Path | None = None) -> list[Release]:
 
     Releases already recorded in ``DEST/MANIFEST.tsv`` are reused without network access.
     A spec that fails is reported on stderr and left out; the others continue. The result
-    follows the order of ``specs``.
+    follows the order of ``specs``. Missing releases are downloaded ``FETCH_JOBS`` at a time.
     """
     dest = (dest or cache_dir()).expanduser().resolve()
     dest.mkdir(parents=True, exist_ok=True)
@@ -551,6 +651,34 @@ def fetch(specs: Iterable[str], dest: Path | None = None) -> list[Release]:
         if release is not None:
             releases.append(release)
     return releases
+
+
+def fetch_offered(packages: Iterable[str], dest: Path | None = None) -> list[Release]:
+    """Every upstream release of each Debian source package that any known suite offers
+    (``SUITES`` and ``SECURITY_SUITES``), one per upstream version, downloaded in parallel.
+
+    Releases whose ``<name>-<version>`` tree is already unpacked are not downloaded again.
+    Needs the source indexes (network) even when every tree is cached. Sorted by name and
+    version; failures are reported on stderr and left out.
+    """
+    dest = (dest or cache_dir()).expanduser().resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    apt = _Apt(cache_dir() / "apt")
+    with _locked(dest):
+        apt.ensure_ready()
+        jobs: list[_Job] = []
+        for package in packages:
+            seen: set[str] = set()
+            order = {suite: i for i, suite in enumerate((*SUITES, *SECURITY_SUITES))}
+            for version, suite in sorted(apt.offered(package), key=lambda vs: order.get(vs[1], 99)):
+                if upstream_version(version) not in seen:
+                    seen.add(upstream_version(version))
+                    jobs.append((package, suite, version))
+            if not seen:
+                _report(f"{package}: not offered by any known suite")
+        got = _fetch_jobs(jobs, dest)
+    unique = {(r.name, r.version): r for r in got.values()}
+    return sorted(unique.values(), key=lambda r: (r.name, _version_key(r.version)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -198,6 +198,9 @@ class Component:
     ``modified``, ``missing``, ``added``."""
     built: bool | None = None
     """With a compile database: whether any translation unit of the copy was compiled."""
+    files_version: str | None = None
+    """The release of the knowledge base whose files the copy holds most of, when it is not
+    ``version`` (the copy's own evidence, which wins): a disagreement reported with both."""
 
     @property
     def key(self) -> str:

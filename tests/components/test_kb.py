@@ -6,6 +6,7 @@ import hashlib
 import io
 import sqlite3
 import tarfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,8 @@ def test_add_records_source_files_below_the_lone_top_directory(tmp_path: Path) -
         assert base.releases() == [info]
         files = base.release_files("zlib", "1.3.1")
         assert sorted(files) == ["deflate.c", "zlib.h"]
-        assert files["deflate.c"].nhash == normalised_hash(DEFLATE)
+        assert kb.same_digest(files["deflate.c"].nhash, normalised_hash(DEFLATE))
+        assert len(files["deflate.c"].sha256) == 2 * kb.DIGEST_BYTES
         assert files["deflate.c"].lines == 4
         assert base.by_hash(normalised_hash(b"int deflate(int level){return level*2;}")) == [
             FileRef("zlib", "1.3.1", "deflate.c")
@@ -81,6 +83,21 @@ def test_adding_again_replaces_the_release(tmp_path: Path) -> None:
         assert base.grams("zlib", "1.3.1", "deflate.c") == winnow(changed)
     with sqlite3.connect(db) as raw:
         assert raw.execute("SELECT count(*) FROM grams").fetchone() == (2,)
+
+
+def test_a_content_and_a_path_shared_by_releases_are_stored_once(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    add_release(db, release(tmp_path, "1.3.0"), "zlib", "1.3.0", "a", grams=False)
+    add_release(db, release(tmp_path, "1.3.1"), "zlib", "1.3.1", "b", grams=False)
+    with sqlite3.connect(db) as raw:
+        assert raw.execute("SELECT count(*) FROM files").fetchone() == (4,)
+        assert raw.execute("SELECT count(*) FROM contents").fetchone() == (2,)
+        assert raw.execute("SELECT count(*) FROM paths").fetchone() == (2,)
+        assert raw.execute("SELECT count(*) FROM grams").fetchone() == (0,)
+    raw.close()
+    with KnowledgeBase.open([db]) as base:
+        assert base.grams("zlib", "1.3.1", "deflate.c") == ()
+        assert len(base.by_hash(normalised_hash(DEFLATE))) == 2
 
 
 def test_archives_are_read_and_their_top_directory_stripped(tmp_path: Path) -> None:
@@ -185,6 +202,44 @@ def test_default_paths_keep_user_additions_out_of_the_package(tmp_path: Path) ->
     assert overlay.parent != shipped.parent
 
 
+V1_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE releases(
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL,
+    source TEXT NOT NULL, files INTEGER NOT NULL, UNIQUE (name, version));
+CREATE TABLE files(
+    release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
+    path TEXT NOT NULL, sha256 BLOB NOT NULL, nhash BLOB NOT NULL, lines INTEGER NOT NULL,
+    PRIMARY KEY (release_id, path)) WITHOUT ROWID;
+CREATE INDEX files_nhash ON files(nhash);
+CREATE INDEX files_sha256 ON files(sha256);
+CREATE TABLE grams(nhash BLOB PRIMARY KEY, fingerprints BLOB NOT NULL) WITHOUT ROWID;
+PRAGMA user_version = 1;
+"""
+"""The schema of the first KB files (``assay kb add`` overlays written before schema 2)."""
+
+
+def test_an_overlay_of_schema_1_is_upgraded_and_keeps_its_releases(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    sha = hashlib.sha256(DEFLATE).digest()
+    nhash = bytes.fromhex(normalised_hash(DEFLATE))
+    with closing(sqlite3.connect(db)) as raw:
+        raw.executescript(V1_SCHEMA)
+        raw.execute("INSERT INTO releases VALUES (1, 'zlib', '1.3.0', 'old', 1)")
+        raw.execute("INSERT INTO files VALUES (1, 'deflate.c', ?, ?, 4)", (sha, nhash))
+        raw.execute("INSERT INTO grams VALUES (?, ?)", (nhash, kb._pack(winnow(DEFLATE))))
+        raw.commit()
+    with KnowledgeBase.open([db]) as base:
+        assert base.by_sha256(sha.hex()) == [FileRef("zlib", "1.3.0", "deflate.c")]
+        assert base.grams("zlib", "1.3.0", "deflate.c") == winnow(DEFLATE)
+    add_release(db, release(tmp_path), "zlib", "1.3.1", "new")
+    with KnowledgeBase.open([db]) as base:
+        assert [(r.version, r.source) for r in base.releases()] == [
+            ("1.3.0", "old"),
+            ("1.3.1", "new"),
+        ]
+
+
 KEY_PEM = (
     Path(__file__).parents[1] / "data" / "secrets_corpus" / "keys" / "throwaway-ec-sec1.key"
 ).read_bytes()
@@ -220,3 +275,20 @@ def test_a_kb_written_before_the_samples_table_reads_and_is_upgraded(tmp_path: P
     with KnowledgeBase.open([db]) as base:
         found = base.upstream_of(hashlib.sha256(KEY_PEM).hexdigest())
     assert found == [FileRef("zlib", "1.3.0", "k.pem")]
+
+
+def test_a_schema_1_kb_with_samples_keeps_them_when_upgraded(tmp_path: Path) -> None:
+    db = tmp_path / "kb.sqlite"
+    key_sha = hashlib.sha256(KEY_PEM).digest()
+    with closing(sqlite3.connect(db)) as raw:
+        raw.executescript(V1_SCHEMA.replace("PRAGMA user_version = 1;", ""))
+        raw.executescript(
+            "CREATE TABLE samples(release_id INTEGER NOT NULL, path TEXT NOT NULL,"
+            " sha256 BLOB NOT NULL, PRIMARY KEY (release_id, path)) WITHOUT ROWID;"
+            " CREATE INDEX samples_sha256 ON samples(sha256); PRAGMA user_version = 1;"
+        )
+        raw.execute("INSERT INTO releases VALUES (1, 'openssl', '3.0.0', 'old', 0)")
+        raw.execute("INSERT INTO samples VALUES (1, 'apps/server.pem', ?)", (key_sha,))
+        raw.commit()
+    with KnowledgeBase.open([db]) as base:
+        assert base.upstream_of(key_sha.hex()) == [FileRef("openssl", "3.0.0", "apps/server.pem")]

@@ -80,3 +80,29 @@ def test_files_shared_by_two_releases_give_a_candidate_set(
     assert (copy["name"], copy["version"], copy["candidates"]) == ("zlib", None, ["1.0", "1.1"])
     assert (copy["root"], copy["kind"]) == ("vendor/z", "fragment")
     assert copy["files"]["unchanged"] == 3 and copy["files"]["missing"] == 1
+
+
+def test_a_copys_stated_version_wins_over_the_release_its_files_match(
+    tmp_path: Path, evaluate: Callable[..., Run]
+) -> None:
+    # the KB holds only 3.98.0; the copy's VERSION says 3.99.0 and six files equal 3.98.0's
+    files: dict[str, str | bytes] = {
+        f"src/f{i}.c": f"int f{i}(void) {{ return {i}; }}\n" for i in range(6)
+    }
+    release = write_tree(tmp_path / "sqlite-3.98.0", {**files, "VERSION": "3.98.0\n"})
+    kb = tmp_path / "kb.sqlite"
+    add_release(kb, release, "sqlite", "3.98.0", "test")
+    tree = write_tree(
+        tmp_path / "fw", {f"db/{p}": c for p, c in files.items()} | {"db/VERSION": "3.99.0\n"}
+    )
+    [copy] = evaluate(tree, kb=kb).json()["components"]["copies"]
+    assert (copy["name"], copy["version"], copy["root"]) == ("sqlite", "3.99.0", "db")
+    assert copy["files_version"] == "3.98.0"
+    assert copy["files"]["unchanged"] == 6
+
+
+def test_a_bare_version_file_alone_names_nothing(
+    tmp_path: Path, evaluate: Callable[..., Run]
+) -> None:
+    tree = write_tree(tmp_path / "fw", {"db/VERSION": "3.99.0\n", "db/x.c": "int x;\n"})
+    assert evaluate(tree, kb=tmp_path / "empty.sqlite").json()["components"]["copies"] == []

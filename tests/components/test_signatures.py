@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from assay.correlate.components import signatures
+from assay.correlate.components.copies import identify_all
 from assay.correlate.components.signatures import (
     VersionEvidence,
     cpe,
@@ -14,6 +15,7 @@ from assay.correlate.components.signatures import (
     load_signatures,
     wanted,
 )
+from assay.ingest import ArchiveLimits, ingest
 
 
 def _found(path: str, text: str) -> list[tuple[str, str, tuple[str, ...], str]]:
@@ -298,11 +300,41 @@ def test_openssl_fips_alternative_is_not_a_qualifier() -> None:
         ("third_party/openssl-1.0.2k/crypto/opensslv.h", "third_party/openssl-1.0.2k"),
         ("opensslv.h", ""),
         ("sdk/inc/opensslv.h", "sdk/inc"),
+        ("sdk/openssl/opensslv.h", "sdk/openssl"),  # two shared components: not re-rooted
     ],
 )
 def test_copy_root(path: str, root: str) -> None:
     text = b'# define OPENSSL_VERSION_TEXT "OpenSSL 1.1.1w  11 Sep 2023"'
     assert [e.root for e in detect(path, text)] == [root]
+
+
+@pytest.mark.parametrize(
+    ("path", "root"),
+    [
+        ("xz/src/liblzma/api/lzma/version.h", "xz"),
+        ("Utilities/cmliblzma/liblzma/api/lzma/version.h", "Utilities/cmliblzma"),
+        ("inc/lzma/version.h", "inc/lzma"),
+    ],
+)
+def test_a_re_rooted_copy_keeps_the_root_of_its_shared_tail(path: str, root: str) -> None:
+    text = (
+        b"#define LZMA_VERSION_MAJOR 5\n#define LZMA_VERSION_MINOR 2\n"
+        b"#define LZMA_VERSION_PATCH 5\n"
+        b"#define LZMA_VERSION_STABILITY LZMA_VERSION_STABILITY_STABLE\n"
+    )
+    assert [(e.version, e.root) for e in detect(path, text)] == [("5.2.5", root)]
+
+
+def test_a_confirming_row_is_marked_and_names_no_copy_alone(tmp_path: Path) -> None:
+    [found] = [e for e in detect("db/VERSION", b"3.53.4\n") if e.library == "sqlite"]
+    assert (found.version, found.root, found.confirms) == ("3.53.4", "db", True)
+    tree = tmp_path / "t"
+    (tree / "db").mkdir(parents=True)
+    (tree / "db" / "VERSION").write_bytes(b"3.53.4\n")
+    files = ingest(tree, tmp_path / "work", ArchiveLimits()).files
+    copies, confirming, _ = identify_all(files)
+    assert copies == ()
+    assert ("sqlite", "3.53.4", "db") in [(c.name, c.version, c.root) for c in confirming]
 
 
 def test_evidence_carries_line_rule_and_text() -> None:
@@ -394,3 +426,20 @@ def test_wanted_matches_user_globs_of_any_depth_as_fnmatch_does(
     found = load_signatures(extra)
     assert wanted(path, found) is expected
     assert any(signatures.glob_matches(path, r.file) for r in found.globbed) is expected
+
+
+def test_a_fallback_row_counts_only_without_other_evidence(tmp_path: Path) -> None:
+    png_h = b'#define PNG_LIBPNG_VER_STRING "1.6.39"\n'
+    png_c = b"typedef png_libpng_version_1_6_39 Your_png_h_is_not_version_1_6_39;\n"
+    for name, files in (("both", {"png.h": png_h, "png.c": png_c}), ("alone", {"png.c": png_c})):
+        for file, text in files.items():
+            (tmp_path / name / "png").mkdir(parents=True, exist_ok=True)
+            (tmp_path / name / "png" / file).write_bytes(text)
+        found, _, _ = identify_all(
+            ingest(tmp_path / name, tmp_path / f"work-{name}", ArchiveLimits()).files
+        )
+        [copy] = found
+        assert (copy.name, copy.version, copy.root) == ("libpng", "1.6.39", "png")
+        assert [e.split(":")[0] for e in copy.evidence] == (
+            ["png/png.h"] if name == "both" else ["png/png.c"]
+        )

@@ -1,15 +1,22 @@
-"""The knowledge base on real zlib releases: exact lookups across versions, edited files."""
+"""The knowledge base on real releases: exact lookups across versions, edited files, and the
+shipped KB naming vendored copies (headerless, re-rooted, fragments, nested, disagreeing)."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import upstream as upstream_tool  # type: ignore[import-not-found]  # tools/, via conftest
 
+from assay.correlate.components.copies import Ownership, identify_all
 from assay.correlate.components.fingerprint import SIMILAR, normalised_hash, similarity, winnow
-from assay.correlate.components.kb import KnowledgeBase, add_release
+from assay.correlate.components.kb import KnowledgeBase, add_release, open_default
+from assay.correlate.components.matching import correlate
+from assay.ingest import ArchiveLimits, ingest
+from assay.model import Component
 
 pytestmark = pytest.mark.realworld
 
@@ -70,3 +77,161 @@ def test_an_edited_file_is_closest_to_its_original(
     assert best == ("1.3.1", "inflate.c")
     assert scores[best] >= SIMILAR
     assert sorted(scores.values())[-3] < SIMILAR
+
+
+# --- the shipped knowledge base on vendored copies built from real releases ------------------
+#
+# Each tree below is built in the test from a real upstream release (Debian source package):
+# files re-rooted, renamed or left out as vendors do. The expected versions come from the
+# download's manifest, and every release used is one the shipped KB must hold (it records
+# every release the Debian archive offers of these products).
+
+VENDOR_SPECS = (
+    "zstd/trixie", "xz-utils/bookworm", "sqlite3/bookworm", "sqlite3/forky", "zlib/trixie",
+    "libpng1.6/bookworm", "dropbear/bookworm", "pcre2/bookworm",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def releases() -> dict[str, Any]:
+    """Every release these tests use, fetched at once (in parallel on a cold cache)."""
+    found = upstream_tool.fetch(VENDOR_SPECS)
+    assert len(found) == len(VENDOR_SPECS), "a release could not be downloaded (see stderr)"
+    return dict(zip(VENDOR_SPECS, found, strict=True))
+
+
+def _copy(release: Path, tree: Path, moves: dict[str, str], keep: Callable[[str], bool]) -> None:
+    """Copy the files of ``release`` below each ``moves`` key to ``tree`` / its value."""
+    for source, target in moves.items():
+        for file in sorted((release / source).rglob("*")):
+            relative = file.relative_to(release / source).as_posix()
+            if file.is_file() and not file.is_symlink() and keep(relative):
+                destination = tree / target / relative
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(file, destination)
+
+
+def _copies(tree: Path, work: Path, kb: Path | None = None) -> dict[tuple[str, str], Component]:
+    """The copies assay names in ``tree``, by (name, root), with the shipped KB (or ``kb``)."""
+    files = ingest(tree, work, ArchiveLimits()).files
+    found, confirming, _ = identify_all(files)
+    with KnowledgeBase.open([kb]) if kb else open_default() as base:
+        copies = correlate(found, files, base, confirming)
+    return {(c.name, c.root): c for c in copies}
+
+
+def _names(copy: Component, version: str) -> bool:
+    return copy.version == version or (copy.version is None and version in copy.candidates)
+
+
+def test_a_copy_without_its_version_header_is_named_by_its_files(
+    releases: dict[str, Any], tmp_path: Path
+) -> None:
+    # U-Boot keeps zstd's decompressor below lib/zstd/ without zstd.h
+    release = releases["zstd/trixie"]
+    tree = tmp_path / "u-boot"
+    moves = {"lib/common": "lib/zstd/common", "lib/decompress": "lib/zstd/decompress"}
+    _copy(release.path, tree, moves, lambda p: p != "zstd.h")
+    assert not (tree / "lib" / "zstd" / "zstd.h").exists()
+    copy = _copies(tree, tmp_path / "work")[("zstd", "lib/zstd")]
+    assert _names(copy, release.version), copy
+    assert copy.files["unchanged"] >= 10 and copy.kind.value in ("partial", "fragment")
+
+
+def test_a_re_rooted_copy_is_named_as_well_as_one_in_its_upstream_layout(
+    releases: dict[str, Any], tmp_path: Path
+) -> None:
+    # CMake keeps xz's src/liblzma and src/common as Utilities/cmliblzma/{liblzma,common}
+    release = releases["xz-utils/bookworm"]
+    vendor, upstream_layout = tmp_path / "cmake", tmp_path / "plain"
+    moves = {
+        "src/liblzma": "Utilities/cmliblzma/liblzma",
+        "src/common": "Utilities/cmliblzma/common",
+    }
+    _copy(release.path, vendor, moves, lambda p: True)
+    _copy(release.path, upstream_layout, {f"src/{d}": f"xz/src/{d}" for d in ("liblzma", "common")},
+          lambda p: True)  # fmt: skip
+    assert (vendor / "Utilities/cmliblzma/liblzma/api/lzma/version.h").is_file()
+    moved = _copies(vendor, tmp_path / "w1")[("xz", "Utilities/cmliblzma")]
+    plain = _copies(upstream_layout, tmp_path / "w2")[("xz", "xz")]
+    assert moved.version == plain.version == release.version
+    assert moved.files["unchanged"] == plain.files["unchanged"] > 100
+    # the re-rooted copy is measured against the release folder it holds (src/): full there
+    assert (moved.kind.value, plain.kind.value) == ("full", "partial")
+    assert moved.files["modified"] == 0
+
+
+def test_the_copys_own_version_wins_over_a_partial_overlap_and_both_are_reported(
+    releases: dict[str, Any], tmp_path: Path
+) -> None:
+    # a KB holding only the older release: the newer copy shares files with it
+    old, new = releases["sqlite3/bookworm"], releases["sqlite3/forky"]
+    kb = tmp_path / "old.sqlite"
+    add_release(kb, old.path, old.name, old.version, "test", grams=False)
+    tree = tmp_path / "fw"
+    _copy(new.path, tree, {"": "third_party/sqlite"}, lambda p: True)
+    assert (tree / "third_party/sqlite/VERSION").read_text().strip() == new.version
+    copy = _copies(tree, tmp_path / "w1", kb)[("sqlite", "third_party/sqlite")]
+    assert (copy.version, copy.files_version) == (new.version, old.version)
+    assert copy.files["unchanged"] >= 3
+    # the shipped KB holds the copy's own release: no disagreement, a full copy
+    shipped = _copies(tree, tmp_path / "w2")[("sqlite", "third_party/sqlite")]
+    assert (shipped.version, shipped.files_version, shipped.kind.value) == (
+        new.version, None, "full",
+    )  # fmt: skip
+
+
+def test_fragments_that_state_their_version_are_reported(
+    releases: dict[str, Any], tmp_path: Path
+) -> None:
+    zlib, png = releases["zlib/trixie"], releases["libpng1.6/bookworm"]
+    tree = tmp_path / "fw"
+    inflate = {"inflate.c", "inftrees.c", "inftrees.h", "inffast.c", "inffast.h", "inflate.h",
+               "inffixed.h", "zutil.h", "adler32.c"}  # fmt: skip
+    _copy(zlib.path, tree, {"": "boot/inflate"}, lambda p: p in inflate)
+    reader = {"png.c", "pngread.c", "pngrutil.c", "pngrtran.c", "pngget.c", "pngmem.c",
+              "pngerror.c", "pngpriv.h", "pngstruct.h", "pnginfo.h"}  # fmt: skip
+    _copy(png.path, tree, {"": "ui/png"}, lambda p: p in reader)
+    found = _copies(tree, tmp_path / "work")
+    assert found[("zlib", "boot/inflate")].version == zlib.version
+    assert found[("libpng", "ui/png")].version == png.version
+    for key in (("zlib", "boot/inflate"), ("libpng", "ui/png")):
+        assert found[key].kind.value == "fragment" and found[key].files["unchanged"] >= 5
+
+
+@pytest.mark.parametrize(
+    ("spec", "bundled", "root"),
+    [("dropbear/bookworm", "libtomcrypt", "libtomcrypt"), ("pcre2/bookworm", "sljit", "src/sljit")],
+)
+def test_bundled_sub_libraries_are_copies_of_their_own(
+    releases: dict[str, Any], tmp_path: Path, spec: str, bundled: str, root: str
+) -> None:
+    release = releases[spec]
+    tree = tmp_path / "fw"
+    _copy(release.path, tree, {"": "vendor/pkg"}, lambda p: True)
+    found = _copies(tree, tmp_path / "work")
+    outer = found[(release.name, "vendor/pkg")]
+    inner = found[(bundled, f"vendor/pkg/{root}")]
+    assert outer.version == release.version and outer.kind.value == "full"
+    assert outer.files["missing"] == 0  # the nested copy's files count for its parent too
+    assert inner.version
+    owners = Ownership.of(found.values())
+    nested = [p for p in (tree / "vendor/pkg" / root).rglob("*.[ch]") if p.is_file()]
+    assert len(nested) >= 5
+    for path in nested:
+        assert owners.owner(path.relative_to(tree).as_posix()) is inner
+
+
+def test_a_release_holding_corrupt_zstd_test_files_is_read(
+    releases: dict[str, Any], tmp_path: Path
+) -> None:
+    # zstd ships deliberately damaged frames among its tests: each is a skipped record
+    release = releases["zstd/trixie"]
+    result = ingest(release.path, tmp_path / "work", ArchiveLimits())
+    corrupt = {s.path for s in result.skipped if s.reason == "corrupt-archive"}
+    damaged = {
+        p.relative_to(release.path).as_posix()
+        for p in (release.path / "tests" / "golden-decompression-errors").glob("*.zst")
+    }
+    assert corrupt & damaged
+    assert any(f.path == "lib/zstd.h" for f in result.files)

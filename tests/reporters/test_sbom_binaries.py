@@ -110,7 +110,12 @@ def test_binary_components_are_in_the_sbom(tmp_path: Path) -> None:
     assert kernel["cpe"] == "cpe:2.3:o:linux:linux_kernel:4.14.275:*:*:*:*:*:*:*"
     assert ("assay:binary-evidence-kind", "module-directory") in _props(kernel)
     musl = components["binary:musl@?"]
-    assert (musl["type"], musl["purl"], "version" in musl) == ("library", "pkg:generic/musl", False)
+    # the C library is part of the operating system
+    assert (musl["type"], musl["purl"], "version" in musl) == (
+        "operating-system", "pkg:generic/musl", False,
+    )  # fmt: skip
+    assert ("assay:os-part", "c-library") in _props(musl)
+    assert ("assay:os-part", "kernel") in _props(kernel)
     assert _locations(musl) == {"rootfs/lib/ld-musl-x86_64.so.1"}
     distro = components["binary:distribution:openwrt@19.07.10"]
     assert distro["type"] == "operating-system"

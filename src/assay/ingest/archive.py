@@ -27,6 +27,8 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Final
 
+import zstandard
+
 from assay.errors import Unreadable
 from assay.ingest import cpio, cramfs, streams
 from assay.ingest.classify import (
@@ -56,8 +58,11 @@ READ_ERRORS: Final = (
     EOFError,
     OSError,
     ValueError,
+    zstandard.ZstdError,
+    RuntimeError,
 )
-"""What reading a damaged archive raises (``OSError`` covers bad gzip and bzip2 data)."""
+"""What reading a damaged archive raises (``OSError`` covers bad gzip and bzip2 data,
+``zstandard.ZstdError`` bad zstd data, ``RuntimeError`` bad lz4 frames)."""
 
 _ZIP_METHODS: Final = frozenset(
     {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}

@@ -2,8 +2,10 @@
 one per (name, version) found in shipped binaries.
 
 Each copy found in the tree is one component (two copies of one version are two components:
-each ships), with its purl, CPE where one exists, the copy kind and root as properties, and
-its evidence as occurrences (paths relative to the evaluated root). The libraries, programs,
+each ships), with its purl, CPE where one exists, the copy kind and root as properties
+(``assay:found-in`` ``source``; ``assay:files-match-version`` when the release its files
+match best is not the version it states), and its evidence as occurrences (paths relative to
+the evaluated root). The libraries, programs,
 kernel and distribution the ``binaries`` section names are added as
 :mod:`assay.report.cyclonedx_binaries` describes (a binary version equal to a source copy's
 joins that copy's component). Each known CVE is one vulnerability affecting every component
@@ -70,12 +72,15 @@ def _properties(component: Component) -> list[Property]:
               for v in component.candidates]  # fmt: skip
     props += [Property(name=f"{PROPERTY_PREFIX}files-{k}", value=str(v))
               for k, v in sorted(component.files.items())]  # fmt: skip
+    if component.files_version:
+        props.append(Property(name=f"{PROPERTY_PREFIX}files-match-version",
+                              value=component.files_version))  # fmt: skip
     return props
 
 
 _TYPES = {
     "library": ComponentType.LIBRARY, "application": ComponentType.APPLICATION,
-    "operating-system": ComponentType.OPERATING_SYSTEM,
+    "operating-system": ComponentType.OPERATING_SYSTEM, "firmware": ComponentType.FIRMWARE,
 }  # fmt: skip
 
 
@@ -89,8 +94,10 @@ def to_cyclonedx(component: Component, joined: Sequence[BinaryEntry] = ()) -> Cd
     entries of its exact version (``joined``)."""
     props = _properties(component)
     occurrences = _occurrences(component)
-    if joined:
-        props.append(Property(name=f"{PROPERTY_PREFIX}found-in", value="source"))
+    props.append(Property(name=f"{PROPERTY_PREFIX}found-in", value="source"))
+    part = binaries.os_part(component.name)
+    if part is not None and not joined:
+        props.append(Property(name=f"{PROPERTY_PREFIX}os-part", value=part))
     for entry in joined:
         props += _binary_properties(entry)
         occurrences += _binary_occurrences(component.key, entry)

@@ -9,6 +9,10 @@ where the library has one, and as evidence occurrences the binary paths it was f
 the section keeps the first 20 paths, so those are listed, and ``assay:binary-count`` gives
 the total. Type: ``operating-system`` for the kernel and the distribution, ``application``
 for the programs of :data:`APPLICATIONS` (BusyBox, Dropbear, OpenSSH), ``library`` otherwise.
+The operating system is described by its parts: the kernel, the C library
+(:data:`C_LIBRARIES`) and the distribution or build system are ``operating-system``
+components, the boot loader (:data:`FIRMWARE`) a ``firmware`` one, each with
+``assay:os-part`` saying which part it is.
 
 A (name, version) also found as a source copy of the same exact version is not a second
 entry: its binary occurrences and properties join that copy's component (the first by key,
@@ -16,8 +20,8 @@ if the source holds several copies of that version), because it is one piece of 
 that the release ships both as source and built; keeping the source copy's entry keeps its
 bom-ref, copy kind and root stable whether or not binaries ship too. A different version
 (or a source copy whose version is not exact) stays a separate entry. Only a copy that binaries
-joined says ``assay:found-in`` (both ``source`` and ``binary``): a source-only copy's entry is
-left as it was before binaries were listed, so an SBOM without binaries keeps its bytes.
+joined says ``assay:found-in`` both ``source`` and ``binary``; a source-only copy says
+``source``, a binary-only entry ``binary``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ from assay.model import Component, Evaluation
 PREFIX = "assay:"
 OPERATING_SYSTEMS = frozenset({"linux"})
 """Names that are an operating system kernel (the distribution is one too)."""
+C_LIBRARIES = frozenset({"glibc", "uclibc", "uclibc-ng", "musl"})
+"""C libraries: the user-space half of the operating system."""
+FIRMWARE = frozenset({"u-boot"})
+"""Boot loaders: firmware below the operating system."""
 APPLICATIONS = frozenset({"busybox", "dropbear", "openssh"})
 """Names that are programs rather than libraries."""
 
@@ -73,19 +81,37 @@ class BinaryEntry:
         kind = "release-file" if self.distribution else "binary-signature"
         if self.name == "linux" and self.evidence.startswith("lib/modules/"):
             kind = "module-directory"
-        return [
+        pairs = [
             (f"{PREFIX}found-in", "binary"),
             (f"{PREFIX}binary-evidence", self.evidence),
             (f"{PREFIX}binary-evidence-kind", kind),
             (f"{PREFIX}binary-count", str(self.count)),
         ]
+        part = os_part(self.name, self.distribution)
+        if part is not None:
+            pairs.append((f"{PREFIX}os-part", part))
+        return pairs
 
 
 def component_type(name: str) -> str:
-    """The CycloneDX type of a name found in binaries."""
-    if name in OPERATING_SYSTEMS:
+    """The CycloneDX type of a name found in binaries or source."""
+    if name in OPERATING_SYSTEMS or name in C_LIBRARIES:
         return "operating-system"
+    if name in FIRMWARE:
+        return "firmware"
     return "application" if name in APPLICATIONS else "library"
+
+
+def os_part(name: str, distribution: bool = False) -> str | None:
+    """Which part of the operating system ``name`` is (``kernel``, ``c-library``,
+    ``distribution``, ``bootloader``), or ``None``."""
+    if distribution:
+        return "distribution"
+    if name in OPERATING_SYSTEMS:
+        return "kernel"
+    if name in C_LIBRARIES:
+        return "c-library"
+    return "bootloader" if name in FIRMWARE else None
 
 
 def _section(evaluation: Evaluation) -> Mapping[str, Any]:

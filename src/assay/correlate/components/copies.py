@@ -52,12 +52,31 @@ def _component(name: str, root: str, items: list[signatures.VersionEvidence]) ->
 
 def identify(files: Sequence[SourceFile]) -> tuple[tuple[Component, ...], list[Skipped]]:
     """Every copy the version evidence in ``files`` names, sorted by (root, name)."""
+    found, _, skipped = identify_all(files)
+    return found, skipped
+
+
+def identify_all(
+    files: Sequence[SourceFile],
+) -> tuple[tuple[Component, ...], tuple[Component, ...], list[Skipped]]:
+    """The copies the version evidence names, the versions stated only by confirming rows
+    (``Signature.confirms``: one per (library, root), for ``matching.correlate`` to give to a
+    copy found by its files), and the files that could not be read."""
     skipped: list[Skipped] = []
     groups: dict[tuple[str, str], list[signatures.VersionEvidence]] = defaultdict(list)
     for item in _evidence(files, skipped):
         groups[(item.library, item.root)].append(item)
-    found = [_component(name, root, items) for (name, root), items in groups.items()]
-    return tuple(sorted(found, key=lambda c: (c.root, c.name))), skipped
+    found, confirming = [], []
+    for (name, root), items in groups.items():
+        strong = [e for e in items if not e.confirms]
+        if any(not e.fallback for e in strong):
+            strong = [e for e in strong if not e.fallback]
+        if strong:
+            found.append(_component(name, root, strong))
+        else:
+            confirming.append(_component(name, root, items))
+    order = lambda c: (c.root, c.name)  # noqa: E731
+    return tuple(sorted(found, key=order)), tuple(sorted(confirming, key=order)), skipped
 
 
 @dataclass(frozen=True, slots=True)

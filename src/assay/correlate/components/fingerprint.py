@@ -168,6 +168,12 @@ def digest(source: bytes) -> FileDigest:
     return FileDigest(nhash, lines, _winnow_tokens(stream, K, W))
 
 
+def identity(source: bytes) -> FileDigest:
+    """Normalised hash and line count of ``source`` without fingerprints (cheaper)."""
+    lines = source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)
+    return FileDigest(normalised_hash(source), lines, ())
+
+
 def similarity(a: Sequence[int], b: Sequence[int]) -> float:
     """Jaccard similarity of two fingerprint sets: shared over all, 0.0 when both are empty.
 

@@ -64,6 +64,7 @@ def component_json(component: Component) -> dict[str, Any]:
         "root": component.root, "kind": component.kind.value, "cpe": component.cpe,
         "purl": component.purl, "evidence": list(component.evidence),
         "files": dict(component.files), "built": component.built,
+        "files_version": component.files_version,
     }  # fmt: skip
 
 

@@ -1,14 +1,22 @@
 """The release knowledge base: fingerprints of every C/C++ file of known upstream releases.
 
 One SQLite file per KB (schema version in ``PRAGMA user_version``). ``releases`` names each
-release; ``files`` holds one row per source file (path relative to the release root, raw and
-normalised sha256 as 32-byte blobs, physical lines), indexed on both hashes; ``grams`` holds
+release; ``files`` holds one row per source file of a release: the release, the path (an id
+into ``paths``, stored once however many releases hold it) and the content (an id into
+``contents``). A content is stored once however many releases hold it, because consecutive
+releases share most files: its key is the first 8 bytes of its raw sha256 as an integer (the
+row id, so the key costs no separate index), with the first 8 bytes of its normalised hash and
+its physical lines. Eight bytes are plenty to name a file: with a million KB contents and a
+million evaluated files, a chance collision is expected about once in 30 million evaluations,
+and a lone matching file never names a copy (``matching.MIN_FRAGMENT_FILES``). ``grams`` holds
 the winnowed fingerprints once per distinct normalised content, as one little-endian int64
-blob, because consecutive releases share most files. ``meta`` records when the KB was built.
-``samples`` holds the release's other text files in which the ``secrets`` byte scan finds key,
-certificate or password-hash material (OpenSSL's ``apps/server.pem``), by raw sha256, so that
-``upstream_of`` can tell a shipped key that is upstream sample material; a KB file written
-before that table existed simply has none (it is created when the file is next written).
+blob; they are optional (the shipped KB leaves them out: nothing in an evaluation reads them,
+and they were 80 % of its size), ``assay kb add`` records them. ``meta`` records when the KB
+was built. ``samples`` holds the release's other text files in which the ``secrets`` byte scan
+finds key, certificate or password-hash material (OpenSSL's ``apps/server.pem``), by path and
+content key, so that ``upstream_of`` can tell a shipped key that is upstream sample material;
+a KB file written before that table existed simply has none (it is created when the file is
+next written).
 
 Several KB files are read together: the read-only one shipped in the package, then the user's
 overlay (``assay kb add`` writes there). A release present in more than one file is taken from
@@ -43,7 +51,7 @@ from assay.model import SOURCE_KINDS, FileKind, InputInfo
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """``PRAGMA user_version`` of the KB files this code reads and writes."""
 
 """Files recorded: the kinds the evaluation parses (``.inc`` is not one; see ingest.classify)."""
@@ -54,11 +62,15 @@ MAX_FILE_BYTES: Final = 64 * 1024**2
 MAX_DETECT_BYTES: Final = 16 * 1024**2
 """Larger files are not read for version evidence."""
 
+DIGEST_BYTES: Final = 8
+"""Bytes of each sha256 kept as a content's key (see the module docstring)."""
+
 _SAMPLES: Final = """
 CREATE TABLE IF NOT EXISTS samples(
     release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
-    path TEXT NOT NULL, sha256 BLOB NOT NULL, PRIMARY KEY (release_id, path)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS samples_sha256 ON samples(sha256);
+    path_id INTEGER NOT NULL, sha INTEGER NOT NULL,
+    PRIMARY KEY (release_id, path_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS samples_sha ON samples(sha);
 """
 MAX_SAMPLE_BYTES: Final = 1024**2
 """Larger text files are not read for sample material (key and certificate files are small)."""
@@ -68,16 +80,34 @@ CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE releases(
     id INTEGER PRIMARY KEY, name TEXT NOT NULL, version TEXT NOT NULL,
     source TEXT NOT NULL, files INTEGER NOT NULL, UNIQUE (name, version));
+CREATE TABLE paths(id INTEGER PRIMARY KEY, path TEXT NOT NULL);
+CREATE TABLE contents(sha INTEGER PRIMARY KEY, nhash INTEGER NOT NULL, lines INTEGER NOT NULL);
+CREATE INDEX contents_nhash ON contents(nhash);
 CREATE TABLE files(
     release_id INTEGER NOT NULL REFERENCES releases(id) ON DELETE CASCADE,
-    path TEXT NOT NULL, sha256 BLOB NOT NULL, nhash BLOB NOT NULL, lines INTEGER NOT NULL,
-    PRIMARY KEY (release_id, path)) WITHOUT ROWID;
-CREATE INDEX files_nhash ON files(nhash);
-CREATE INDEX files_sha256 ON files(sha256);
-CREATE TABLE grams(nhash BLOB PRIMARY KEY, fingerprints BLOB NOT NULL) WITHOUT ROWID;
+    path_id INTEGER NOT NULL, sha INTEGER NOT NULL,
+    PRIMARY KEY (release_id, path_id)) WITHOUT ROWID;
+CREATE INDEX files_sha ON files(sha);
+CREATE TABLE grams(nhash INTEGER PRIMARY KEY, fingerprints BLOB NOT NULL);
 {_SAMPLES}
 PRAGMA user_version = {SCHEMA_VERSION};
 """
+
+
+def _key(digest: str) -> int:
+    """The stored key of a hex digest (full or already shortened): its first 8 bytes."""
+    return int.from_bytes(bytes.fromhex(digest[: 2 * DIGEST_BYTES]), "big", signed=True)
+
+
+def _hex(key: int) -> str:
+    return key.to_bytes(DIGEST_BYTES, "big", signed=True).hex()
+
+
+def same_digest(a: str, b: str) -> bool:
+    """Whether two hex digests name the same content, either possibly shortened to the
+    KB's ``DIGEST_BYTES`` (``FileEntry.sha256`` against an evaluated file's full sha256)."""
+    n = min(len(a), len(b), 2 * DIGEST_BYTES)
+    return a[:n] == b[:n]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +143,10 @@ class FileEntry:
     path: str
     """Path relative to the release root."""
     sha256: str
-    """Hex sha256 of the raw content."""
+    """Hex sha256 of the raw content, its first ``DIGEST_BYTES`` (compare with
+    ``same_digest``)."""
     nhash: str
-    """Hex ``fingerprint.normalised_hash`` of the content."""
+    """Hex ``fingerprint.normalised_hash`` of the content, its first ``DIGEST_BYTES``."""
     lines: int
     """Physical lines."""
 
@@ -199,10 +230,10 @@ class KnowledgeBase:
         """Release files, C/C++ or sample material, byte-identical to the content whose hex
         sha256 is ``sha256``, sorted."""
         query = (
-            "SELECT r.name, r.version, s.path FROM samples s JOIN releases r"
-            " ON r.id = s.release_id WHERE s.sha256 = ?"
+            "SELECT r.name, r.version, p.path FROM samples s JOIN releases r"
+            " ON r.id = s.release_id JOIN paths p ON p.id = s.path_id WHERE s.sha = ?"
         )
-        key = bytes.fromhex(sha256)
+        key = _key(sha256)
         found = {
             FileRef(name, version, path)
             for index, db in enumerate(self._dbs)
@@ -214,11 +245,16 @@ class KnowledgeBase:
         return sorted(found, key=lambda r: (r.name, r.version, r.path))
 
     def _lookup(self, column: str, digest: str) -> list[FileRef]:
-        query = (
-            "SELECT r.name, r.version, f.path FROM files f JOIN releases r"
-            f" ON r.id = f.release_id WHERE f.{column} = ?"
+        where = (
+            "f.sha = ?"
+            if column == "sha256"
+            else "f.sha IN (SELECT sha FROM contents WHERE nhash = ?)"
         )
-        key = bytes.fromhex(digest)
+        query = (
+            "SELECT r.name, r.version, p.path FROM files f JOIN releases r"
+            f" ON r.id = f.release_id JOIN paths p ON p.id = f.path_id WHERE {where}"
+        )
+        key = _key(digest)
         found = {
             FileRef(name, version, path)
             for index, db in enumerate(self._dbs)
@@ -233,21 +269,24 @@ class KnowledgeBase:
         if db is None:
             return {}
         query = (
-            "SELECT f.path, f.sha256, f.nhash, f.lines FROM files f JOIN releases r"
-            " ON r.id = f.release_id WHERE r.name = ? AND r.version = ?"
+            "SELECT p.path, c.sha, c.nhash, c.lines FROM files f JOIN releases r"
+            " ON r.id = f.release_id JOIN paths p ON p.id = f.path_id"
+            " JOIN contents c ON c.sha = f.sha WHERE r.name = ? AND r.version = ?"
         )
         rows = db.execute(query, (name, version))
-        return {p: FileEntry(p, s.hex(), n.hex(), lines) for p, s, n, lines in rows}
+        return {p: FileEntry(p, _hex(s), _hex(n), lines) for p, s, n, lines in rows}
 
     def grams(self, name: str, version: str, path: str) -> tuple[int, ...]:
-        """The winnowed fingerprints of one release file; empty when it is unknown."""
+        """The winnowed fingerprints of one release file; empty when it is unknown or its KB
+        records none (the shipped one)."""
         db = self._db_of(name, version)
         if db is None:
             return ()
         query = (
             "SELECT g.fingerprints FROM files f JOIN releases r ON r.id = f.release_id"
-            " JOIN grams g ON g.nhash = f.nhash"
-            " WHERE r.name = ? AND r.version = ? AND f.path = ?"
+            " JOIN paths p ON p.id = f.path_id JOIN contents c ON c.sha = f.sha"
+            " JOIN grams g ON g.nhash = c.nhash"
+            " WHERE r.name = ? AND r.version = ? AND p.path = ?"
         )
         row = db.execute(query, (name, version, path)).fetchone()
         return _unpack(row[0]) if row else ()
@@ -274,10 +313,58 @@ def open_default() -> KnowledgeBase:
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 1:
+        db.close()
+        _upgrade_v1(path)
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
     if version != SCHEMA_VERSION:
         db.close()
         raise sqlite3.DatabaseError(f"{path}: schema version {version}, need {SCHEMA_VERSION}")
     return db
+
+
+def _upgrade_v1(path: Path) -> None:
+    """Rewrite a KB of schema 1 (an overlay ``assay kb add`` wrote before schema 2) in place:
+    the same releases, files and fingerprints in the schema 2 tables, in one transaction."""
+    log.warning("%s: knowledge base of schema 1, upgraded to schema %d", path, SCHEMA_VERSION)
+    with closing(sqlite3.connect(path, isolation_level=None)) as db, _transaction(db):
+        db.execute("ALTER TABLE releases RENAME TO releases_v1")
+        db.execute("ALTER TABLE files RENAME TO files_v1")
+        db.execute("ALTER TABLE grams RENAME TO grams_v1")
+        db.execute("DROP INDEX IF EXISTS files_nhash")
+        db.execute("DROP INDEX IF EXISTS files_sha256")
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'samples'"
+        had_samples = db.execute(query).fetchone() is not None
+        if had_samples:
+            db.execute("ALTER TABLE samples RENAME TO samples_v1")
+            db.execute("DROP INDEX IF EXISTS samples_sha256")
+        for statement in _SCHEMA.split(";"):
+            if statement.strip() and "meta(" not in statement:
+                db.execute(statement)
+        db.execute("INSERT INTO releases SELECT id, name, version, source, files FROM releases_v1")
+        rows = db.execute("SELECT release_id, path, sha256, nhash, lines FROM files_v1").fetchall()
+        path_ids: dict[str, int] = {}
+        for release_id, name, sha, nhash, lines in rows:
+            if name not in path_ids:
+                cursor = db.execute("INSERT INTO paths(path) VALUES (?)", (name,))
+                path_ids[name] = cursor.lastrowid or 0
+            key, nkey = _key(sha.hex()), _key(nhash.hex())
+            db.execute("INSERT OR IGNORE INTO contents VALUES (?, ?, ?)", (key, nkey, lines))
+            db.execute("INSERT INTO files VALUES (?, ?, ?)", (release_id, path_ids[name], key))
+        for nhash, blob in db.execute("SELECT nhash, fingerprints FROM grams_v1").fetchall():
+            db.execute("INSERT OR IGNORE INTO grams VALUES (?, ?)", (_key(nhash.hex()), blob))
+        old_samples = "SELECT release_id, path, sha256 FROM samples_v1" if had_samples else ""
+        for release_id, name, sha in db.execute(old_samples).fetchall() if had_samples else ():
+            if name not in path_ids:
+                cursor = db.execute("INSERT INTO paths(path) VALUES (?)", (name,))
+                path_ids[name] = cursor.lastrowid or 0
+            db.execute(
+                "INSERT OR IGNORE INTO samples VALUES (?, ?, ?)",
+                (release_id, path_ids[name], _key(sha.hex())),
+            )
+        for table in ("files_v1", "grams_v1", "releases_v1", *(("samples_v1",) * had_samples)):
+            db.execute(f"DROP TABLE {table}")
 
 
 def _pack(grams: tuple[int, ...]) -> bytes:
@@ -298,15 +385,25 @@ def _unpack(blob: bytes) -> tuple[int, ...]:
 # -- adding releases -------------------------------------------------------------------------
 
 
-def add_release(kb_path: Path, root: Path, name: str, version: str, source: str) -> ReleaseInfo:
+def add_release(
+    kb_path: Path,
+    root: Path,
+    name: str,
+    version: str,
+    source: str,
+    grams: bool = True,
+    seen: dict[str, fingerprint.FileDigest] | None = None,
+) -> ReleaseInfo:
     """Record every C/C++ file of the release at ``root`` (directory or archive) in ``kb_path``.
 
     A lone top-level directory (``name-version/``) is stripped from the paths. An existing
-    release with the same name and version is replaced.
+    release with the same name and version is replaced. ``grams=False`` records no winnowed
+    fingerprints; ``seen`` (sha256 -> digest) spares a builder recording many releases from
+    digesting a content twice.
     """
     with tempfile.TemporaryDirectory(prefix="assay-kb-") as work:
         _, files, samples = _release_contents(root, Path(work))
-        return _record(kb_path, name, version, source, files, samples)
+        return _record(kb_path, name, version, source, files, samples, grams, seen)
 
 
 def add_command(path: Path, name: str | None, version: str | None, kb: Path | None) -> ReleaseInfo:
@@ -394,10 +491,12 @@ def _record(
     source: str,
     files: dict[str, SourceFile],
     samples: dict[str, str],
+    grams: bool = True,
+    seen: dict[str, fingerprint.FileDigest] | None = None,
 ) -> ReleaseInfo:
     if not name.strip() or not version.strip():
         raise ConfigError("a release needs a non-empty name and version")
-    rows = list(_digests(files))
+    rows = list(_digests(files, grams, {} if seen is None else seen))
     try:
         with closing(_connect_writable(kb_path)) as db, _transaction(db):
             _store(db, ReleaseInfo(name, version, len(rows), source), rows, samples)
@@ -406,23 +505,28 @@ def _record(
     return ReleaseInfo(name, version, len(rows), source)
 
 
-_Row = tuple[str, bytes, bytes, int, bytes]
-"""path, sha256, normalised hash, lines, packed fingerprints."""
+_Row = tuple[str, int, int, int, bytes | None]
+"""path, content key, normalised-hash key, lines, packed fingerprints (``None``: not kept)."""
 
 
-def _digests(files: dict[str, SourceFile]) -> Iterator[_Row]:
+def _digests(
+    files: dict[str, SourceFile], grams: bool, seen: dict[str, fingerprint.FileDigest]
+) -> Iterator[_Row]:
     for path, file in sorted(files.items()):
         if file.size > MAX_FILE_BYTES:
             log.warning("%s: not recorded: %d bytes (limit %d)", path, file.size, MAX_FILE_BYTES)
             continue
-        try:
-            content = file.read_bytes()
-        except OSError as exc:
-            log.warning("%s: not recorded: %s", path, exc)
-            continue
-        found = fingerprint.digest(content)
-        sha = bytes.fromhex(file.sha256)
-        yield path, sha, bytes.fromhex(found.nhash), found.lines, _pack(found.grams)
+        found = seen.get(file.sha256)
+        if found is None or (grams and not found.grams):
+            try:
+                content = file.read_bytes()
+            except OSError as exc:
+                log.warning("%s: not recorded: %s", path, exc)
+                continue
+            found = fingerprint.digest(content) if grams else fingerprint.identity(content)
+            seen[file.sha256] = found
+        packed = _pack(found.grams) if grams else None
+        yield path, _key(file.sha256), _key(found.nhash), found.lines, packed
 
 
 def _connect_writable(path: Path) -> sqlite3.Connection:
@@ -430,6 +534,12 @@ def _connect_writable(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA foreign_keys = ON")
     version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == 1:
+        db.close()
+        _upgrade_v1(path)
+        db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA foreign_keys = ON")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
     if version == 0 and not db.execute("SELECT 1 FROM sqlite_master").fetchone():
         db.executescript(_SCHEMA)
     elif version != SCHEMA_VERSION:
@@ -460,15 +570,38 @@ def _store(
         (*key, release.source, release.files),
     )
     release_id = cursor.lastrowid
+    path_ids = _path_ids(db, [row[0] for row in rows] + list(samples))
     db.executemany(
-        "INSERT INTO files VALUES (?, ?, ?, ?, ?)",
-        ((release_id, path, sha, nhash, lines) for path, sha, nhash, lines, _ in rows),
+        "INSERT INTO files VALUES (?, ?, ?)",
+        ((release_id, path_ids[path], sha) for path, sha, _, _, _ in rows),
     )
-    db.executemany("INSERT OR IGNORE INTO grams VALUES (?, ?)", ((r[2], r[4]) for r in rows))
+    db.executemany(
+        "INSERT OR IGNORE INTO contents VALUES (?, ?, ?)",
+        ((sha, nhash, lines) for _, sha, nhash, lines, _ in rows),
+    )
+    db.executemany(
+        "INSERT OR IGNORE INTO grams VALUES (?, ?)",
+        ((r[2], r[4]) for r in rows if r[4] is not None),
+    )
+    db.execute("DELETE FROM contents WHERE sha NOT IN (SELECT sha FROM files)")
+    db.execute("DELETE FROM grams WHERE nhash NOT IN (SELECT nhash FROM contents)")
     db.executemany(
         "INSERT INTO samples VALUES (?, ?, ?)",
-        ((release_id, path, bytes.fromhex(sha)) for path, sha in sorted(samples.items())),
+        ((release_id, path_ids[path], _key(sha)) for path, sha in sorted(samples.items())),
     )
-    db.execute("DELETE FROM grams WHERE nhash NOT IN (SELECT nhash FROM files)")
+    db.execute(
+        "DELETE FROM paths WHERE id NOT IN (SELECT path_id FROM files)"
+        " AND id NOT IN (SELECT path_id FROM samples)"
+    )
     built = datetime.now(UTC).date().isoformat()
     db.execute("INSERT OR REPLACE INTO meta VALUES ('built', ?)", (built,))
+
+
+def _path_ids(db: sqlite3.Connection, paths: Sequence[str]) -> dict[str, int]:
+    """Ids of ``paths`` in the ``paths`` table, adding those it lacks (the table has no index
+    on the text, which would double its size: a release's paths are looked up in one read)."""
+    wanted = set(paths)
+    ids = {p: i for i, p in db.execute("SELECT id, path FROM paths") if p in wanted}
+    for path in sorted(wanted.difference(ids)):
+        ids[path] = db.execute("INSERT INTO paths(path) VALUES (?)", (path,)).lastrowid or 0
+    return ids

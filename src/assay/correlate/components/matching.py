@@ -16,13 +16,14 @@ Kinds (documented in docs/components.md):
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from assay.correlate.components import signatures
-from assay.correlate.components.copies import Ownership, below, relative_to_root, shared_tail
-from assay.correlate.components.kb import FileEntry, KnowledgeBase
+from assay.correlate.components.copies import Ownership, below, shared_tail
+from assay.correlate.components.kb import FileEntry, KnowledgeBase, same_digest
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, Component, CopyKind
 
@@ -63,35 +64,66 @@ def _align(present: Iterable[str], expected: Mapping[str, FileEntry]) -> dict[st
     return {p[len(best) :]: e for p, e in expected.items() if p.startswith(best)}
 
 
-def _release_for(
-    component: Component, present: Mapping[str, SourceFile], kb: KnowledgeBase
-) -> dict[str, FileEntry]:
-    """The release files to measure against: the copy's version, else the candidate that
-    holds most of the present files unchanged (the oldest on a tie)."""
-    if component.version:
-        return kb.release_files(component.name, component.version)
-    best: dict[str, FileEntry] = {}
-    best_score = -1
-    for version in component.candidates:
-        files = kb.release_files(component.name, version)
-        score = sum(1 for r, f in present.items() if r in files and files[r].sha256 == f.sha256)
-        if score > best_score:
-            best, best_score = files, score
+def _score(present: Mapping[str, SourceFile], files: Mapping[str, FileEntry]) -> int:
+    """How many present files are unchanged files of the release ``files`` (aligned)."""
+    expected = _align(present, files)
+    return sum(
+        1 for r, f in present.items() if r in expected and same_digest(expected[r].sha256, f.sha256)
+    )
+
+
+def _best_release(
+    name: str, versions: Sequence[str], present: Mapping[str, SourceFile], kb: KnowledgeBase
+) -> tuple[str | None, dict[str, FileEntry], int]:
+    """The release among ``versions`` holding most present files unchanged (the first on a
+    tie), its files and that count."""
+    best: tuple[str | None, dict[str, FileEntry], int] = (None, {}, 0)
+    for version in versions:
+        files = kb.release_files(name, version)
+        score = _score(present, files)
+        if score > best[2]:
+            best = (version, files, score)
     return best
 
 
 def classify(
-    component: Component, present: Mapping[str, SourceFile], kb: KnowledgeBase
+    component: Component,
+    present: Mapping[str, SourceFile],
+    kb: KnowledgeBase,
+    known: Mapping[str, Sequence[str]] | None = None,
 ) -> Component:
-    """``component`` with its kind and file counts against its release in ``kb``."""
+    """``component`` with its kind and file counts against its release in ``kb``.
+
+    The copy's own version wins: its release is the one measured against. When the KB lacks
+    that release, or another release of the library (``known``: name -> versions in the KB)
+    holds more of the copy's files unchanged, that release is named in ``files_version``
+    (the disagreement, with both versions) and measured against if the own one is missing.
+    A copy without a version is measured against the candidate holding most files.
+    """
     if component.name == "sqlite" and {p.rsplit("/", 1)[-1] for p in present} >= AMALGAMATION:
         return replace(component, kind=CopyKind.FULL)
-    release = _release_for(component, present, kb)
+    files_version = None
+    if component.version:
+        release = kb.release_files(component.name, component.version)
+        own = _score(present, release) if release else 0
+        others = [v for v in (known or {}).get(component.name, ()) if v != component.version]
+        best, best_files, score = _best_release(component.name, others, present, kb)
+        if best is not None and score > own and score >= MIN_FRAGMENT_FILES:
+            files_version = best
+            release = release or best_files
+    else:
+        release = _best_release(component.name, component.candidates, present, kb)[1]
     if not release:
         return component
     expected = _align(present, release)
-    same = [r for r, f in present.items() if r in expected and expected[r].sha256 == f.sha256]
-    changed = [r for r, f in present.items() if r in expected and expected[r].sha256 != f.sha256]
+    same = [
+        r for r, f in present.items() if r in expected and same_digest(expected[r].sha256, f.sha256)
+    ]
+    changed = [
+        r
+        for r, f in present.items()
+        if r in expected and not same_digest(expected[r].sha256, f.sha256)
+    ]
     counts = {
         **component.files,
         "unchanged": len(same),
@@ -104,7 +136,9 @@ def classify(
     if changed and DERIVED not in qualifiers:
         qualifiers = tuple(sorted((*qualifiers, DERIVED)))
     kind = _kind([*same, *changed], expected)
-    return replace(component, kind=kind, files=counts, qualifiers=qualifiers)
+    return replace(
+        component, kind=kind, files=counts, qualifiers=qualifiers, files_version=files_version
+    )
 
 
 def _tail_root(path: str, release_path: str) -> str:
@@ -155,21 +189,53 @@ def found_by_files(files: Sequence[SourceFile], kb: KnowledgeBase) -> list[Compo
     return found
 
 
+def _confirmed(component: Component, confirming: Mapping[tuple[str, str], Component]) -> Component:
+    """A copy found by its files, with the version its confirming evidence at the same root
+    states (SQLite's ``VERSION``): the copy's own statement wins over its files' best match."""
+    stated = confirming.get((component.name, component.root))
+    if stated is None or stated.version is None:
+        return component
+    return replace(
+        component,
+        version=stated.version,
+        candidates=(),
+        qualifiers=stated.qualifiers,
+        cpe=signatures.cpe(component.name, stated.version),
+        evidence=tuple(sorted({*stated.evidence, *component.evidence})),
+    )
+
+
+def _below(paths: Sequence[str], root: str) -> range:
+    """Indexes of the sorted ``paths`` below the directory ``root`` (all for ``''``)."""
+    if not root:
+        return range(len(paths))
+    start = bisect.bisect_left(paths, root + "/")
+    return range(start, bisect.bisect_left(paths, root + "0", lo=start))
+
+
 def correlate(
-    components: Sequence[Component], files: Sequence[SourceFile], kb: KnowledgeBase
+    components: Sequence[Component],
+    files: Sequence[SourceFile],
+    kb: KnowledgeBase,
+    confirming: Sequence[Component] = (),
 ) -> tuple[Component, ...]:
-    """Signature copies classified, plus the copies found by their files, sorted by root."""
-    files = [f for f in files if f.kind in SOURCE_KINDS]
+    """Signature copies classified, plus the copies found by their files (with the version a
+    confirming row states at their root), sorted by root.
+
+    Each copy is measured with every file below its root, those of copies nested in it too
+    (dropbear's release holds its libtomcrypt): a nested copy is also a copy of its own.
+    """
+    files = sorted((f for f in files if f.kind in SOURCE_KINDS), key=lambda f: f.path)
     owners = Ownership.of(components)
     unowned = [f for f in files if owners.owner(f.path) is None]
-    extra = found_by_files(unowned, kb)
-    everything = [*components, *extra]
-    owners = Ownership.of(everything)
-    by_key: dict[str, list[SourceFile]] = defaultdict(list)
-    for file in files:
-        if (owner := owners.owner(file.path)) is not None:
-            by_key[owner.key].append(file)
-    classified = [
-        classify(c, {relative_to_root(f.path, c): f for f in by_key[c.key]}, kb) for c in everything
-    ]
+    stated = {(c.name, c.root): c for c in confirming}
+    extra = [_confirmed(c, stated) for c in found_by_files(unowned, kb)]
+    known: dict[str, list[str]] = defaultdict(list)
+    for release in kb.releases():
+        known[release.name].append(release.version)
+    paths = [f.path for f in files]
+    classified = []
+    for c in [*components, *extra]:
+        present = {below(files[i].path, c.root): files[i] for i in _below(paths, c.root)}
+        classified.append(classify(c, present, kb, known))
     return tuple(sorted(classified, key=lambda c: (c.root, c.name)))

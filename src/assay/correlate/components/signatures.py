@@ -63,6 +63,14 @@ class Signature:
     """A regex that must also match somewhere in the file."""
     unless: re.Pattern[str] | None = None
     """A regex that disables the row when it matches anywhere in the file (fork precedence)."""
+    confirms: bool = False
+    """Evidence too generic to name a copy alone (SQLite's ``VERSION`` file): it only states
+    the version of a copy of its library that the knowledge base finds by its files at the
+    same root."""
+    fallback: bool = False
+    """Evidence kept only when no other row of its library found any at the same root (libpng's
+    ``png.c`` names a fragment without ``png.h``; beside ``png.h`` it adds nothing, and the
+    copy's first evidence, where its findings are anchored, stays the header)."""
 
     @property
     def rule(self) -> str:
@@ -90,6 +98,10 @@ class VersionEvidence:
     """The row that matched, ``<library>/<id>``."""
     text: str
     """The matched lines, stripped (several lines for multi-macro rows)."""
+    confirms: bool = False
+    """From a row that only confirms a copy found by its files (``Signature.confirms``)."""
+    fallback: bool = False
+    """From a row used only when its library has no other evidence there (``Signature``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +179,8 @@ def _signature(library: str, row: Mapping[str, Any]) -> Signature:
         qualifiers=_strings(row.get("qualifiers", ())),
         requires=_optional(row.get("requires")),
         unless=_optional(row.get("unless")),
+        confirms=bool(row.get("confirms", False)),
+        fallback=bool(row.get("fallback", False)),
     )
 
 
@@ -245,6 +259,8 @@ def _matches(row: Signature, path: str, text: str) -> Iterable[VersionEvidence]:
             root=copy_root(path, row.roots),
             rule=row.rule,
             text=_lines_of(text, match.start(), match.end()),
+            confirms=row.confirms,
+            fallback=row.fallback,
         )
 
 
@@ -272,16 +288,34 @@ def _lines_of(text: str, start: int, end: int) -> str:
 
 
 def copy_root(path: str, roots: Sequence[str]) -> str:
-    """The copy's root: ``path`` minus the longest of ``roots`` that ends it, else its directory.
+    """The copy's root: ``path`` minus the longest of ``roots`` that ends it; else, for a copy
+    re-rooted by its vendor, ``path`` minus the longest tail of three or more components
+    it shares with a root (two, ``openssl/opensslv.h``, are too common a layout of copied
+    headers to move the root above their folder): CMake keeps xz's
+    ``src/liblzma/api/lzma/version.h`` as ``Utilities/cmliblzma/liblzma/api/lzma/version.h``.
+    Else the file's directory.
 
     >>> copy_root("vendor/ssl/include/openssl/opensslv.h", ["include/openssl/opensslv.h"])
     'vendor/ssl'
+    >>> copy_root("cmliblzma/liblzma/api/lzma/version.h", ["src/liblzma/api/lzma/version.h"])
+    'cmliblzma'
     """
     ending = [r for r in roots if r != "*" and _suffix_matches(path, r)]
-    if not ending:
-        return path.rpartition("/")[0]
-    longest = max(ending, key=len)
-    return path[: len(path) - len(longest)].rstrip("/")
+    if ending:
+        longest = max(ending, key=len)
+        return path[: len(path) - len(longest)].rstrip("/")
+    parts = path.split("/")
+    shared = max((_shared_tail(parts, r.split("/")) for r in roots if r != "*"), default=0)
+    if shared >= 3:
+        return "/".join(parts[: len(parts) - shared])
+    return path.rpartition("/")[0]
+
+
+def _shared_tail(a: Sequence[str], b: Sequence[str]) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n
 
 
 def _merge_alternatives(found: list[VersionEvidence]) -> list[VersionEvidence]:
