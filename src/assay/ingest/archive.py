@@ -56,8 +56,10 @@ READ_ERRORS: Final = (
     EOFError,
     OSError,
     ValueError,
+    NotImplementedError,
 )
-"""What reading a damaged archive raises (``OSError`` covers bad gzip and bzip2 data)."""
+"""What reading a damaged archive raises (``OSError`` covers bad gzip and bzip2 data;
+``zipfile`` raises ``NotImplementedError`` for a version or a flag it does not implement)."""
 
 _ZIP_METHODS: Final = frozenset(
     {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
