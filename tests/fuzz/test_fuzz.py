@@ -28,27 +28,27 @@ FAST = settings(
 )
 
 
-@settings(FAST, max_examples=150)
+@settings(FAST, max_examples=500)
 @given(pick=st.integers(0, 1 << 16), edits=MUTATIONS, as_input=st.booleans())
 def test_fuzz_ingest_archives(pick: int, edits: list[Mutation], as_input: bool) -> None:
     name, data = seeds().archives[pick % len(seeds().archives)]
     check_ingest(name, mutate(data, edits), as_input=as_input)
 
 
-@settings(FAST, max_examples=40)
+@settings(FAST, max_examples=100)
 @given(pick=st.integers(0, 1 << 16), edits=MUTATIONS)
 def test_fuzz_ingest_images(pick: int, edits: list[Mutation]) -> None:
     name, data = seeds().images[pick % len(seeds().images)]
     check_ingest(name, mutate(data, edits))
 
 
-@settings(FAST, max_examples=300)
+@settings(FAST, max_examples=1000)
 @given(pick=st.integers(0, 1 << 16), edits=MUTATIONS)
 def test_fuzz_elf_reader(pick: int, edits: list[Mutation]) -> None:
     check_elf(mutate(seeds().elves[pick % len(seeds().elves)], edits))
 
 
-@settings(FAST, max_examples=150)
+@settings(FAST, max_examples=500)
 @given(pick=st.integers(0, 1 << 16), edits=MUTATIONS)
 def test_fuzz_analyzers(pick: int, edits: list[Mutation]) -> None:
     name, data, kind = seeds().sources[pick % len(seeds().sources)]
