@@ -114,3 +114,21 @@ def test_truncated_ext_image_is_rejected_with_debugfs_reason(tmp_path: Path) -> 
     assert (record.path, record.reason) == ("", "image-rejected")
     assert "short read while trying to open" in record.detail
     assert box.work_files() == []
+
+
+def test_a_directory_linked_into_itself_is_listed_once(tmp_path: Path) -> None:
+    # debugfs links the root directory into a/ as a/loop: rdump followed it round and round,
+    # writing the tree again at every level until the path grew too long.
+    need_sandbox()
+    box = sandbox(tmp_path)
+    root = tmp_path / "rootfs"
+    (root / "a").mkdir(parents=True)
+    (root / "a/f.txt").write_text("once\n")
+    image = ext4(root, box.inputs / "rootfs.img")
+    subprocess.run([tool("debugfs"), "-w", "-R", "ln <2> a/loop", str(image)], check=True)
+    result = box.ingest(image, LIMITS)
+    assert [f.path for f in result.files] == ["a/f.txt"]
+    assert list(result.skipped) == [
+        Skipped("a/loop", "ingest", "archive-escape", "directory reached twice (hard link)")
+    ]
+    assert len(box.work_files()) == 1
