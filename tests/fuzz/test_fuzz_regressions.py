@@ -6,6 +6,9 @@ generated): each input now ends as a record, and the run goes on.
    ``NotImplementedError``, which no reader caught, and the whole ingest of the directory
    failed. The same error comes from a member flagged "strong encryption" (flag bit 6) when
    it is opened; both are now ``corrupt-archive`` records.
+2. ``bench/fuzz.py --examples 4000 --seed 11 --target archives`` cut a zip so that a central
+   directory entry had an empty name: ``ZipInfo.is_dir()`` indexes the name's last character
+   and raised ``IndexError``. An empty name is now a ``bad-name`` record, like in a tar.
 """
 
 from __future__ import annotations
@@ -25,6 +28,12 @@ ZIP_STRONG_ENCRYPTION = bytes.fromhex(
     "800100000000612e63504b0506000000000100010031000000280000000000"
 )
 """The same archive with the central directory's flag bit 6 (strong encryption) set."""
+ZIP_EMPTY_NAME = bytes.fromhex(
+    "504b0304140000000000000021509d6e599b07000000070000000100000078696e7420783b0a"
+    "504b01021403140000000000000021509d6e599b0700000007000000000000000000000000000000"
+    "800100000000504b050600000000010001002e000000260000000000"
+)
+"""One member whose local header names it ``x`` and whose central directory entry has no name."""
 
 
 @pytest.mark.parametrize(
@@ -53,3 +62,12 @@ def test_the_crashing_zips_as_the_input() -> None:
     result = check_ingest("fw.zip", ZIP_STRONG_ENCRYPTION, as_input=True)
     assert result is not None and result.files == ()
     assert [(s.path, s.reason) for s in result.skipped] == [("", "corrupt-archive")]
+
+
+def test_zip_member_with_an_empty_name_is_a_record() -> None:
+    result = check_ingest("fw.zip", ZIP_EMPTY_NAME)
+    assert result is not None
+    assert [f.path for f in result.files] == ["fw.zip"]
+    assert [(r.path, r.reason, r.detail) for r in result.skipped] == [
+        ("fw.zip!/", "bad-name", "empty member name")
+    ]

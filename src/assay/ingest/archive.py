@@ -282,6 +282,8 @@ def _zip_entries(archive: zipfile.ZipFile) -> Entries:
 
 def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Member:
     mode = info.external_attr >> 16
+    if not info.filename:  # ZipInfo.is_dir() would index an empty name; ``take`` records it
+        return Member(info.filename, MemberType.FILE)
     if info.is_dir():
         return Member(info.filename, MemberType.DIR)
     if info.flag_bits & 0x1:
