@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import posixpath
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from assay.correlate.components.copies import shared_tail
 from assay.errors import ConfigError
 
 UNIT_SUFFIXES = frozenset({".c", ".cc", ".cpp", ".cxx", ".c++", ".C"})
@@ -42,42 +44,19 @@ def load(path: Path) -> list[str]:
 
 
 def built(db_files: Iterable[str], paths: Iterable[str]) -> frozenset[str]:
-    """The evaluated ``paths`` that the database's files name.
-
-    The paths go into a tree of their components read from the end; each node keeps the
-    shortest path below it (the first one on a tie). A database file walks down as far as its
-    own components match, so matching costs its depth, not the number of same-named paths
-    (50,000 entries against 2,000 files called ``main.c`` compared each pair).
-    """
-    root = _Node()
+    """The evaluated ``paths`` that the database's files name."""
+    by_name: dict[str, list[tuple[list[str], str]]] = defaultdict(list)
     for path in paths:
         parts = path.replace("!/", "/").split("/")
-        node = root
-        for part in reversed(parts):
-            node = node.children.setdefault(part, _Node())
-            if node.best is None or len(parts) < node.best[0]:
-                node.best = (len(parts), path)
+        by_name[parts[-1]].append((parts, path))
     chosen: set[str] = set()
     for db_file in db_files:
-        node, deepest = root, None
-        for part in reversed(db_file.split("/")):
-            child = node.children.get(part)
-            if child is None:
-                break
-            node = deepest = child
-        if deepest is not None and deepest.best is not None:
-            chosen.add(deepest.best[1])
+        target = db_file.split("/")
+        candidates = by_name.get(target[-1], [])
+        if candidates:
+            _, best = max(candidates, key=lambda c: (shared_tail(c[0], target), -len(c[0])))
+            chosen.add(best)
     return frozenset(chosen)
-
-
-class _Node:
-    """One component of the reversed-path tree."""
-
-    __slots__ = ("best", "children")
-
-    def __init__(self) -> None:
-        self.children: dict[str, _Node] = {}
-        self.best: tuple[int, str] | None = None
 
 
 def is_unit(path: str) -> bool:
