@@ -45,6 +45,16 @@ class Run:
         return [f for f in found if category is None or f["category"] == category]
 
 
+GOLDEN = Path(__file__).parent / "data" / "golden" / "example" / "evaluation.json"
+"""The example's evaluation.json as ``scripts/golden.py`` wrote it (checked by test_golden)."""
+
+
+def golden_findings() -> list[dict[str, Any]]:
+    """The example's findings, as the golden evaluation.json holds them."""
+    findings: list[dict[str, Any]] = json.loads(GOLDEN.read_text(encoding="utf-8"))["findings"]
+    return findings
+
+
 def run_evaluation(
     input: Path, out: Path, executor: engine.ExecutorFactory | None = None, **overrides: Any
 ) -> Run:

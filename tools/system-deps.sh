@@ -21,6 +21,7 @@ need bubblewrap bwrap --ro-bind / / --dev /dev --proc /proc true
 works mksquashfs "$work/tree" "$work/x.sqfs" -noappend && works unsquashfs -l "$work/x.sqfs" ||
   missing+=(squashfs-tools)
 need cpio cpio --version
+works zip -q "$work/x.zip" "$work/tree/x" || missing+=(zip)  # the fuzzing harness's zip seed
 # ext and cramfs images (e2fsprogs is required priority and util-linux essential on Debian, but
 # mkfs.cramfs moved to util-linux-extra in newer releases): build one of each.
 works /sbin/mke2fs -q -F -t ext4 -d "$work/tree" "$work/x.ext4" 4M &&

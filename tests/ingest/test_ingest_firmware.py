@@ -9,6 +9,7 @@ import gzip
 import json
 import lzma
 import os
+import random
 import shutil
 import subprocess
 import time
@@ -188,7 +189,9 @@ def test_cpio_gz_bomb_stops_at_the_ratio_cap(tmp_path: Path) -> None:
 def test_cpio_bomb_by_total_size_inside_a_directory(tmp_path: Path) -> None:
     box = sandbox(tmp_path)
     (box.inputs / "boot").mkdir()
-    payload = newc("a.bin", os.urandom(3 << 20)) + newc("b.bin", os.urandom(3 << 20))
+    payload = newc("a.bin", random.Random(106).randbytes(3 << 20)) + newc(
+        "b.bin", random.Random(107).randbytes(3 << 20)
+    )
     (box.inputs / "boot" / "initrd.cpio").write_bytes(payload + TRAILER)
     result = box.ingest(box.inputs, LIMITS)
     assert kinds(result) == {

@@ -127,7 +127,7 @@ def test_zip_tricks_are_refused(tmp_path: Path) -> None:
 
 def test_bomb_by_total_size_stops_over_the_whole_input(tmp_path: Path) -> None:
     box = sandbox(tmp_path)
-    chunk = os.urandom(300_000)  # incompressible: only the total cap can trip
+    chunk = random.Random(101).randbytes(300_000)  # incompressible: only the total cap can trip
     write_tar(box.inputs / "one.tar", [member("a.bin", chunk), member("b.bin", chunk)])
     write_tar(box.inputs / "two.tar", [member("c.bin", chunk), member("d.bin", chunk)])
     limits = ArchiveLimits(max_total_bytes=1_000_000, max_ratio=50, max_files=100, max_depth=3)
@@ -207,7 +207,11 @@ def test_truncated_archive_keeps_what_was_read(tmp_path: Path) -> None:
     box = sandbox(tmp_path)
     data = write_tar(
         box.inputs / "full.tar.gz",
-        [member("a.c", b"int a;\n"), member("big.bin", os.urandom(200_000)), member("z.c", b"")],
+        [
+            member("a.c", b"int a;\n"),
+            member("big.bin", random.Random(102).randbytes(200_000)),
+            member("z.c", b""),
+        ],
         "gz",
     ).read_bytes()
     (box.inputs / "full.tar.gz").unlink()
@@ -224,7 +228,7 @@ def test_corrupt_archives(tmp_path: Path) -> None:
     box = sandbox(tmp_path)
     # fixed junk: random bytes after a gzip header now and then decode far enough to pass
     (box.inputs / "junk.tar.gz").write_bytes(b"\x1f\x8b\x08" + random.Random(7).randbytes(500))
-    (box.inputs / "junk.zip").write_bytes(b"PK\x03\x04" + os.urandom(500))
+    (box.inputs / "junk.zip").write_bytes(b"PK\x03\x04" + random.Random(103).randbytes(500))
     (box.inputs / "notes.gz").write_bytes(gzip.compress(b"plain text, not a tar\n"))
     result = box.ingest(box.inputs)
     assert paths(result) == ["junk.tar.gz", "junk.zip", "notes.gz", "notes.gz!/notes"]

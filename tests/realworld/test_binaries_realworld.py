@@ -2,7 +2,8 @@
 
 Packages come from ``tools/debian_binaries.py`` (downloaded once, then cached). Expected
 versions are the upstream part of each download's manifest version; architecture, hardening
-and imports are checked against ``readelf`` (binutils), computed independently here.
+(NX, PIE, RELRO, canary, FORTIFY, RPATH/RUNPATH, stripped) and imports are checked against
+``readelf`` (binutils), computed independently here.
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ COMPONENTS = [
     ("libmbedcrypto7", "amd64", "mbedtls"), ("dropbear-bin", "armhf", "dropbear"),
     ("libc6", "arm64", "glibc"),
 ]  # fmt: skip
-ORACLE_PACKAGES = [(p, a) for a in ARCHES for p in ("zlib1g", "libcurl4", "busybox-static")]
+ORACLE_PACKAGES = [
+    *((p, a) for a in ARCHES for p in ("zlib1g", "libcurl4", "busybox-static")),
+    ("ebtables", "amd64"),  # RPATH entries, a library without canary and without FORTIFY
+    ("ebtables", "armhf"),
+]
 
 
 def _fetch(package: str, arch: str) -> debian_binaries.Binary:
@@ -109,13 +114,53 @@ def _oracle(path: Path) -> dict[str, object]:
         pie = False
     elif kind == "DYN" and (pie_flag or interp):
         pie = True
+    symbols = _readelf_symbols(path, relocatable=kind == "REL")
+    names = {name for name, _ in symbols}
+    undefined = {name for name, defined in symbols if not defined}
+    fortified = {name for name in names if re.fullmatch(r"__\w+_chk", name)} - CANARY
+    rpath = [
+        entry
+        for tag in ("RPATH", "RUNPATH")
+        for text in re.findall(rf"\({tag}\)\s+Library {tag.lower()}: \[(.*)\]", dynamic)
+        for entry in text.split(":")
+        if entry
+    ]
     return {
         "bits": 64 if "ELF64" in header else 32,
         "endian": "big" if "big endian" in header else "little",
         "nx": stack is not None and "E" not in stack.group(1),
         "relro": relro,
         "pie": pie,
+        "canary": bool(names & CANARY) if names else None,
+        "fortify": bool(fortified) if undefined else None,
+        "rpath": rpath,
+        "stripped": not re.search(r"\]\s+\.symtab\s", _readelf("-S", str(path))),
     }
+
+
+CANARY = frozenset({"__stack_chk_fail", "__stack_chk_guard", "__stack_chk_fail_local"})
+"""Symbols that show a stack protector (what the compiler's instrumentation calls or reads)."""
+
+
+def _readelf_symbols(path: Path, *, relocatable: bool) -> list[tuple[str, bool]]:
+    """(name, defined) of the NOTYPE, OBJECT and FUNC symbols of ``.dynsym`` (of ``.symtab``
+    for an object file or when there is no ``.dynsym``), as ``readelf -s`` lists them."""
+    tables: dict[str, list[tuple[str, bool]]] = {}
+    current: list[tuple[str, bool]] = []
+    for line in _readelf("-s", str(path)).splitlines():
+        title = re.match(r"Symbol table '(\S+)' contains", line)
+        if title is not None:
+            current = tables.setdefault(title.group(1), [])
+            continue
+        fields = line.split()
+        if len(fields) >= 8 and fields[0].endswith(":") and fields[3] in _TYPES:
+            current.append((fields[7].split("@")[0], fields[6] != "UND"))
+    if ".dynsym" in tables and not relocatable:
+        return tables[".dynsym"]
+    return tables.get(".symtab", tables.get(".dynsym", []))
+
+
+_TYPES = frozenset({"NOTYPE", "OBJECT", "FUNC"})
 
 
 def _unbounded_imports(path: Path) -> list[str]:
@@ -141,7 +186,47 @@ def test_facts_match_readelf(package: str, arch: str) -> None:
         assert elf["nx"] == oracle["nx"], path
         assert elf["relro"] == oracle["relro"], path
         assert elf["pie"] == oracle["pie"], path
+        assert elf["canary"] == oracle["canary"], path
+        assert elf["fortify"] == oracle["fortify"], path
+        assert elf["rpath"] == oracle["rpath"], path
+        assert elf["stripped"] == oracle["stripped"], path
         assert elf["unbounded"] == _unbounded_imports(path), path
+
+
+PROGRAM = b"""#include <stdio.h>
+#include <string.h>
+int main(int argc, char **argv) {
+    char buf[16];
+    strcpy(buf, argc > 1 ? argv[1] : "x");
+    printf("%s\\n", buf);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["-O2", "-fstack-protector-all", "-D_FORTIFY_SOURCE=2", "-Wl,-rpath,/opt/a:/opt/b"],
+        ["-O0", "-fno-stack-protector", "-U_FORTIFY_SOURCE", "-Wl,--enable-new-dtags,-rpath,/r"],
+        ["-O2", "-fno-stack-protector", "-s", "-no-pie", "-Wl,-z,norelro"],
+    ],
+    ids=["protected-unstripped", "unprotected-runpath", "stripped-plain"],
+)
+def test_facts_of_compiled_programs_match_readelf(tmp_path: Path, flags: list[str]) -> None:
+    """The packages above are all stripped and none lacks NX; programs built here with and
+    without each protection give the comparison both values of every fact."""
+    source = tmp_path / "p.c"
+    source.write_bytes(PROGRAM)
+    out = tmp_path / "p"
+    subprocess.run(["gcc", *flags, "-o", str(out), str(source)], check=True)
+    elf = _analyze(out)["elf"]
+    assert isinstance(elf, dict)
+    oracle = _oracle(out)
+    assert {key: elf[key] for key in oracle if key != "bits"} == {
+        key: value for key, value in oracle.items() if key != "bits"
+    }
+    assert elf["bits"] == oracle["bits"]
 
 
 def _firmware(tmp_path: Path, packages: list[tuple[str, str]]) -> Path:

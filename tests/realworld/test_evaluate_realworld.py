@@ -47,6 +47,15 @@ def test_every_c_file_of_the_release_is_evaluated(openssl_run: tuple[Any, Run]) 
     assert abs(doc["inventory"]["analyzed"]["lines"] - lines) <= len(expected)
 
 
+def test_the_real_evaluation_validates_with_every_key_typed(openssl_run: tuple[Any, Run]) -> None:
+    from schema_sections import check
+
+    _, run = openssl_run
+    doc = run.json()
+    check(doc)
+    assert doc["components"]["copies"] and doc["unsafe-calls"]["functions"]
+
+
 def test_the_largest_real_file_is_evaluated(
     upstream: Callable[[str], Any], tmp_path: Path, evaluate: Callable[..., Run]
 ) -> None:

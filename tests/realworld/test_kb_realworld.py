@@ -3,6 +3,7 @@ shipped KB naming vendored copies (headerless, re-rooted, fragments, nested, dis
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -235,3 +236,39 @@ def test_a_release_holding_corrupt_zstd_test_files_is_read(
     }
     assert corrupt & damaged
     assert any(f.path == "lib/zstd.h" for f in result.files)
+
+
+VERSION_TEXT = re.compile(rb"ZLIB_VERSION|deflate [0-9]|inflate [0-9]")
+"""What names a zlib version inside its files: the header's macros and the copyright strings."""
+
+
+@pytest.mark.parametrize("spec", ["zlib/bookworm", "zlib/trixie"])
+def test_the_shipped_kb_names_a_copy_without_its_version_header(
+    spec: str, upstream: Callable[[str], Any], tmp_path: Path
+) -> None:
+    """zlib's C files without ``zlib.h`` and without any file that spells the version are
+    vendored in a tree; the knowledge base shipped in the package (no ``--kb``) names the copy
+    and its version from the files' fingerprints alone."""
+    from support import run_evaluation
+
+    release = upstream(spec)
+    copy = tmp_path / "fw" / "third_party" / "z"
+    copy.mkdir(parents=True)
+    kept = []
+    for path in sorted(Path(release.path).iterdir()):
+        if path.suffix in (".c", ".h") and not VERSION_TEXT.search(path.read_bytes()):
+            shutil.copy(path, copy / path.name)
+            kept.append(f"third_party/z/{path.name}")
+    assert "third_party/z/zlib.h" not in kept and len(kept) >= 15
+    (tmp_path / "fw" / "main.c").write_text("int main(void) { return 0; }\n")
+    doc = run_evaluation(tmp_path / "fw", tmp_path / "out").json()
+    (found,) = doc["components"]["copies"]
+    assert (found["name"], found["version"], found["root"]) == (
+        "zlib",
+        release.version,
+        "third_party/z",
+    )
+    assert found["candidates"] == [] and found["kind"] == "fragment"
+    assert found["files"]["unchanged"] == found["files"]["total"] == len(kept)
+    assert found["evidence"] == kept[: len(found["evidence"])]  # the matched files themselves
+    assert doc["components"]["knowledge_base"]["releases"] > 0  # the shipped one was read

@@ -60,9 +60,11 @@ READ_ERRORS: Final = (
     ValueError,
     zstandard.ZstdError,
     RuntimeError,
+    NotImplementedError,
 )
 """What reading a damaged archive raises (``OSError`` covers bad gzip and bzip2 data,
-``zstandard.ZstdError`` bad zstd data, ``RuntimeError`` bad lz4 frames)."""
+``zstandard.ZstdError`` bad zstd data, ``RuntimeError`` bad lz4 frames; ``zipfile`` raises
+``NotImplementedError``, a ``RuntimeError``, for a version or a flag it does not implement)."""
 
 _ZIP_METHODS: Final = frozenset(
     {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
@@ -285,6 +287,8 @@ def _zip_entries(archive: zipfile.ZipFile) -> Entries:
 
 def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Member:
     mode = info.external_attr >> 16
+    if not info.filename:  # ZipInfo.is_dir() would index an empty name; ``take`` records it
+        return Member(info.filename, MemberType.FILE)
     if info.is_dir():
         return Member(info.filename, MemberType.DIR)
     if info.flag_bits & 0x1:

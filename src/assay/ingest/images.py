@@ -7,7 +7,9 @@ What an extractor writes is not trusted either: the caller walks it with the dir
 caps as an archive's members, in path order. Two guards act before the bytes land: a squashfs
 image is listed first (sizes and entry count checked against the caps, nothing written if they
 do not fit), and every extractor runs under ``RLIMIT_FSIZE`` set to the bytes the caps still
-allow, so that no single file (sparse or not) can outgrow them. Formats without an extractor
+allow, so that no single file (sparse or not) can outgrow them. An ext image is listed whole by
+``extfs`` (one ``debugfs`` run per directory level) and its files are dumped one inode at a time,
+so hostile names and hard links are decided by assay, not by ``rdump``. Formats without an extractor
 here become ``image-unsupported`` records naming the tool to install.
 
 Longer than 300 lines: each extractor's listing check, sandboxed run and the admission of what it
@@ -16,6 +18,7 @@ wrote are one guarded sequence, kept together to be reviewed as one.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -27,6 +30,7 @@ from typing import Final
 
 from assay import sandbox
 from assay.errors import Unreadable
+from assay.ingest import extfs
 from assay.ingest.archive import RATIO_FLOOR, Budget, Extracted
 from assay.ingest.classify import printable
 from assay.ingest.interface import SourceFile
@@ -41,6 +45,11 @@ _UID: Final = 1000
 owners from the image, nor to make device nodes."""
 _SIGXFSZ: Final = 25
 _STDERR_KEPT: Final = 300
+_SCRIPT: Final = "commands"
+_BANNER: Final = re.compile(r"debugfs [\w.~-]+ \(.*\)")
+# What debugfs says when the sandbox's user may not give a file its owner from the image.
+_CHOWN_REFUSED: Final = re.compile(r"dump_file: .* while changing ownership of .*")
+"""The ``debugfs`` command file, written in the destination (ext images, see ``extfs``)."""
 # An ``unsquashfs -lls`` line of a device node: "crw------- root/root 5,  1 date time name".
 _DEVICE_LINE: Final = re.compile(rb"([cb])[-rwxsStT]{9} \S+ +\d+, *\d+ \S+ \S+ squashfs-root/(.+)")
 _DEVICE_NAMES: Final = {b"c": "character device", b"b": "block device"}
@@ -72,7 +81,7 @@ _EXTRACTORS: Final = {
     ArchiveFormat.EXT: _Extractor(
         "debugfs",
         "e2fsprogs",
-        lambda tool, image: [tool, "-R", f"rdump / {OUTPUT}", image],
+        lambda tool, image: [tool, "-f", _SCRIPT, image],
         makes_output=False,
     ),
 }
@@ -97,6 +106,8 @@ class Unpacked:
     """Extractor errors and stops, recorded on the image."""
     errors: str = ""
     """The extractor's error lines when it failed: the files they name are not trusted."""
+    links: int = 0
+    """Hard links recorded from a listing (ext images)."""
 
 
 def unpack(
@@ -116,20 +127,36 @@ def unpack(
     if problem is not None:
         raise ImageUnreadable("sandbox-unavailable", f"{fmt} image not unpacked: {problem}")
     image = source.resolve()
+    prefix = f"{archive_path}!/" if archive_path else ""
     devices: tuple[Skipped, ...] = ()
+    tree: extfs.Listing | None = None
     if fmt is ArchiveFormat.SQUASHFS:
         listing = _check_listing(tool, image, dest, budget)
-        devices = _devices(listing, f"{archive_path}!/" if archive_path else "")
-    if not extractor.makes_output:
+        devices = _devices(listing, prefix)
+    if fmt is ArchiveFormat.EXT:
+        tree = _ext_listing(tool, image, dest, budget, prefix)
+        (dest / _SCRIPT).write_text(extfs.dump_script(tree))
+        (dest / extfs.BLOBS).mkdir()
+    elif not extractor.makes_output:
         (dest / OUTPUT).mkdir()
     allowed = _bytes_allowed(budget, image.stat().st_size)
     argv = ["prlimit", f"--fsize={allowed}", "--", *extractor.argv(tool, str(image))]
     result = _run(argv, image, dest, budget)
+    if tree is not None:
+        (dest / _SCRIPT).unlink()
     stop = _stopped(result, extractor.program, allowed)
     if stop is not None:
         _remove(dest / OUTPUT)
+        _remove(dest / extfs.BLOBS)
         raise ImageUnreadable(*stop)
     failed = _errors_record(result, extractor.program, archive_path)
+    if tree is not None and not failed and _debugfs_errors(result):
+        detail = f"debugfs: {'; '.join(_debugfs_errors(result))[:_STDERR_KEPT]}"
+        failed = (Skipped(archive_path, "ingest", "image-errors", detail),)
+    if tree is not None:
+        cut = extfs.place(tree, dest, dest / OUTPUT, prefix)
+        _remove(dest / extfs.BLOBS)
+        return Unpacked(dest / OUTPUT, (*tree.skipped, *failed, *cut), links=tree.links)
     errors = "\n".join(_errors(result)) if failed else ""
     return Unpacked(dest / OUTPUT, (*devices, *failed), errors)
 
@@ -188,6 +215,52 @@ def _check_listing(tool: str, image: Path, dest: Path, budget: Budget) -> bytes:
         detail = f"listing longer than {LISTING_CAP} bytes (more entries than assay reads)"
         raise ImageUnreadable("bomb-file-count", f"{detail}; not unpacked")
     entries, size = _listing_totals(listed.stdout)
+    _check_totals(entries, size, image, budget)
+    return listed.stdout
+
+
+def _ext_listing(tool: str, image: Path, dest: Path, budget: Budget, prefix: str) -> extfs.Listing:
+    """List an ext image whole, level by level (nothing written); refuse it if it cannot fit."""
+
+    def run(script: str) -> bytes:
+        (dest / _SCRIPT).write_text(script)
+        try:
+            argv = [tool, "-f", _SCRIPT, str(image)]
+            listed = _run(argv, image, dest, budget, LISTING_CAP + 1)
+        finally:
+            (dest / _SCRIPT).unlink()
+        if listed.timed_out:
+            raise ImageUnreadable("image-timeout", f"debugfs ls: {_why(listed)}; not unpacked")
+        if listed.returncode != 0:
+            raise ImageUnreadable("image-rejected", f"debugfs ls: {_why(listed)}")
+        if len(listed.stdout) > LISTING_CAP:
+            detail = f"a level's listing is longer than {LISTING_CAP} bytes"
+            raise ImageUnreadable("bomb-file-count", f"{detail}; not unpacked")
+        problems.extend(_debugfs_errors(listed))
+        return listed.stdout
+
+    problems: list[str] = []
+    tree = extfs.list_tree(run, prefix)
+    if problems and not tree.names:  # debugfs could not open the image or read its root
+        raise ImageUnreadable("image-rejected", "; ".join(problems)[:_STDERR_KEPT])
+    _check_totals(tree.names, tree.size, image, budget)
+    if problems:
+        detail = f"debugfs ls: {'; '.join(dict.fromkeys(problems))[:_STDERR_KEPT]}"
+        record = Skipped(prefix.removesuffix("!/"), "ingest", "image-errors", detail)
+        return dataclasses.replace(tree, skipped=(*tree.skipped, record))
+    return tree
+
+
+def _debugfs_errors(result: sandbox.SandboxResult) -> list[str]:
+    """``debugfs`` error lines (it exits 0 after failed commands), less its version banner."""
+    lines = _errors(result)
+    return [
+        line for line in lines if not _BANNER.fullmatch(line) and not _CHOWN_REFUSED.match(line)
+    ]
+
+
+def _check_totals(entries: int, size: int, image: Path, budget: Budget) -> None:
+    """Refuse an image whose listed entries or bytes do not fit the caps."""
     limits = budget.limits
     if budget.members + entries > limits.max_files:
         detail = f"{entries} entries listed, {budget.members} before > cap {limits.max_files}"
@@ -200,7 +273,6 @@ def _check_listing(tool: str, image: Path, dest: Path, budget: Budget) -> bytes:
         ratio = size / max(compressed, 1)
         detail = f"{size} bytes listed from {compressed}: ratio {ratio:.0f}"
         raise ImageUnreadable("bomb-ratio", f"{detail} > cap {limits.max_ratio:g}; not unpacked")
-    return listed.stdout
 
 
 LISTING_CAP: Final = 128 << 20
@@ -303,9 +375,9 @@ def admit(
         stop = _cap_hit(budget, expanded, compressed)
         if stop is not None:
             record = Skipped(archive_path, "ingest", stop[0], f"{stop[1]}, at {file.path!r}")
-            return Extracted(tuple(kept), (*skipped, record), links)
+            return Extracted(tuple(kept), (*skipped, record), links + unpacked.links)
         kept.append(file)
-    return Extracted(tuple(kept), tuple(skipped), links)
+    return Extracted(tuple(kept), tuple(skipped), links + unpacked.links)
 
 
 def _cap_hit(budget: Budget, expanded: int, compressed: int) -> tuple[str, str] | None:
