@@ -82,6 +82,30 @@ def test_files_shared_by_two_releases_give_a_candidate_set(
     assert copy["files"]["unchanged"] == 3 and copy["files"]["missing"] == 1
 
 
+def test_files_a_release_bundles_name_their_origin_not_the_bundler(
+    tmp_path: Path, evaluate: Callable[..., Run]
+) -> None:
+    # sudo's and rsync's releases carry zlib's files below lib/zlib/: a copy of those files is
+    # zlib, and the bundler is named only for files of its own
+    shared = {f"s{i}.c": f"int s{i}(void) {{ return {i}; }}\n" for i in range(4)}
+    kb = tmp_path / "kb.sqlite"
+    add_release(kb, write_tree(tmp_path / "zlib", dict(shared)), "zlib", "1.3", "t")
+    bundler: dict[str, str | bytes] = {f"lib/zlib/{p}": c for p, c in shared.items()}
+    bundler |= {f"src/t{i}.c": f"int t{i} = {i};\n" for i in range(4)}
+    add_release(kb, write_tree(tmp_path / "tool", bundler), "tool", "2.0", "t")
+    write_tree(tmp_path / "fw" / "vendor" / "z", dict(shared))
+    [copy] = evaluate(tmp_path / "fw", kb=kb).json()["components"]["copies"]
+    assert (copy["name"], copy["version"], copy["root"]) == ("zlib", "1.3", "vendor/z")
+    assert copy["files"]["unchanged"] == copy["files"]["total"] == 4
+    # the bundler's own files, beside the bundled ones, still name it
+    write_tree(tmp_path / "fw2" / "t", {p: c for p, c in bundler.items()})
+    names = {
+        (c["name"], c["root"])
+        for c in evaluate(tmp_path / "fw2", kb=kb).json()["components"]["copies"]
+    }
+    assert ("tool", "t") in names
+
+
 def test_a_copys_stated_version_wins_over_the_release_its_files_match(
     tmp_path: Path, evaluate: Callable[..., Run]
 ) -> None:

@@ -149,14 +149,18 @@ def _tail_root(path: str, release_path: str) -> str:
 
 def _groups(
     files: Iterable[SourceFile], kb: KnowledgeBase
-) -> dict[tuple[str, str], dict[str, set[str]]]:
-    """(library, root) -> path below root -> versions whose release holds that exact file."""
+) -> tuple[dict[tuple[str, str], dict[str, set[str]]], dict[tuple[str, str], int]]:
+    """(library, root) -> path below root -> versions whose release holds that exact file;
+    and per (library, root) the fewest folders above such a file in its release."""
     groups: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    depth: dict[tuple[str, str], int] = {}
     for file in files:
         for ref in kb.by_sha256(file.sha256):
             root = _tail_root(file.path, ref.path)
-            groups[(ref.name, root)][below(file.path, root)].add(ref.version)
-    return groups
+            key = (ref.name, root)
+            groups[key][below(file.path, root)].add(ref.version)
+            depth[key] = min(depth.get(key, ref.path.count("/")), ref.path.count("/"))
+    return groups, depth
 
 
 def _versions(by_path: Mapping[str, set[str]]) -> list[str]:
@@ -169,12 +173,37 @@ def _versions(by_path: Mapping[str, set[str]]) -> list[str]:
     return sorted(v for v, n in tally.items() if n == top)
 
 
+def _origins(
+    groups: Mapping[tuple[str, str], Mapping[str, set[str]]], depth: Mapping[tuple[str, str], int]
+) -> list[tuple[str, str]]:
+    """The (library, root) groups that are the files' origin, not a release bundling them.
+
+    Releases bundle other libraries (sudo and rsync carry zlib's files below ``lib/zlib`` and
+    ``zlib/``), so one set of files can match several products at one root. Per root the group
+    with the most files wins (ties: the one whose release holds them nearest its top, the
+    library's own layout); another is kept only for files no kept group at that root holds.
+    """
+    by_root: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key in groups:
+        by_root[key[1]].append(key)
+    kept = []
+    for keys in by_root.values():
+        keys.sort(key=lambda k: (-len(groups[k]), depth[k], k[0]))
+        claimed: set[str] = set()
+        for key in keys:
+            own = set(groups[key]) - claimed
+            if len(own) >= MIN_FRAGMENT_FILES:
+                kept.append(key)
+                claimed |= set(groups[key])
+    return sorted(kept)
+
+
 def found_by_files(files: Sequence[SourceFile], kb: KnowledgeBase) -> list[Component]:
     """Copies named by unchanged release files alone (no version evidence needed)."""
     found = []
-    for (name, root), by_path in sorted(_groups(files, kb).items()):
-        if len(by_path) < MIN_FRAGMENT_FILES:
-            continue
+    groups, depth = _groups(files, kb)
+    for name, root in _origins(groups, depth):
+        by_path = groups[(name, root)]
         versions = _versions(by_path)
         found.append(
             Component(
