@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from assay.assess.binaries import complete
 from assay.assess.vulns.db import VulnDB, load
 from assay.assess.vulns.match import Assessment, assess
 from assay.model import Component
@@ -135,3 +136,20 @@ def test_router_kernel_findings_are_what_the_data_bounds() -> None:
     assert {h.id for h in result.hits} == bounded
     debian_only = {a.id for a in _db().advisories_of("linux") if a.source == "debian-changelog"}
     assert set(result.unbounded) == open_below | debian_only
+
+
+def test_router_kernel_in_the_binaries_section_reports_only_bounded_cves() -> None:
+    """The kernel found in a firmware's binaries gets one known-cve finding per bounded CVE,
+    and its verdict lists the not bounded ones."""
+    section = {
+        "components": [
+            {"name": "linux", "version": "3.10.14", "paths": ["boot/vmlinux"], "count": 1}
+        ]
+    }
+    done, pairs = complete(section, (), _db(), has_source=False)
+    expected = _assess("3.10.14")
+    cves = {f.properties["cve"] for _, f in pairs if f.rule_id == "binaries/known-cve"}
+    assert cves == {h.id for h in expected.hits}
+    verdict = done["assessment"]["linux@3.10.14"]
+    assert verdict["unbounded"] == list(expected.unbounded)
+    assert not cves & set(verdict["unbounded"])
