@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from assay.assess.vulns.db import VulnDB, load
 from assay.assess.vulns.match import Assessment, assess
 from assay.model import Component
 from assay.versions import key
+from support import Run, write_tree
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "vulns"
 KERNEL = DATA / "linux-kernel-cves" / "data"
@@ -153,3 +155,23 @@ def test_router_kernel_in_the_binaries_section_reports_only_bounded_cves() -> No
     verdict = done["assessment"]["linux@3.10.14"]
     assert verdict["unbounded"] == list(expected.unbounded)
     assert not cves & set(verdict["unbounded"])
+
+
+def test_kernel_source_tree_evaluation_counts_not_bounded_cves_apart(
+    tmp_path: Path, evaluate: Callable[..., Run]
+) -> None:
+    """A Linux 3.10.14 source tree, evaluated: its findings are the bounded CVEs only; the
+    others are listed and counted in evaluation.json and mentioned in report.html."""
+    makefile = "VERSION = 3\nPATCHLEVEL = 10\nSUBLEVEL = 14\nEXTRAVERSION =\n\nall: vmlinux\n"
+    tree = write_tree(tmp_path / "kernel", {"Makefile": makefile, "init/main.c": "int x;\n"})
+    out = evaluate(tree).out
+    doc = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    section = doc["vulnerabilities"]
+    (copy,) = [c for c in section["copies"].values() if c["name"] == "linux"]
+    expected = _assess("3.10.14")
+    assert copy["version"] == "3.10.14"
+    assert [c["id"] for c in copy["cves"]] == [h.id for h in expected.hits]
+    assert copy["unbounded"] == list(expected.unbounded)
+    assert section["summary"]["unbounded_cves"] == len(expected.unbounded)
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert f"and {len(expected.unbounded)} kernel CVEs the data cannot bound" in html
