@@ -173,5 +173,8 @@ def test_kernel_source_tree_evaluation_counts_not_bounded_cves_apart(
     assert [c["id"] for c in copy["cves"]] == [h.id for h in expected.hits]
     assert copy["unbounded"] == list(expected.unbounded)
     assert section["summary"]["unbounded_cves"] == len(expected.unbounded)
+    exploited = _db().exploited
+    assert copy["unbounded_exploited"] == [i for i in expected.unbounded if i in exploited]
+    assert copy["unbounded_exploited"]  # CISA lists kernel CVEs no 3.10 data bounds
     html = (out / "report.html").read_text(encoding="utf-8")
     assert f"and {len(expected.unbounded)} kernel CVEs the data cannot bound" in html

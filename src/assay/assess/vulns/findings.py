@@ -103,6 +103,7 @@ def section(
             "policy_source": results[c.key].policy_source,
             "backported": list(results[c.key].backported),
             "unbounded": list(results[c.key].unbounded),
+            "unbounded_exploited": list(results[c.key].unbounded_exploited),
             "upgrade_to": _upgrade_to(c.name, results[c.key].hits),
             "cves": [{"id": h.id, "severity": h.severity, "fixed_in": h.fixed_in,
                       "exploited": h.exploited, "source": h.source, "reference": h.reference}

@@ -62,6 +62,8 @@ class Assessment:
     unbounded: tuple[str, ...] = ()
     """Kernel CVEs whose ranges hold the version but whose data gives no lower bound for the
     copy's series (:func:`assay.assess.vulns.kernel.bounded`): counted, not reported."""
+    unbounded_exploited: tuple[str, ...] = ()
+    """Those of ``unbounded`` in CISA's known-exploited catalogue (for the evaluator to check)."""
 
 
 def _comparable(library: str, version: str) -> bool:
@@ -183,4 +185,5 @@ def assess(component: Component, known: VulnDB) -> Assessment:
         since=state.since if state.support is not Support.SUPPORTED else None,
         superseded_by=state.superseded_by, reason=state.reason, policy_source=state.source,
         backported=tuple(patched_ids), unbounded=unbounded,
+        unbounded_exploited=tuple(i for i in unbounded if i in known.exploited),
     )  # fmt: skip
