@@ -151,6 +151,7 @@ def complete(
             "support": result.support.value, "cycle": result.cycle, "since": result.since,
             "cves": [{"id": h.id, "severity": h.severity, "fixed_in": h.fixed_in,
                       "exploited": h.exploited, "source": h.source} for h in result.hits],
+            "unbounded": list(result.unbounded),
         }  # fmt: skip
         pairs.extend((item["paths"][0], f) for f in _verdicts(item, result))
     triples = [(i["name"], i["version"], i["paths"][0]) for i in items]

@@ -102,6 +102,9 @@ def summary(evaluation: Evaluation, written: tuple[Path, ...]) -> None:
               f"{known['copies_with_cves']} copies ({known['exploited']} exploited in the wild), "
               f"{known['end_of_life']} copies end of life, "
               f"{known['paid_support_only']} on paid support only")  # fmt: skip
+        if known.get("unbounded_cves"):
+            say(f"  vulnerabilities: {known['unbounded_cves']} kernel CVEs not bounded by the "
+                "data (no introducing version for the copy's series; not findings)")  # fmt: skip
     for category, counts in evaluation.finding_counts.items():
         detail = ", ".join(f"{n} {sev}" for sev, n in counts.items())
         say(f"  {category}: {sum(counts.values())} findings ({detail})")

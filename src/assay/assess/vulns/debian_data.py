@@ -84,7 +84,9 @@ def _ordered(product: str, versions: Iterable[str]) -> list[str]:
         except ValueError:
             continue
         valid.append(version)
-    return sorted(valid, key=lambda v: key(product, v))
+    # versions whose keys tie (9.5.0 and 9.5.0.dfsg.P2) are ordered by their text, so the
+    # build does not depend on the order of a set (Python's string hashing varies per run)
+    return sorted(valid, key=lambda v: (key(product, v), v))
 
 
 def key_or_none(product: str, version: str) -> object:

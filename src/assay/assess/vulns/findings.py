@@ -102,6 +102,8 @@ def section(
             "superseded_by": results[c.key].superseded_by, "reason": results[c.key].reason,
             "policy_source": results[c.key].policy_source,
             "backported": list(results[c.key].backported),
+            "unbounded": list(results[c.key].unbounded),
+            "unbounded_exploited": list(results[c.key].unbounded_exploited),
             "upgrade_to": _upgrade_to(c.name, results[c.key].hits),
             "cves": [{"id": h.id, "severity": h.severity, "fixed_in": h.fixed_in,
                       "exploited": h.exploited, "source": h.source, "reference": h.reference}
@@ -118,6 +120,7 @@ def section(
             "copies_with_cves": sum(1 for r in results.values() if r.hits),
             "distinct_cves": len(ids),
             "exploited": len({h.id for r in results.values() for h in r.hits if h.exploited}),
+            "unbounded_cves": len({i for r in results.values() for i in r.unbounded}),
             "end_of_life": sum(1 for r in results.values() if r.support is Support.END_OF_LIFE),
             "paid_support_only": sum(1 for r in results.values() if r.support is Support.PAID_ONLY),
         },

@@ -9,6 +9,10 @@ versions from the series' start (or the introduction) up to that fix; between su
 and after the last one, the versions from the introduction up to the mainline fix. A series
 between the introduction and the mainline fix without a stable fix stays affected. CVEs the
 data marks as caused by a distribution's back-port are left out.
+
+:func:`bounded` decides whether a kernel CVE whose ranges hold a copy's version is a finding
+or only "not bounded" (docs/vulnerabilities.md, "Linux kernel"): the data must show where the
+copy's series got the bug, not only where a later series got the fix.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ import re
 from pathlib import Path
 
 from assay.assess.vulns.model import Advisory, Range
-from assay.versions import key
+from assay.versions import affected, key
 
 FOLDER = "linux-kernel-cves"
 SOURCE = "linux-kernel-cves"
+_SERIES = re.compile(r"^v?(\d+)\.(\d+)")
 _LINE = re.compile(r"^(CVE-\d{4}-\d+): .*\((?:v?(\S+)) to (?:v?(\S+))\)\s*$")
 
 
@@ -51,6 +56,31 @@ def ranges(introduced: str | None, fixed: str | None, streams: dict[str, str]) -
     out.append(Range(introduced=cursor, fixed=fixed))
     return tuple(r for r in out if r.introduced is None or r.fixed is None
                  or key("linux", r.introduced) < key("linux", r.fixed))  # fmt: skip
+
+
+def series(version: str) -> str | None:
+    """The stable series (``major.minor``) of a kernel version, ``None`` when it has none."""
+    match = _SERIES.match(version)
+    return f"{match.group(1)}.{match.group(2)}" if match else None
+
+
+def bounded(version: str, ranges: tuple[Range, ...]) -> bool:
+    """True when a range holding ``version`` is bounded on both sides for its series: it has a
+    lower end (the mainline release that introduced the bug or, when that is unknown, the
+    series after an older stable series with a recorded fix: that series carried the bug, and
+    so did mainline up to its fix), or its end (fix or last affected release) lies in the
+    copy's own series, which shows that series carried the bug. A range open below whose end
+    lies in a later series (every Debian-changelog row, the linux_kernel_cves rows whose
+    introduction is ``unk``) says nothing about an older series: such a CVE is "not
+    bounded" for the copy."""
+    own = series(version)
+    for bounds in ranges:
+        if not affected("linux", version, (bounds,)):
+            continue
+        end = bounds.fixed or bounds.last_affected
+        if bounds.introduced is not None or (end is not None and series(end) == own):
+            return True
+    return False
 
 
 def load(data: Path) -> list[Advisory]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from assay.assess.vulns import debian
+from assay.assess.vulns import debian, kernel
 from assay.assess.vulns.db import VulnDB
 from assay.assess.vulns.model import Advisory, Cycle
 from assay.assess.vulns.policy import Policy, Status, Support, cycle_of, status
@@ -59,6 +59,11 @@ class Assessment:
     """Where the product's support policy is stated."""
     backported: tuple[str, ...] = ()
     """CVEs in the copy's upstream version that its Debian revision patches."""
+    unbounded: tuple[str, ...] = ()
+    """Kernel CVEs whose ranges hold the version but whose data gives no lower bound for the
+    copy's series (:func:`assay.assess.vulns.kernel.bounded`): counted, not reported."""
+    unbounded_exploited: tuple[str, ...] = ()
+    """Those of ``unbounded`` in CISA's known-exploited catalogue (for the evaluator to check)."""
 
 
 def _comparable(library: str, version: str) -> bool:
@@ -98,24 +103,29 @@ def vulnerabilities(
     if not component.version or not _comparable(component.name, component.version):
         return ()
     mine = [a for a in advisories if a.library == component.name]
-    return _hits(component, mine, exploited)
+    return _hits(component, mine, exploited)[0]
 
 
 def _hits(
     component: Component, mine: Sequence[Advisory], exploited: frozenset[str]
-) -> tuple[Hit, ...]:
+) -> tuple[tuple[Hit, ...], tuple[str, ...]]:
+    """(hits, ids of kernel CVEs not bounded for the copy)."""
     assert component.version is not None
     withdrawn = {a.id for a in mine if a.withdrawn}
     hits: dict[str, Hit] = {}
+    unbounded: set[str] = set()
     for a in mine:
         if a.withdrawn or a.id in withdrawn:
             continue
         if not affected(a.library, component.version, a.ranges):
             continue
+        if a.library == "linux" and not kernel.bounded(component.version, a.ranges):
+            unbounded.add(a.id)
+            continue
         hit = Hit(a.id, a.severity, _fixed_in(a.library, component.version, a),
                   a.id in exploited, a.source, a.summary, a.reference)  # fmt: skip
         hits[a.id] = _combine(component.name, hits[a.id], hit) if a.id in hits else hit
-    return tuple(hits[i] for i in sorted(hits))
+    return tuple(hits[i] for i in sorted(hits)), tuple(sorted(unbounded - set(hits)))
 
 
 def support(
@@ -159,8 +169,9 @@ def assess(component: Component, known: VulnDB) -> Assessment:
     revision) and its support status under the product's policy."""
     hits: tuple[Hit, ...] = ()
     patched_ids: list[str] = []
+    unbounded: tuple[str, ...] = ()
     if component.version and _comparable(component.name, component.version):
-        found = _hits(component, known.advisories_of(component.name), known.exploited)
+        found, unbounded = _hits(component, known.advisories_of(component.name), known.exploited)
         patched_ids = [
             h.id for h in found if patched(known, component.name, component.version, h.id)
         ]
@@ -173,5 +184,6 @@ def assess(component: Component, known: VulnDB) -> Assessment:
         hits=hits, support=state.support, cycle=state.cycle,
         since=state.since if state.support is not Support.SUPPORTED else None,
         superseded_by=state.superseded_by, reason=state.reason, policy_source=state.source,
-        backported=tuple(patched_ids),
+        backported=tuple(patched_ids), unbounded=unbounded,
+        unbounded_exploited=tuple(i for i in unbounded if i in known.exploited),
     )  # fmt: skip
