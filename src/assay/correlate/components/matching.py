@@ -1,10 +1,12 @@
 """Copies measured against the release knowledge base: full, partial or fragment, by file.
 
-Only the raw sha256 of each file is used here, which ingest has already computed: a file is
-``unchanged`` when its content equals the release file at the same path below the copy's root,
-``modified`` when that path holds other content, ``added`` when the release has no such path,
-and the release's other files are ``missing``. Copies without version evidence (headers
-removed, directories renamed) are found by their unchanged files alone.
+A file is ``unchanged`` when its raw content (the sha256 ingest computed) equals the release
+file at the same path below the copy's root, ``modified`` when that path holds other content,
+``added`` when the release has no such path, and the release's other files are ``missing``.
+Copies without version evidence (headers removed, directories renamed) are found by their
+files, and releases are compared, by the files that hold a release file's code: its raw
+content, or its normalised content when only comments and layout differ (``content``), so a
+copy whose every licence header was rewritten is still found and named.
 
 Kinds (documented in docs/components.md):
 - ``full``: at least ``FULL_SHARE`` of the release's files are present (same path);
@@ -22,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from assay.correlate.components import signatures
+from assay.correlate.components.content import NormalisedContent
 from assay.correlate.components.copies import Ownership, below, shared_tail
 from assay.correlate.components.kb import FileEntry, KnowledgeBase, same_digest
 from assay.ingest.interface import SourceFile
@@ -64,23 +67,27 @@ def _align(present: Iterable[str], expected: Mapping[str, FileEntry]) -> dict[st
     return {p[len(best) :]: e for p, e in expected.items() if p.startswith(best)}
 
 
-def _score(present: Mapping[str, SourceFile], files: Mapping[str, FileEntry]) -> int:
-    """How many present files are unchanged files of the release ``files`` (aligned)."""
+def _score(
+    present: Mapping[str, SourceFile], files: Mapping[str, FileEntry], content: NormalisedContent
+) -> int:
+    """How many present files hold the code of their file of the release ``files`` (aligned)."""
     expected = _align(present, files)
-    return sum(
-        1 for r, f in present.items() if r in expected and same_digest(expected[r].sha256, f.sha256)
-    )
+    return sum(1 for r, f in present.items() if r in expected and content.matches(f, expected[r]))
 
 
 def _best_release(
-    name: str, versions: Sequence[str], present: Mapping[str, SourceFile], kb: KnowledgeBase
+    name: str,
+    versions: Sequence[str],
+    present: Mapping[str, SourceFile],
+    kb: KnowledgeBase,
+    content: NormalisedContent,
 ) -> tuple[str | None, dict[str, FileEntry], int]:
-    """The release among ``versions`` holding most present files unchanged (the first on a
+    """The release among ``versions`` whose code most present files hold (the first on a
     tie), its files and that count."""
     best: tuple[str | None, dict[str, FileEntry], int] = (None, {}, 0)
     for version in versions:
         files = kb.release_files(name, version)
-        score = _score(present, files)
+        score = _score(present, files, content)
         if score > best[2]:
             best = (version, files, score)
     return best
@@ -91,6 +98,7 @@ def classify(
     present: Mapping[str, SourceFile],
     kb: KnowledgeBase,
     known: Mapping[str, Sequence[str]] | None = None,
+    content: NormalisedContent | None = None,
 ) -> Component:
     """``component`` with its kind and file counts against its release in ``kb``.
 
@@ -98,21 +106,23 @@ def classify(
     that release, or another release of the library (``known``: name -> versions in the KB)
     holds more of the copy's files unchanged, that release is named in ``files_version``
     (the disagreement, with both versions) and measured against if the own one is missing.
-    A copy without a version is measured against the candidate holding most files.
+    A copy without a version is measured against the candidate holding most files. Releases
+    are compared by the files holding their code (``content``: raw or normalised content).
     """
+    content = content if content is not None else NormalisedContent(kb)
     if component.name == "sqlite" and {p.rsplit("/", 1)[-1] for p in present} >= AMALGAMATION:
         return replace(component, kind=CopyKind.FULL)
     files_version = None
     if component.version:
         release = kb.release_files(component.name, component.version)
-        own = _score(present, release) if release else 0
+        own = _score(present, release, content) if release else 0
         others = [v for v in (known or {}).get(component.name, ()) if v != component.version]
-        best, best_files, score = _best_release(component.name, others, present, kb)
+        best, best_files, score = _best_release(component.name, others, present, kb, content)
         if best is not None and score > own and score >= MIN_FRAGMENT_FILES:
             files_version = best
             release = release or best_files
     else:
-        release = _best_release(component.name, component.candidates, present, kb)[1]
+        release = _best_release(component.name, component.candidates, present, kb, content)[1]
     if not release:
         return component
     expected = _align(present, release)
@@ -148,12 +158,12 @@ def _tail_root(path: str, release_path: str) -> str:
 
 
 def _groups(
-    files: Iterable[SourceFile], kb: KnowledgeBase
+    files: Iterable[SourceFile], content: NormalisedContent
 ) -> dict[tuple[str, str], dict[str, set[str]]]:
-    """(library, root) -> path below root -> versions whose release holds that exact file."""
+    """(library, root) -> path below root -> versions whose release holds that file's code."""
     groups: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for file in files:
-        for ref in kb.by_sha256(file.sha256):
+        for ref in content.refs(file):
             root = _tail_root(file.path, ref.path)
             groups[(ref.name, root)][below(file.path, root)].add(ref.version)
     return groups
@@ -169,10 +179,14 @@ def _versions(by_path: Mapping[str, set[str]]) -> list[str]:
     return sorted(v for v, n in tally.items() if n == top)
 
 
-def found_by_files(files: Sequence[SourceFile], kb: KnowledgeBase) -> list[Component]:
-    """Copies named by unchanged release files alone (no version evidence needed)."""
+def found_by_files(
+    files: Sequence[SourceFile], kb: KnowledgeBase, content: NormalisedContent | None = None
+) -> list[Component]:
+    """Copies named by the release files whose code they hold alone (no version evidence
+    needed): raw or normalised content equal."""
+    content = content if content is not None else NormalisedContent(kb)
     found = []
-    for (name, root), by_path in sorted(_groups(files, kb).items()):
+    for (name, root), by_path in sorted(_groups(files, content).items()):
         if len(by_path) < MIN_FRAGMENT_FILES:
             continue
         versions = _versions(by_path)
@@ -218,18 +232,21 @@ def correlate(
     files: Sequence[SourceFile],
     kb: KnowledgeBase,
     confirming: Sequence[Component] = (),
+    content: NormalisedContent | None = None,
 ) -> tuple[Component, ...]:
     """Signature copies classified, plus the copies found by their files (with the version a
     confirming row states at their root), sorted by root.
 
     Each copy is measured with every file below its root, those of copies nested in it too
     (dropbear's release holds its libtomcrypt): a nested copy is also a copy of its own.
+    ``content`` (its ``skipped``: files that could not be read) is made when not given.
     """
+    content = content if content is not None else NormalisedContent(kb)
     files = sorted((f for f in files if f.kind in SOURCE_KINDS), key=lambda f: f.path)
     owners = Ownership.of(components)
     unowned = [f for f in files if owners.owner(f.path) is None]
     stated = {(c.name, c.root): c for c in confirming}
-    extra = [_confirmed(c, stated) for c in found_by_files(unowned, kb)]
+    extra = [_confirmed(c, stated) for c in found_by_files(unowned, kb, content)]
     known: dict[str, list[str]] = defaultdict(list)
     for release in kb.releases():
         known[release.name].append(release.version)
@@ -237,5 +254,5 @@ def correlate(
     classified = []
     for c in [*components, *extra]:
         present = {below(files[i].path, c.root): files[i] for i in _below(paths, c.root)}
-        classified.append(classify(c, present, kb, known))
+        classified.append(classify(c, present, kb, known, content))
     return tuple(sorted(classified, key=lambda c: (c.root, c.name)))
