@@ -76,8 +76,12 @@ def _linux_style(source: bytes, header: bool) -> tuple[bytes, bool]:
 def test_a_headerless_copy_with_rewritten_heads_is_named_by_its_code(
     releases: dict[str, Any], tmp_path: Path
 ) -> None:
+    # inside a U-Boot tree (its real top Makefile names it; the KB holds no U-Boot release)
     release = releases["zstd/trixie"]
+    boot = releases["u-boot/bookworm"]
     tree = tmp_path / "u-boot"
+    tree.mkdir()
+    shutil.copyfile(boot.path / "Makefile", tree / "Makefile")
     written: list[str] = []
     code_kept: list[str] = []
     for folder in ("common", "decompress"):
@@ -96,7 +100,8 @@ def test_a_headerless_copy_with_rewritten_heads_is_named_by_its_code(
     assert len(code_kept) >= 10, "the rewrite should leave most files' code as it was"
 
     copies = {(c.name, c.root): c for c in _copies(tree, tmp_path / "work")}
-    assert set(copies) == {("zstd", "lib/zstd")}, copies
+    assert set(copies) == {("u-boot", ""), ("zstd", "lib/zstd")}, copies
+    assert copies[("u-boot", "")].version == boot.version
     copy = copies[("zstd", "lib/zstd")]
     assert copy.version == release.version, copy
     assert sorted(copy.evidence) == sorted(code_kept)[: len(copy.evidence)]

@@ -227,6 +227,17 @@ def _below(paths: Sequence[str], root: str) -> range:
     return range(start, bisect.bisect_left(paths, root + "0", lo=start))
 
 
+def _at_or_below(path: str, root: str) -> bool:
+    return not root or path == root or path.startswith(root + "/")
+
+
+def _searched(owner: Component | None, known: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a file owned by ``owner`` is searched for copies found by their files: vendor
+    code, and the files of a copy whose product has no release in the KB (U-Boot's tree,
+    named by its root ``Makefile``, holds its ``lib/zstd`` without a version header)."""
+    return owner is None or owner.name not in known
+
+
 def correlate(
     components: Sequence[Component],
     files: Sequence[SourceFile],
@@ -237,6 +248,9 @@ def correlate(
     """Signature copies classified, plus the copies found by their files (with the version a
     confirming row states at their root), sorted by root.
 
+    Copies are searched by their files among vendor files and the files of copies whose
+    product has no release in the KB; a find at or below a named copy of the same product is
+    that copy (dropbear's bundled libtomcrypt, not in the KB, holds dropbear release files).
     Each copy is measured with every file below its root, those of copies nested in it too
     (dropbear's release holds its libtomcrypt): a nested copy is also a copy of its own.
     ``content`` (its ``skipped``: files that could not be read) is made when not given.
@@ -244,12 +258,16 @@ def correlate(
     content = content if content is not None else NormalisedContent(kb)
     files = sorted((f for f in files if f.kind in SOURCE_KINDS), key=lambda f: f.path)
     owners = Ownership.of(components)
-    unowned = [f for f in files if owners.owner(f.path) is None]
-    stated = {(c.name, c.root): c for c in confirming}
-    extra = [_confirmed(c, stated) for c in found_by_files(unowned, kb, content)]
     known: dict[str, list[str]] = defaultdict(list)
     for release in kb.releases():
         known[release.name].append(release.version)
+    searched = [f for f in files if _searched(owners.owner(f.path), known)]
+    stated = {(c.name, c.root): c for c in confirming}
+    extra = [
+        _confirmed(c, stated)
+        for c in found_by_files(searched, kb, content)
+        if not any(s.name == c.name and _at_or_below(c.root, s.root) for s in components)
+    ]
     paths = [f.path for f in files]
     classified = []
     for c in [*components, *extra]:
