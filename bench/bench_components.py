@@ -154,7 +154,7 @@ def pass_only(tree: Path) -> None:
             elapsed = time.perf_counter() - start
             times[label] = min(times.get(label, elapsed), elapsed)
             counts[label] = len(copies)
-            tokenized = sum(1 for h in content._hashes.values() if h is not None)
+            tokenized = content.tokenized
     print(f"{len(files)} files; component pass (best of 2): raw sha256 only {times['raw']:.2f} s"
           f" ({counts['raw']} copies), with normalised lookups {times['normalised']:.2f} s"
           f" ({counts['normalised']} copies, {tokenized} distinct contents tokenized);"

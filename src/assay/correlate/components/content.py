@@ -61,6 +61,11 @@ class NormalisedContent:
         self._hashes[file.sha256] = found
         return found
 
+    @property
+    def tokenized(self) -> int:
+        """Distinct contents whose normalised hash was computed (for the benchmark)."""
+        return sum(1 for found in self._hashes.values() if found is not None)
+
     def refs(self, file: SourceFile) -> list[FileRef]:
         """Release files equal to ``file``: by raw content, else by normalised content."""
         found = self._kb.by_sha256(file.sha256)
