@@ -90,7 +90,12 @@ def tokens(source: bytes) -> list[bytes]:
 
 def normalised_hash(source: bytes) -> str:
     """Hex sha256 of the tokens joined by one space: blind to layout, comments, line endings."""
-    return hashlib.sha256(b" ".join(tokens(source))).hexdigest()
+    return token_hash(tokens(source))
+
+
+def token_hash(stream: Sequence[bytes]) -> str:
+    """``normalised_hash`` of a file whose ``tokens`` are ``stream``."""
+    return hashlib.sha256(b" ".join(stream)).hexdigest()
 
 
 def _lanes(stream: list[bytes]) -> bytes:
@@ -164,8 +169,7 @@ def digest(source: bytes) -> FileDigest:
     """Normalised hash, line count and winnowed fingerprints of ``source``, tokenized once."""
     stream = tokens(source)
     lines = source.count(b"\n") + (1 if source and not source.endswith(b"\n") else 0)
-    nhash = hashlib.sha256(b" ".join(stream)).hexdigest()
-    return FileDigest(nhash, lines, _winnow_tokens(stream, K, W))
+    return FileDigest(token_hash(stream), lines, _winnow_tokens(stream, K, W))
 
 
 def identity(source: bytes) -> FileDigest:

@@ -226,6 +226,11 @@ class KnowledgeBase:
         """Release files whose raw content has the hex sha256 ``sha256``, sorted."""
         return self._lookup("sha256", sha256)
 
+    def basenames(self) -> frozenset[str]:
+        """The base name of every path the KB files record (a cheap first filter)."""
+        query = "SELECT path FROM paths"
+        return frozenset(posixpath.basename(p) for db in self._dbs for (p,) in db.execute(query))
+
     def upstream_of(self, sha256: str) -> list[FileRef]:
         """Release files, C/C++ or sample material, byte-identical to the content whose hex
         sha256 is ``sha256``, sorted."""

@@ -1,10 +1,12 @@
 """Copies measured against the release knowledge base: full, partial or fragment, by file.
 
-Only the raw sha256 of each file is used here, which ingest has already computed: a file is
-``unchanged`` when its content equals the release file at the same path below the copy's root,
-``modified`` when that path holds other content, ``added`` when the release has no such path,
-and the release's other files are ``missing``. Copies without version evidence (headers
-removed, directories renamed) are found by their unchanged files alone.
+A file is ``unchanged`` when its raw content (the sha256 ingest computed) equals the release
+file at the same path below the copy's root, ``modified`` when that path holds other content,
+``added`` when the release has no such path, and the release's other files are ``missing``.
+Copies without version evidence (headers removed, directories renamed) are found by their
+files, and releases are compared, by the files that hold a release file's code: its raw
+content, or its normalised content when only comments and layout differ (``content``), so a
+copy whose every licence header was rewritten is still found and named.
 
 Kinds (documented in docs/components.md):
 - ``full``: at least ``FULL_SHARE`` of the release's files are present (same path);
@@ -22,8 +24,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from assay.correlate.components import signatures
+from assay.correlate.components.content import NormalisedContent
 from assay.correlate.components.copies import Ownership, below, shared_tail
 from assay.correlate.components.kb import FileEntry, KnowledgeBase, same_digest
+from assay.correlate.components.origins import origins
 from assay.ingest.interface import SourceFile
 from assay.model import SOURCE_KINDS, Component, CopyKind
 
@@ -64,23 +68,27 @@ def _align(present: Iterable[str], expected: Mapping[str, FileEntry]) -> dict[st
     return {p[len(best) :]: e for p, e in expected.items() if p.startswith(best)}
 
 
-def _score(present: Mapping[str, SourceFile], files: Mapping[str, FileEntry]) -> int:
-    """How many present files are unchanged files of the release ``files`` (aligned)."""
+def _score(
+    present: Mapping[str, SourceFile], files: Mapping[str, FileEntry], content: NormalisedContent
+) -> int:
+    """How many present files hold the code of their file of the release ``files`` (aligned)."""
     expected = _align(present, files)
-    return sum(
-        1 for r, f in present.items() if r in expected and same_digest(expected[r].sha256, f.sha256)
-    )
+    return sum(1 for r, f in present.items() if r in expected and content.matches(f, expected[r]))
 
 
 def _best_release(
-    name: str, versions: Sequence[str], present: Mapping[str, SourceFile], kb: KnowledgeBase
+    name: str,
+    versions: Sequence[str],
+    present: Mapping[str, SourceFile],
+    kb: KnowledgeBase,
+    content: NormalisedContent,
 ) -> tuple[str | None, dict[str, FileEntry], int]:
-    """The release among ``versions`` holding most present files unchanged (the first on a
+    """The release among ``versions`` whose code most present files hold (the first on a
     tie), its files and that count."""
     best: tuple[str | None, dict[str, FileEntry], int] = (None, {}, 0)
     for version in versions:
         files = kb.release_files(name, version)
-        score = _score(present, files)
+        score = _score(present, files, content)
         if score > best[2]:
             best = (version, files, score)
     return best
@@ -91,6 +99,7 @@ def classify(
     present: Mapping[str, SourceFile],
     kb: KnowledgeBase,
     known: Mapping[str, Sequence[str]] | None = None,
+    content: NormalisedContent | None = None,
 ) -> Component:
     """``component`` with its kind and file counts against its release in ``kb``.
 
@@ -98,21 +107,23 @@ def classify(
     that release, or another release of the library (``known``: name -> versions in the KB)
     holds more of the copy's files unchanged, that release is named in ``files_version``
     (the disagreement, with both versions) and measured against if the own one is missing.
-    A copy without a version is measured against the candidate holding most files.
+    A copy without a version is measured against the candidate holding most files. Releases
+    are compared by the files holding their code (``content``: raw or normalised content).
     """
+    content = content if content is not None else NormalisedContent(kb)
     if component.name == "sqlite" and {p.rsplit("/", 1)[-1] for p in present} >= AMALGAMATION:
         return replace(component, kind=CopyKind.FULL)
     files_version = None
     if component.version:
         release = kb.release_files(component.name, component.version)
-        own = _score(present, release) if release else 0
+        own = _score(present, release, content) if release else 0
         others = [v for v in (known or {}).get(component.name, ()) if v != component.version]
-        best, best_files, score = _best_release(component.name, others, present, kb)
+        best, best_files, score = _best_release(component.name, others, present, kb, content)
         if best is not None and score > own and score >= MIN_FRAGMENT_FILES:
             files_version = best
             release = release or best_files
     else:
-        release = _best_release(component.name, component.candidates, present, kb)[1]
+        release = _best_release(component.name, component.candidates, present, kb, content)[1]
     if not release:
         return component
     expected = _align(present, release)
@@ -148,14 +159,14 @@ def _tail_root(path: str, release_path: str) -> str:
 
 
 def _groups(
-    files: Iterable[SourceFile], kb: KnowledgeBase
+    files: Iterable[SourceFile], content: NormalisedContent
 ) -> tuple[dict[tuple[str, str], dict[str, set[str]]], dict[tuple[str, str], int]]:
-    """(library, root) -> path below root -> versions whose release holds that exact file;
+    """(library, root) -> path below root -> versions whose release holds that file's code;
     and per (library, root) the fewest folders above such a file in its release."""
     groups: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     depth: dict[tuple[str, str], int] = {}
     for file in files:
-        for ref in kb.by_sha256(file.sha256):
+        for ref in content.refs(file):
             root = _tail_root(file.path, ref.path)
             key = (ref.name, root)
             groups[key][below(file.path, root)].add(ref.version)
@@ -173,36 +184,15 @@ def _versions(by_path: Mapping[str, set[str]]) -> list[str]:
     return sorted(v for v, n in tally.items() if n == top)
 
 
-def _origins(
-    groups: Mapping[tuple[str, str], Mapping[str, set[str]]], depth: Mapping[tuple[str, str], int]
-) -> list[tuple[str, str]]:
-    """The (library, root) groups that are the files' origin, not a release bundling them.
-
-    Releases bundle other libraries (sudo and rsync carry zlib's files below ``lib/zlib`` and
-    ``zlib/``), so one set of files can match several products at one root. Per root the group
-    with the most files wins (ties: the one whose release holds them nearest its top, the
-    library's own layout); another is kept only for files no kept group at that root holds.
-    """
-    by_root: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for key in groups:
-        by_root[key[1]].append(key)
-    kept = []
-    for keys in by_root.values():
-        keys.sort(key=lambda k: (-len(groups[k]), depth[k], k[0]))
-        claimed: set[str] = set()
-        for key in keys:
-            own = set(groups[key]) - claimed
-            if len(own) >= MIN_FRAGMENT_FILES:
-                kept.append(key)
-                claimed |= set(groups[key])
-    return sorted(kept)
-
-
-def found_by_files(files: Sequence[SourceFile], kb: KnowledgeBase) -> list[Component]:
-    """Copies named by unchanged release files alone (no version evidence needed)."""
+def found_by_files(
+    files: Sequence[SourceFile], kb: KnowledgeBase, content: NormalisedContent | None = None
+) -> list[Component]:
+    """Copies named by the release files whose code they hold alone (no version evidence
+    needed): raw or normalised content equal."""
+    content = content if content is not None else NormalisedContent(kb)
     found = []
-    groups, depth = _groups(files, kb)
-    for name, root in _origins(groups, depth):
+    groups, depth = _groups(files, content)
+    for name, root in origins(groups, depth, MIN_FRAGMENT_FILES):
         by_path = groups[(name, root)]
         versions = _versions(by_path)
         found.append(
@@ -242,29 +232,50 @@ def _below(paths: Sequence[str], root: str) -> range:
     return range(start, bisect.bisect_left(paths, root + "0", lo=start))
 
 
+def _at_or_below(path: str, root: str) -> bool:
+    return not root or path == root or path.startswith(root + "/")
+
+
+def _searched(owner: Component | None, known: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a file owned by ``owner`` is searched for copies found by their files: vendor
+    code, and the files of a copy whose product has no release in the KB (U-Boot's tree,
+    named by its root ``Makefile``, holds its ``lib/zstd`` without a version header)."""
+    return owner is None or owner.name not in known
+
+
 def correlate(
     components: Sequence[Component],
     files: Sequence[SourceFile],
     kb: KnowledgeBase,
     confirming: Sequence[Component] = (),
+    content: NormalisedContent | None = None,
 ) -> tuple[Component, ...]:
     """Signature copies classified, plus the copies found by their files (with the version a
     confirming row states at their root), sorted by root.
 
+    Copies are searched by their files among vendor files and the files of copies whose
+    product has no release in the KB; a find at or below a named copy of the same product is
+    that copy (dropbear's bundled libtomcrypt, not in the KB, holds dropbear release files).
     Each copy is measured with every file below its root, those of copies nested in it too
     (dropbear's release holds its libtomcrypt): a nested copy is also a copy of its own.
+    ``content`` (its ``skipped``: files that could not be read) is made when not given.
     """
+    content = content if content is not None else NormalisedContent(kb)
     files = sorted((f for f in files if f.kind in SOURCE_KINDS), key=lambda f: f.path)
     owners = Ownership.of(components)
-    unowned = [f for f in files if owners.owner(f.path) is None]
-    stated = {(c.name, c.root): c for c in confirming}
-    extra = [_confirmed(c, stated) for c in found_by_files(unowned, kb)]
     known: dict[str, list[str]] = defaultdict(list)
     for release in kb.releases():
         known[release.name].append(release.version)
+    searched = [f for f in files if _searched(owners.owner(f.path), known)]
+    stated = {(c.name, c.root): c for c in confirming}
+    extra = [
+        _confirmed(c, stated)
+        for c in found_by_files(searched, kb, content)
+        if not any(s.name == c.name and _at_or_below(c.root, s.root) for s in components)
+    ]
     paths = [f.path for f in files]
     classified = []
     for c in [*components, *extra]:
         present = {below(files[i].path, c.root): files[i] for i in _below(paths, c.root)}
-        classified.append(classify(c, present, kb, known))
+        classified.append(classify(c, present, kb, known, content))
     return tuple(sorted(classified, key=lambda c: (c.root, c.name)))

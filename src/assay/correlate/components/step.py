@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from assay.correlate.components import compile_db, inventory
+from assay.correlate.components.content import NormalisedContent
 from assay.correlate.components.copies import identify_all
 from assay.correlate.components.kb import KnowledgeBase, open_default
 from assay.correlate.components.matching import correlate
@@ -59,7 +60,9 @@ class ComponentsStep:
         """The copies in ``corpus.files``, their section, and the files that could not be read."""
         found, confirming, skipped = identify_all(corpus.files)
         with knowledge_base(self.kb) as kb:
-            found = correlate(found, corpus.files, kb, confirming)
+            content = NormalisedContent(kb)
+            found = correlate(found, corpus.files, kb, confirming, content)
+            skipped.extend(content.skipped)
         found = inventory.with_file_counts(found, corpus.files)
         build = None
         if self.compile_db is not None:
