@@ -42,15 +42,19 @@ _ZSTD_STEP: Final = 256
 """zstd's decompressor has no output bound per call: small inputs keep each call's output small."""
 _TRIES: Final = 20_000
 """Magics tried at most: each try decompresses a few bytes; chance hits in code are rare."""
-_MAGICS: Final = re.compile(
-    rb"(?P<gzip>\x1f\x8b\x08)"
-    rb"|(?P<xz>\xfd7zXZ\x00)"
-    rb"|(?P<zstd>\x28\xb5\x2f\xfd)"
-    rb"|(?P<bzip2>BZh[1-9]1AY&SY)"
-    rb"|(?P<lzma>\x5d\x00\x00.[\x00-\x08])"  # properties 0x5d, a dictionary up to 128 MiB
-    rb"|(?P<lz4>\x02\x21\x4c\x18)",  # the legacy frame, as the kernel writes it
-    re.DOTALL,
-)
+_MAGICS: Final = {
+    kind: re.compile(pattern, re.DOTALL)
+    for kind, pattern in {
+        "gzip": rb"\x1f\x8b\x08",
+        "xz": rb"\xfd7zXZ\x00",
+        "zstd": rb"\x28\xb5\x2f\xfd",
+        "bzip2": rb"BZh[1-9]1AY&SY",
+        "lzma": rb"\x5d\x00\x00.[\x00-\x08]",  # properties 0x5d, a dictionary up to 128 MiB
+        "lz4": rb"\x02\x21\x4c\x18",  # the legacy frame, as the kernel writes it
+    }.items()
+}
+"""One pattern per compressor: each starts with a literal, which ``re`` searches fast (one
+alternation of them all is several times slower)."""
 _FORMATS: Final = {
     "gzip": ArchiveFormat.GZIP,
     "xz": ArchiveFormat.XZ,
@@ -103,14 +107,17 @@ def find(path: Path, most: int) -> Found | None:
         while chunk := stream.read(_CHUNK):
             window = tail + chunk
             base = offset - len(tail)
-            for hit in _MAGICS.finditer(window):
-                if hit.end() <= len(tail):
-                    continue  # found in the previous window
-                kind = hit.lastgroup or ""
+            hits = sorted(
+                (hit.start(), kind)
+                for kind, pattern in _MAGICS.items()
+                for hit in pattern.finditer(window)
+                if hit.end() > len(tail)  # else found in the previous window
+            )
+            for at, kind in hits:
                 tries += 1
                 if tries > _TRIES:
                     return None
-                start = base + hit.start()
+                start = base + at
                 if kind == "lz4" and _lz4_cpio(path, start):
                     return _lz4_measure(path, start, most)
                 if kind != "lz4" and _starts_cpio(path, start, kind):
