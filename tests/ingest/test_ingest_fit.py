@@ -221,3 +221,33 @@ def test_a_node_that_decompresses_past_the_caps_is_stopped(tmp_path: Path) -> No
     assert reasons & {"bomb-ratio", "bomb-total-size"}, result.skipped
     written = sum(Path(f.disk_path).stat().st_size for f in result.files)
     assert written <= LIMITS.max_total_bytes
+
+
+@pytest.mark.parametrize("total", [0, 1 << 30], ids=["zero", "past-the-end"])
+def test_a_tree_size_that_lies_is_a_record(tmp_path: Path, total: int) -> None:
+    box = sandbox(tmp_path)
+    image = box.inputs / "image.itb"
+    build_fit(tmp_path, image, "gzip")
+    data = bytearray(image.read_bytes())
+    data[4:8] = total.to_bytes(4, "big")
+    image.write_bytes(data)
+    result = box.ingest(box.inputs, LIMITS)
+    assert [f.path for f in result.files] == ["image.itb"]
+    (record,) = result.skipped
+    assert (record.path, record.reason) == ("image.itb", "corrupt-archive")
+    assert record.detail.startswith("cannot open fit: FIT tree size")
+
+
+def test_a_fit_inside_a_fit_stops_at_the_depth_cap(tmp_path: Path) -> None:
+    box = sandbox(tmp_path)
+    inner = tmp_path / "inner.itb"
+    build_fit(tmp_path, inner, "none")
+    its = tmp_path / "image.its"  # the same tree, its kernel node now holding the first FIT
+    its.write_text(its.read_text().replace('"kernel.bin"', '"inner.itb"'))
+    mkimage("-f", its, box.inputs / "outer.itb")
+    limits = ArchiveLimits(max_total_bytes=64 << 20, max_files=1000, max_depth=1)
+    result = box.ingest(box.inputs, limits)
+    assert nodes(result, "outer.itb")["kernel-1"] == inner.read_bytes()
+    records = {s.path: s.reason for s in result.skipped}
+    assert records["outer.itb!/images/kernel-1"] == "nesting-depth"  # the inner FIT, not opened
+    assert not [f for f in result.files if f.path.startswith("outer.itb!/images/kernel-1!/")]
