@@ -151,3 +151,31 @@ def test_damaged_compressed_initramfs_is_a_record(tmp_path: Path) -> None:
     (record,) = [s for s in result.skipped if s.path == "Image"]
     assert record.reason == "corrupt-archive"
     assert record.detail.startswith("gzip initramfs damaged")
+
+
+@pytest.mark.parametrize("comp", sorted(COMPRESS))
+def test_a_large_compressed_initramfs_is_found_past_its_first_blocks(
+    tmp_path: Path, comp: str
+) -> None:
+    """An initramfs of a few MB, whose first bzip2 or zstd block gives nothing until hundreds
+    of kilobytes are fed; written at the initramfs offset, it runs over what follows."""
+    root = tmp_path / "root"
+    config = b"".join(b"CONFIG_OPTION_%d=%x\n" % (n, n * 7919) for n in range(100_000))
+    blob = os.urandom(200_000)
+    root.mkdir()
+    (root / "config").write_bytes(config)
+    (root / "blob").write_bytes(blob)
+    cpio = shutil.which("cpio")
+    assert cpio is not None
+    listing = b"config\nblob\n"
+    done = subprocess.run([cpio, "-o", "-H", "newc", "--quiet"], cwd=root, input=listing,
+                          capture_output=True, check=True)  # fmt: skip
+    release, start = _kernel_with(tmp_path, COMPRESS[comp](done.stdout))
+    result = ingest(release, tmp_path / "work", LIMITS)
+    prefix = f"Image@{start:#x}:initramfs!/"
+    files = {
+        f.path.rpartition("!/")[2]: Path(f.disk_path).read_bytes()
+        for f in result.files
+        if f.path.startswith(prefix) and f.kind is not FileKind.ARCHIVE
+    }
+    assert files == {"config": config, "blob": blob}

@@ -41,7 +41,12 @@ _STEP: Final = 1 << 12
 _ZSTD_STEP: Final = 256
 """zstd's decompressor has no output bound per call: small inputs keep each call's output small."""
 _TRIES: Final = 20_000
-"""Magics tried at most: each try decompresses a few bytes; chance hits in code are rare."""
+"""Magics tried at most: chance hits in code are rare (about 400 in a 30 MB arm64 kernel)."""
+_PROBE: Final = 1 << 20
+"""Compressed bytes one try may feed before the first output: a bzip2 block (900 kB at most)
+and a zstd block (128 KiB) give nothing until they are whole."""
+_PROBE_BUDGET: Final = 64 << 20
+"""Compressed bytes all tries of one kernel may feed together: planted magics cost bounded time."""
 _MAGICS: Final = {
     kind: re.compile(pattern, re.DOTALL)
     for kind, pattern in {
@@ -101,6 +106,7 @@ def find(path: Path, most: int) -> Found | None:
     """The compressed initramfs in the decompressed kernel at ``path``, or ``None``; its end is
     found by decompressing no more than ``most`` bytes."""
     tries = 0
+    spent = [0]
     with path.open("rb") as stream:
         offset = 0
         tail = b""
@@ -118,9 +124,11 @@ def find(path: Path, most: int) -> Found | None:
                 if tries > _TRIES:
                     return None
                 start = base + at
-                if kind == "lz4" and _lz4_cpio(path, start):
+                if spent[0] > _PROBE_BUDGET:
+                    return None
+                if kind == "lz4" and _lz4_cpio(path, start, spent):
                     return _lz4_measure(path, start, most)
-                if kind != "lz4" and _starts_cpio(path, start, kind):
+                if kind != "lz4" and _starts_cpio(path, start, kind, spent):
                     return _measure(path, start, kind, most)
             offset += len(chunk)
             tail = window[-_OVERLAP:]
@@ -166,23 +174,34 @@ def _drain(decompressor: _Decompressor, kind: str, data: bytes, most: int) -> in
     return made
 
 
-def _starts_cpio(path: Path, start: int, kind: str) -> bool:
-    """Whether the stream at ``start`` decompresses to a cpio header."""
+def _starts_cpio(path: Path, start: int, kind: str, spent: list[int]) -> bool:
+    """Whether the stream at ``start`` decompresses to a cpio header; the compressed bytes fed
+    are added to ``spent[0]``."""
     decompressor = _decompressor(kind)
+    step = _ZSTD_STEP if kind == "zstd" else _STEP
+    out = b""
     with path.open("rb") as stream:
         stream.seek(start)
-        data = stream.read(_ZSTD_STEP if kind == "zstd" else _STEP)
-    try:
-        if kind == "zstd":
-            out = decompressor.decompress(data)
-        else:
-            out = decompressor.decompress(data, len(_CPIO))
-    except _ERRORS:
-        return False
+        try:
+            for _ in range(_PROBE // step):
+                data = stream.read(step)
+                spent[0] += len(data)
+                if not data or spent[0] > _PROBE_BUDGET:
+                    break
+                if kind == "zstd":  # its output per call is bounded by the small input
+                    out += decompressor.decompress(data)
+                else:
+                    out += decompressor.decompress(data, len(_CPIO))
+                if len(out) >= len(_CPIO) or decompressor.eof:
+                    break
+        except _ERRORS:
+            return False
     return out.startswith(_CPIO)
 
 
-def _lz4_blocks(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
+def _lz4_blocks(
+    path: Path, start: int, spent: list[int] | None = None
+) -> Iterator[tuple[int, bytes]]:
     """The blocks of the lz4 legacy stream at ``start``: (offset past the block, its
     decompressed bytes). The stream ends at the end of the file, or where a block size is not
     one (zero, past ``LZ4_compressBound`` of 8 MiB, or the next stream's magic)."""
@@ -193,6 +212,8 @@ def _lz4_blocks(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
             size = int.from_bytes(size_field, "little")
             if size == 0 or size > _LZ4_BOUND or size_field == _LZ4_MAGIC:
                 return
+            if spent is not None and spent[0] + size > _PROBE_BUDGET:
+                return
             block = stream.read(size)
             if len(block) != size:
                 raise ValueError("lz4 block cut short by the kernel's end")
@@ -200,10 +221,12 @@ def _lz4_blocks(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
             yield position, lz4.block.decompress(block, uncompressed_size=_LZ4_BLOCK)
 
 
-def _lz4_cpio(path: Path, start: int) -> bool:
-    """Whether the lz4 legacy stream at ``start`` decompresses to a cpio header."""
+def _lz4_cpio(path: Path, start: int, spent: list[int]) -> bool:
+    """Whether the lz4 legacy stream at ``start`` decompresses to a cpio header (its first
+    block, whose size is added to ``spent[0]``)."""
     try:
-        for _, data in _lz4_blocks(path, start):
+        for end, data in _lz4_blocks(path, start, spent):
+            spent[0] += end - start
             return data.startswith(_CPIO)
     except (ValueError, lz4.block.LZ4BlockError):
         return False
