@@ -119,10 +119,12 @@ def _node(
 ) -> tuple[Member, _Opener | None]:
     """The member of one image node, refused when its bytes cannot be read."""
     compression = _text(tree, node, "compression") or "none"
-    if compression not in _COMPRESSION:
-        what = "lzo" if compression == "lzo" else f"compression {compression!r}"
-        detail = f"fit node with a {what} payload: not decompressed; {what} would be needed"
+    if compression == "lzo":
+        detail = "fit node with an lzo payload: not decompressed; an lzo reader would be needed"
         return Member(name, MemberType.REFUSED, detail, "missing-tool"), None
+    if compression not in _COMPRESSION:
+        detail = f"fit node with compression {compression!r}, which U-Boot does not name"
+        return Member(name, MemberType.REFUSED, detail, "unsupported-compression"), None
     fmt = _COMPRESSION[compression]
     try:
         source = _data(tree, node, raw, size)
