@@ -162,7 +162,7 @@ def test_uimage_kernel_of_every_compression_mkimage_writes(tmp_path: Path, comp:
     assert Path(member.disk_path).read_bytes() == payload
 
 
-def test_fit_image_nodes_are_recovered_and_the_rest_is_said(tmp_path: Path) -> None:
+def test_fit_image_made_by_mkimage_auto_is_opened_node_by_node(tmp_path: Path) -> None:
     box = sandbox(tmp_path)
     payload = fake_kernel("6.6.0-fit")
     (tmp_path / "k.gz").write_bytes(gzip.compress(payload))
@@ -174,11 +174,11 @@ def test_fit_image_nodes_are_recovered_and_the_rest_is_said(tmp_path: Path) -> N
     mkimage(*argv, "-a", "0", "-e", "0", "-d", tmp_path / "k.gz", "-b", dtb, release / "fit.itb")
     result = box.ingest(release, LIMITS)
     kernels = [c for c in result.containers if c.format == "linux-kernel"]
-    assert [c.version for c in kernels] == ["6.6.0-fit"]
-    assert kernels[0].path.startswith("fit.itb@0x")
-    (record,) = [s for s in result.skipped if s.path == "fit.itb"]
-    assert record.reason == "unsupported-container"
-    assert "nodes recovered by carving: gzip at 0x" in record.detail
+    assert [(c.path, c.version) for c in kernels] == [("fit.itb!/images/kernel-1", "6.6.0-fit")]
+    files = {f.path: Path(f.disk_path).read_bytes() for f in result.files}
+    assert files["fit.itb!/images/kernel-1"] == payload
+    assert files["fit.itb!/images/fdt-1"] == dtb.read_bytes()
+    assert [s for s in result.skipped if s.path.startswith("fit.itb")] == []
 
 
 def _dts(tmp_path: Path) -> Path:

@@ -307,7 +307,6 @@ def test_containers_not_opened_each_get_a_skipped_record(tmp_path: Path) -> None
         "bzImage": (bzimage(), ArchiveFormat.BZIMAGE),
         "zImage": (zimage(), ArchiveFormat.ZIMAGE),
         "firmware.trx": (trx(), ArchiveFormat.TRX),
-        "image.itb": (fdt("description", "images", "configurations"), ArchiveFormat.FIT),
         "archive.7z": (b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(24), ArchiveFormat.SEVEN_ZIP),
         "rootfs.romfs": (romfs(), ArchiveFormat.ROMFS),
         "initrd.bin.cpio": (binary_cpio(tmp_path), ArchiveFormat.CPIO_BINARY),

@@ -30,7 +30,7 @@ from typing import IO, Final
 import zstandard
 
 from assay.errors import Unreadable
-from assay.ingest import cpio, cramfs, streams
+from assay.ingest import cpio, cramfs, fit, streams
 from assay.ingest.classify import (
     CHUNK,
     HEAD_SIZE,
@@ -202,6 +202,9 @@ def _entries(
     elif fmt is ArchiveFormat.UIMAGE:
         with source.open("rb") as raw:
             yield _uimage(raw, source)
+    elif fmt is ArchiveFormat.FIT:
+        with source.open("rb") as raw:
+            yield _fit(raw, source)
     elif fmt in COMPRESSED and not is_tar(inner := _inner_head(source, fmt)):
         if is_cpio(inner):
             with decompressed(source, fmt) as stream:
@@ -225,6 +228,16 @@ def _uimage(raw: IO[bytes], source: Path) -> Entries:
         raise ArchiveUnreadable(exc.reason, exc.detail) from exc
     except ValueError as exc:
         raise ArchiveUnreadable("corrupt-archive", f"cannot open uimage: {exc}") from exc
+
+
+def _fit(raw: IO[bytes], source: Path) -> Entries:
+    """The image nodes of a FIT image, or ``ArchiveUnreadable`` if its tree is not read."""
+    try:
+        return fit.entries(raw, source.stat().st_size)
+    except fit.Unopened as exc:
+        raise ArchiveUnreadable(exc.reason, exc.detail) from exc
+    except ValueError as exc:
+        raise ArchiveUnreadable("corrupt-archive", f"cannot open fit: {exc}") from exc
 
 
 def _inner_head(source: Path, fmt: ArchiveFormat) -> bytes:

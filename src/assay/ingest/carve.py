@@ -201,15 +201,7 @@ def _env() -> dict[str, str]:
 
 def nothing_found(archive_path: str, fmt: ArchiveFormat | None, carved: Carved) -> Skipped:
     """The record of a recognised file that unblob did not read as what it claims to be: never
-    a silent loss. A FIT image's tree is not read: what carving recovered of it is said."""
-    found = [r for r in carved.regions if r.handler not in ("unknown", "padding")]
-    if fmt is ArchiveFormat.FIT:
-        nodes = ", ".join(f"{r.type} at {r.start:#x}" for r in found) or "none"
-        detail = (
-            f"fit: the device tree is not read (no FIT handler); nodes recovered by carving: "
-            f"{nodes}; uncompressed nodes stay in unknown regions"
-        )
-        return Skipped(archive_path, "ingest", "unsupported-container", detail)
+    a silent loss."""
     what = f"{fmt} recognised by its header" if fmt else "carved"
     detail = (
         f"{what}, but unblob found no image it could unpack in it (damaged, cut short, or a "

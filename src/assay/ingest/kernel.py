@@ -13,8 +13,8 @@ U-Boot reader yields a uImage's kernel. The payload is then an ELF ``vmlinux`` (
   one more archive, opened by assay's cpio reader at the next level.
 
 Hand-written because no library reads these two facts without running the kernel's own
-scripts (``extract-ikconfig``-style tools, which would have to be executed). A compressed
-built-in initramfs is left to the carver's output; this reader only finds the plain one.
+scripts (``extract-ikconfig``-style tools, which would have to be executed). This reader only
+finds the plain initramfs; a compressed one is found by ``initramfs``, when this finds none.
 """
 
 from __future__ import annotations

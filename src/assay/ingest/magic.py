@@ -70,11 +70,6 @@ UNOPENED: Final[dict[ArchiveFormat, tuple[str, str]]] = {
         "missing-tool",
         "lzop stream: not decompressed; an lzop reader (lzop, or python-lzo) would be needed",
     ),
-    ArchiveFormat.FIT: (
-        "unsupported-container",
-        "U-Boot FIT image (a device tree with /images): not unpacked; "
-        "a device-tree reader (dtc, dumpimage) would be needed",
-    ),
     ArchiveFormat.TRX: (
         "unsupported-container",
         "TRX firmware (HDR0): not unpacked; a TRX partition reader would be needed",

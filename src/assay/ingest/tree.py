@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assay.errors import IngestError
-from assay.ingest import archive, carve, images, kernel, scan, unblob_report
+from assay.ingest import archive, carve, images, initramfs, kernel, scan, unblob_report
 from assay.ingest.archive import Extracted
 from assay.ingest.carve import CARVED, KERNEL_CONTAINERS
 from assay.ingest.classify import (
@@ -271,9 +271,13 @@ class _Inventory:
                 continue
             kind = Container(payload.path, "linux-kernel", path, None, payload.size, facts.version)
             self.containers.append(kind)
-            if facts.initramfs is None:
+            if facts.initramfs is not None:
+                span: tuple[int, int, str] | None = (*facts.initramfs, "cpio")
+            else:
+                span = self._compressed_initramfs(payload)
+            if span is None:
                 continue
-            start, end = facts.initramfs
+            start, end, fmt = span
             self.budget.total_bytes += end - start
             if self.budget.total_bytes > self.budget.limits.max_total_bytes:
                 detail = f"built-in initramfs of {end - start} bytes over the total cap; not read"
@@ -288,9 +292,21 @@ class _Inventory:
                     left -= len(chunk)
             digest = digest_file(str(disk))
             where = f"{payload.path}@{start:#x}:initramfs"
-            self.containers.append(Container(where, "cpio", payload.path, start, end - start))
+            self.containers.append(Container(where, fmt, payload.path, start, end - start))
             found.append(SourceFile(where, str(disk), FileKind.ARCHIVE, digest.size, digest.sha256))
         return found
+
+    def _compressed_initramfs(self, payload: SourceFile) -> tuple[int, int, str] | None:
+        """Where a compressed built-in initramfs lies in ``payload`` (``initramfs``), and its
+        compressor; a record when one is found but not read (a cap, damaged data)."""
+        most = self.budget.limits.max_total_bytes - self.budget.total_bytes
+        found = initramfs.find(Path(payload.disk_path), most)
+        if found is None:
+            return None
+        if found.end is None:
+            self.skipped.append(Skipped(payload.path, "ingest", found.reason, found.problem))
+            return None
+        return found.start, found.end, str(initramfs.archive_format(found))
 
     def _image(self, source: Path, fmt: ArchiveFormat, path: str) -> Extracted:
         """Unpack an image in the sandbox, walk what it wrote, charge that to the caps."""
