@@ -162,8 +162,15 @@ def test_component_upgrade_is_grouped_and_vendor_changes_are_listed(tmp_path: Pa
     [group] = result.components
     assert (group.name, group.root, group.old_version, group.new_version, group.change) == (
         "zlib", "vendor/zlib", "1.2.11", "1.2.13", "replaced")  # fmt: skip
-    assert (len(group.removed), len(group.added)) == _zlib_changes(r1, r2) == (5, 4)
+    assert (len(group.removed), len(group.added)) == _zlib_changes(r1, r2) == (6, 5)
     assert {r.rule_id for r in group.added} >= {"unsafe-calls/strcat", "unsafe-calls/memmove"}
+    # each release is end of life (zlib supports only its newest release): one finding each
+    eol = "vulnerabilities/end-of-life"
+    assert (
+        [r.rule_id for r in group.removed].count(eol)
+        == [r.rule_id for r in group.added].count(eol)
+        == 1
+    )
     assert all(r.component.startswith("zlib@") for r in (*group.removed, *group.added))
 
     [added] = result.listed_new
@@ -180,7 +187,9 @@ def test_component_upgrade_is_grouped_and_vendor_changes_are_listed(tmp_path: Pa
     assert len(result.fixed) == len(group.removed) + len(result.listed_fixed)
 
     text = list(render_text(result))
-    assert "  zlib 1.2.11 -> 1.2.13 (vendor/zlib): 5 removed, 4 added (9 findings replaced)" in text
+    assert (
+        "  zlib 1.2.11 -> 1.2.13 (vendor/zlib): 6 removed, 5 added (11 findings replaced)" in text
+    )
     new_at = text.index("new findings:")
     assert text[new_at + 1].startswith("  high     unsafe-calls/sprintf  src/name.c:6  ")
     assert text[new_at + 2].strip() == added.message
@@ -217,7 +226,7 @@ def test_cli_diff_and_history_changes_through_history_refs(
     assert "\x1b" not in out
     lines = out.splitlines()
     assert (
-        "  zlib 1.2.11 -> 1.2.13 (vendor/zlib): 5 removed, 4 added (9 findings replaced)" in lines
+        "  zlib 1.2.11 -> 1.2.13 (vendor/zlib): 6 removed, 5 added (11 findings replaced)" in lines
     )
     escaped = 'sprintf(d, "%s\\x1b[31m", s);'
     assert f"           > {escaped}" in lines
@@ -237,7 +246,7 @@ def test_cli_diff_and_history_changes_through_history_refs(
     out = capsys.readouterr().out
     assert "\x1b" not in out
     assert "changes gw@1 -> gw@2:" in out
-    assert "    zlib 1.2.11 -> 1.2.13 (vendor/zlib): 5 removed, 4 added" in out
+    assert "    zlib 1.2.11 -> 1.2.13 (vendor/zlib): 6 removed, 5 added" in out
     assert f"             > {escaped}" in out.splitlines()
     assert cli.main(["history", "gw", "--db", db, "--changes", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
