@@ -201,7 +201,7 @@ def test_component_upgrade_is_grouped_and_vendor_changes_are_listed(tmp_path: Pa
     doc = result.to_json()
     assert doc["component_changes"] == [
         {"name": "zlib", "root": "vendor/zlib", "old_version": "1.2.11", "new_version": "1.2.13",
-         "change": "replaced", "removed": 5, "added": 4, "group": "zlib:vendor/zlib"}
+         "change": "replaced", "removed": 6, "added": 5, "group": "zlib:vendor/zlib"}
     ]  # fmt: skip
     [listed] = doc["listed"]["new_findings"]
     assert (listed["rule_id"], listed["line"], listed["message"], listed["evidence"]) == (
@@ -237,7 +237,7 @@ def test_cli_diff_and_history_changes_through_history_refs(
     assert cli.main(["diff", "gw@1", str(tmp_path / "o2"), "--db", db, "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [(c["name"], c["old_version"], c["new_version"], c["removed"], c["added"])
-            for c in doc["component_changes"]] == [("zlib", "1.2.11", "1.2.13", 5, 4)]  # fmt: skip
+            for c in doc["component_changes"]] == [("zlib", "1.2.11", "1.2.13", 6, 5)]  # fmt: skip
     assert [(f["rule_id"], f["evidence"]) for f in doc["listed"]["new_findings"]] == [
         ("unsafe-calls/sprintf", SPRINTF)
     ]
