@@ -209,7 +209,7 @@ def test_component_upgrade_is_grouped_and_vendor_changes_are_listed(tmp_path: Pa
     assert listed["group"] is None and listed["component"] is None
     assert {f["evidence"] for f in doc["listed"]["fixed"]} == {macro}
     grouped = [f for f in doc["new_findings"] + doc["fixed"] if f["group"]]
-    assert len(grouped) == 9
+    assert len(grouped) == 11
     assert {f["group"] for f in grouped} == {"zlib:vendor/zlib"}
 
 
