@@ -14,8 +14,8 @@ MARK = b"ASSAY_KILL_WORKER"
 
 
 @dataclass(frozen=True)
-class Crashing:
-    """Delegates to ``inner``; ``analyze`` ends the process on a file containing ``MARK``."""
+class Delegating:
+    """An analyzer that delegates everything to ``inner``; subclasses change ``analyze``."""
 
     inner: Any
 
@@ -43,6 +43,11 @@ class Crashing:
 
     def aggregator(self) -> Any:
         return self.inner.aggregator()
+
+
+@dataclass(frozen=True)
+class Crashing(Delegating):
+    """Delegates to ``inner``; ``analyze`` ends the process on a file containing ``MARK``."""
 
     def analyze(self, parsed: ParsedFile) -> FileResult:
         if MARK in parsed.source:

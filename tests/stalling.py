@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from assay.analyze.interface import FileResult
 from assay.parse import ParsedFile
+from crashing import Delegating
 
 MARK = b"ASSAY_STALL"
 GIVE_UP = 60.0
@@ -19,37 +19,11 @@ GAVE_UP = "stalling analyzer was not interrupted"
 
 
 @dataclass(frozen=True)
-class Stalling:
+class Stalling(Delegating):
     """Delegates to ``inner``; when ``stalls``, ``analyze`` spins on a file containing
     ``MARK``."""
 
-    inner: Any
     stalls: bool = True
-
-    @property
-    def id(self) -> str:
-        return str(self.inner.id)
-
-    @property
-    def version(self) -> str:
-        return str(self.inner.version)
-
-    @property
-    def rows_key(self) -> str | None:
-        key: str | None = self.inner.rows_key
-        return key
-
-    def rules(self) -> Any:
-        return self.inner.rules()
-
-    def wants(self, file: Any) -> bool:
-        return bool(self.inner.wants(file))
-
-    def analyze_content(self, content: Any) -> Any:
-        return self.inner.analyze_content(content)
-
-    def aggregator(self) -> Any:
-        return self.inner.aggregator()
 
     def analyze(self, parsed: ParsedFile) -> FileResult:
         if self.stalls and MARK in parsed.source:
