@@ -251,3 +251,21 @@ def test_a_fit_inside_a_fit_stops_at_the_depth_cap(tmp_path: Path) -> None:
     records = {s.path: s.reason for s in result.skipped}
     assert records["outer.itb!/images/kernel-1"] == "nesting-depth"  # the inner FIT, not opened
     assert not [f for f in result.files if f.path.startswith("outer.itb!/images/kernel-1!/")]
+
+
+def test_without_pylibfdt_a_fit_is_a_missing_tool_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # pylibfdt is the optional 'firmware' extra (it builds from source): a plain install
+    # records every FIT image as not unpacked, naming what to install, and loses nothing else
+    from assay.ingest import fit
+
+    monkeypatch.setattr(fit, "libfdt", None)
+    box = sandbox(tmp_path)
+    build_fit(tmp_path, box.inputs / "image.itb", "gzip")
+    (box.inputs / "other.txt").write_text("kept\n")
+    result = box.ingest(box.inputs, LIMITS)
+    reason, detail = _records(result)["image.itb"]
+    assert reason == "missing-tool" and "assay[firmware]" in detail
+    assert "other.txt" in {f.path for f in result.files}
+    assert not any(f.path.startswith("image.itb!/") for f in result.files)

@@ -32,7 +32,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO, Final, cast
 
-import libfdt
+try:
+    import libfdt
+except ImportError:  # the 'firmware' extra (pylibfdt builds from source) is not installed
+    libfdt = None
 import zstandard
 
 from assay.ingest.inflate import decompressed
@@ -52,7 +55,7 @@ _COMPRESSION: Final[dict[str, ArchiveFormat | None]] = {
     "lz4": ArchiveFormat.LZ4,  # the LZ4 frame format, as for legacy images
     "zstd": ArchiveFormat.ZSTD,
 }
-_NOT_FOUND: Final = (libfdt.NOTFOUND,)
+_NOT_FOUND: Final = (libfdt.NOTFOUND,) if libfdt is not None else ()
 _ERRORS: Final = (
     OSError,
     EOFError,
@@ -80,6 +83,13 @@ def entries(raw: IO[bytes], size: int) -> Entries:
     The tree is read and checked now. Raises ``ValueError`` when it is damaged or runs past
     the end of the file, ``Unopened`` when it is larger than ``_TREE_MAX``.
     """
+    if libfdt is None:
+        detail = (
+            "fit: pylibfdt is not installed, so the FIT image is not unpacked; install assay's "
+            "'firmware' extra (pip install 'assay[firmware]': a C compiler and the Python "
+            "headers build it)"
+        )
+        raise Unopened("missing-tool", detail)
     header = raw.read(_HEADER)
     total = int.from_bytes(header[4:8], "big") if len(header) == _HEADER else 0
     if total < _HEADER or total > size:
