@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from assay.analyze.secrets.refs import SYMBOL
-from assay.correlate.components.kb import KnowledgeBase
+from assay.correlate.components.kb import FileRef, KnowledgeBase
 from assay.ingest.classify import archive_format
 from assay.ingest.interface import SourceFile
 from assay.ingest.magic import ArchiveFormat
@@ -63,6 +63,14 @@ class Uses:
         self.refs = refs
         self._counts: dict[tuple[str, str], bool] = {}
         self._roots: list[str] | None = None
+        self._upstream: dict[str, list[FileRef]] = {}
+
+    def upstream(self, sha256: str) -> list[FileRef]:
+        """The release files with this content (``KnowledgeBase.upstream_of``, looked up once
+        per content)."""
+        if sha256 not in self._upstream:
+            self._upstream[sha256] = self.kb.upstream_of(sha256)
+        return self._upstream[sha256]
 
     def of_file(self, path: str, scope: str) -> list[str]:
         """Product files whose references name the material at ``path``."""
@@ -103,7 +111,7 @@ class Uses:
 
     def _product_file(self, referrer: str, referrer_scope: str, scope: str) -> bool:
         file = self.files.get(referrer)
-        if file is None or _DOCUMENTATION.search(referrer) or self.kb.upstream_of(file.sha256):
+        if file is None or _DOCUMENTATION.search(referrer) or self.upstream(file.sha256):
             return False
         copy = self.copies.get(referrer_scope)
         if copy is None:

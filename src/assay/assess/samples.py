@@ -38,10 +38,9 @@ from assay import versions
 from assay.analyze.secrets.index import PENDING, REFERENCES
 from assay.analyze.secrets.refs import test_material
 from assay.assess.sample_use import Uses
-from assay.correlate.components.kb import FileRef, KnowledgeBase
+from assay.correlate.components.kb import FileRef
 from assay.correlate.components.step import knowledge_base
 from assay.correlate.step import Corpus, StepResult
-from assay.ingest.interface import SourceFile
 from assay.model import Component, JSONValue, RawFinding, Rule, RuleId, Severity
 
 ID = "secrets"
@@ -78,7 +77,8 @@ class SamplesStep:
         pending: list[dict[str, Any]] = list(section[PENDING])
         refs: Mapping[str, list[list[str]]] = section.get(REFERENCES, {})
         with knowledge_base(self.kb) as kb:
-            judge = _Judge(kb, {f.path: f for f in corpus.files}, corpus.components, refs)
+            files = {f.path: f for f in corpus.files}
+            judge = _Judge(Uses(kb, files, corpus.components, refs), corpus.components)
             found = judge.all(pending)
         summary = _completed(section, found)
         return StepResult(sections={ID: summary}, findings=tuple((p, raw) for p, _, raw in found))
@@ -91,18 +91,10 @@ Judged = tuple[str, dict[str, Any], RawFinding]
 class _Judge:
     """The knowledge-base look-ups and reference tables of one release."""
 
-    def __init__(
-        self,
-        kb: KnowledgeBase,
-        files: Mapping[str, SourceFile],
-        components: Sequence[Component],
-        refs: Mapping[str, list[list[str]]],
-    ) -> None:
-        self.kb = kb
-        self.files = files
-        self.uses = Uses(kb, files, components, refs)
+    def __init__(self, uses: Uses, components: Sequence[Component]) -> None:
+        self.uses = uses
+        self.files = uses.files
         self.present = {(c.name, c.version) for c in components}
-        self._origins: dict[str, list[FileRef]] = {}
 
     def all(self, pending: Iterable[dict[str, Any]]) -> list[Judged]:
         """Every pending finding judged; a test-material file's findings become one."""
@@ -138,10 +130,10 @@ class _Judge:
         file = self.files.get(path)
         if file is None:
             return []
-        if file.sha256 not in self._origins:
-            self._origins[file.sha256] = self.kb.upstream_of(file.sha256)
         own = tuple(scope.partition(":")[0].split("@", 1)) if "@" in scope else ()
-        newest = sorted(self._origins[file.sha256], key=lambda r: versions.key(r.name, r.version))
+        newest = sorted(
+            self.uses.upstream(file.sha256), key=lambda r: versions.key(r.name, r.version)
+        )
         return sorted(
             reversed(newest),
             key=lambda r: ((r.name, r.version) != own, (r.name, r.version) not in self.present),

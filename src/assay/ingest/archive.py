@@ -201,10 +201,10 @@ def _entries(
             yield cramfs.entries(raw)
     elif fmt is ArchiveFormat.UIMAGE:
         with source.open("rb") as raw:
-            yield _uimage(raw, source)
+            yield _header_container(streams.uimage_entries, raw, source, "uimage")
     elif fmt is ArchiveFormat.FIT:
         with source.open("rb") as raw:
-            yield _fit(raw, source)
+            yield _header_container(fit.entries, raw, source, "fit")
     elif fmt in COMPRESSED and not is_tar(inner := _inner_head(source, fmt)):
         if is_cpio(inner):
             with decompressed(source, fmt) as stream:
@@ -220,24 +220,17 @@ def _entries(
                 yield _tar_entries(reader)
 
 
-def _uimage(raw: IO[bytes], source: Path) -> Entries:
-    """The payload of a U-Boot image, or ``ArchiveUnreadable`` if it is not opened here."""
+def _header_container(
+    read: Callable[[IO[bytes], int], Entries], raw: IO[bytes], source: Path, name: str
+) -> Entries:
+    """The members a container read from its header gives (a uImage's payload, a FIT's
+    nodes), or ``ArchiveUnreadable`` if it is not opened here."""
     try:
-        return streams.uimage_entries(raw, source.stat().st_size)
+        return read(raw, source.stat().st_size)
     except streams.Unopened as exc:
         raise ArchiveUnreadable(exc.reason, exc.detail) from exc
     except ValueError as exc:
-        raise ArchiveUnreadable("corrupt-archive", f"cannot open uimage: {exc}") from exc
-
-
-def _fit(raw: IO[bytes], source: Path) -> Entries:
-    """The image nodes of a FIT image, or ``ArchiveUnreadable`` if its tree is not read."""
-    try:
-        return fit.entries(raw, source.stat().st_size)
-    except fit.Unopened as exc:
-        raise ArchiveUnreadable(exc.reason, exc.detail) from exc
-    except ValueError as exc:
-        raise ArchiveUnreadable("corrupt-archive", f"cannot open fit: {exc}") from exc
+        raise ArchiveUnreadable("corrupt-archive", f"cannot open {name}: {exc}") from exc
 
 
 def _inner_head(source: Path, fmt: ArchiveFormat) -> bytes:

@@ -41,6 +41,7 @@ import zstandard
 from assay.ingest.inflate import decompressed
 from assay.ingest.magic import ArchiveFormat
 from assay.ingest.members import Entries, Member, MemberType, Readable
+from assay.ingest.streams import Unopened
 
 _HEADER: Final = 40
 _TREE_MAX: Final = 256 << 20
@@ -66,15 +67,6 @@ _ERRORS: Final = (
     zstandard.ZstdError,
 )
 """What decompressing damaged data raises (as ``archive.READ_ERRORS``)."""
-
-
-class Unopened(Exception):
-    """The FIT image is recognised but not opened; ``reason`` and ``detail`` say why."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.detail = detail
 
 
 def entries(raw: IO[bytes], size: int) -> Entries:
