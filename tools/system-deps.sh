@@ -49,9 +49,10 @@ need llvm llvm-mc --version
 works gcc -o "$work/hello" "$work/hello.c" -lz && works "$work/hello" ||
   missing+=(build-essential zlib1g-dev)
 need make make --version
-# pylibfdt (read FIT images) installs from its source: the interpreter's headers build it.
-need python3-dev python3 -c "import os, sysconfig; assert os.path.isfile(
-  os.path.join(sysconfig.get_paths()['include'], 'Python.h'))"
+# pylibfdt (read FIT images) installs from its source: a C file using the interpreter's
+# headers must compile.
+printf '#include <Python.h>\nint main(void) { return Py_IsInitialized(); }\n' > "$work/py.c"
+need python3-dev sh -c "gcc -fsyntax-only -I\"\$(python3 -c 'import sysconfig; print(sysconfig.get_paths()[\"include\"])')\" '$work/py.c'"
 # Cross compilers for big-endian test binaries: compile and link a program.
 for arch in mips powerpc; do
   works "$arch-linux-gnu-gcc" -o "$work/$arch" "$work/plain.c" ||
