@@ -71,6 +71,8 @@ _TAR_CHECKSUM_AT: Final = slice(148, 156)
 _CPIO: Final = re.compile(rb"07070[12][0-9A-Fa-f]{104}|070707[0-7]{70}")
 _Order = Literal["little", "big"]
 _SQUASHFS: Final[dict[bytes, _Order]] = {b"hsqs": "little", b"sqsh": "big"}
+# The squashfs-lzma magics (Broadcom's LZMA squashfs 3): 7-Zip reads them (``squashfs7z``).
+_SQUASHFS_LZMA: Final[dict[bytes, _Order]] = {b"shsq": "little", b"qshs": "big"}
 _CRAMFS: Final = (b"\x45\x3d\xcd\x28", b"\x28\xcd\x3d\x45")  # 0x28cd3d45, either byte order
 _EXT_MAGIC_AT: Final = 1024 + 56  # in the superblock, which starts at byte 1024
 _JFFS2: Final[dict[bytes, _Order]] = {b"\x85\x19": "little", b"\x19\x85": "big"}  # 0x1985
@@ -152,6 +154,9 @@ def _image_format(head: bytes) -> ArchiveFormat | None:
     """The file-system image whose superblock ``head`` holds, or ``None``."""
     order = _SQUASHFS.get(head[:4])
     if order is not None and 1 <= int.from_bytes(head[28:30], order) <= 4:  # major version
+        return ArchiveFormat.SQUASHFS
+    order = _SQUASHFS_LZMA.get(head[:4])
+    if order is not None and 1 <= int.from_bytes(head[28:30], order) <= 3:
         return ArchiveFormat.SQUASHFS
     for at in (0, 512):  # the superblock may follow a 512-byte boot block
         if head[at : at + 4] in _CRAMFS and head[at + 16 : at + 32] == b"Compressed ROMFS":

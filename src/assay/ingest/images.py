@@ -400,3 +400,11 @@ sandbox_problem = _sandbox_problem
 """Public for ``carve``: why the sandbox cannot run here, or ``None``."""
 stopped = _stopped
 """Public for ``carve``: the record of an extractor stopped at a cap."""
+which = _which
+"""Public for ``squashfs7z``: the path of an extractor program, or ``None``."""
+check_totals = _check_totals
+"""Public for ``squashfs7z``: refuse an image whose listed entries or bytes do not fit."""
+run_extractor = _run
+"""Public for ``squashfs7z``: run an extractor in the sandbox on an image."""
+remove = _remove
+"""Public for ``squashfs7z``: delete an extractor's output."""

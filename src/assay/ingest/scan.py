@@ -23,8 +23,9 @@ MIN_SIZE: Final = 64 << 10
 _CHUNK: Final = 1 << 20
 _OVERLAP: Final = 64
 _MAGICS: Final = re.compile(
-    rb"hsqs.{24}\x04\x00"  # squashfs 4, little endian, major version 4
+    rb"hsqs.{24}[\x02-\x04]\x00"  # squashfs 2 to 4, little endian
     rb"|sqsh.{24}\x00[\x02-\x04]"  # squashfs 2 to 4, big endian
+    rb"|shsq.{24}[\x02\x03]\x00|qshs.{24}\x00[\x02\x03]"  # LZMA squashfs 2 and 3
     rb"|UBI#\x01"  # UBI erase-counter header, version 1
     rb"|\x85\x19\x01\xe0|\x19\x85\xe0\x01"  # JFFS2 directory entry node, either order
     rb"|HDR0.{10}[\x01\x02]\x00"  # TRX, version 1 or 2

@@ -26,7 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assay.errors import IngestError
-from assay.ingest import archive, carve, images, initramfs, kernel, scan, unblob_report
+from assay.ingest import (
+    archive,
+    carve,
+    images,
+    initramfs,
+    kernel,
+    scan,
+    squashfs7z,
+    unblob_report,
+)
 from assay.ingest.archive import Extracted
 from assay.ingest.carve import CARVED, KERNEL_CONTAINERS
 from assay.ingest.classify import (
@@ -310,7 +319,11 @@ class _Inventory:
 
     def _image(self, source: Path, fmt: ArchiveFormat, path: str) -> Extracted:
         """Unpack an image in the sandbox, walk what it wrote, charge that to the caps."""
-        unpacked = images.unpack(source, fmt, self._new_dest(), path, self.budget)
+        dest = self._new_dest()
+        if fmt is ArchiveFormat.SQUASHFS and squashfs7z.reader(source) == "7zz":
+            unpacked = squashfs7z.unpack(source, dest, path, self.budget)
+        else:
+            unpacked = images.unpack(source, fmt, dest, path, self.budget)
         found = Walk((), (), 0)
         if unpacked.root.is_dir():
             prefix = f"{path}!/" if path else ""
