@@ -29,7 +29,7 @@ from __future__ import annotations
 import lzma
 import zlib
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeAlias
 
 Order = Literal["little", "big"]
 Compression = Literal["gzip", "lzma", "sqlzma", "none"]
@@ -39,6 +39,7 @@ _SUPERBLOCK_SIZE = 0x77
 _MAGIC = {"little": b"hsqs", "big": b"sqsh"}
 _MAGIC_SQLZMA = {"little": b"shsq", "big": b"qshs"}
 _DIR, _FILE, _SYMLINK = 1, 2, 3
+_DEVICE = {"b": 4, "c": 5}
 _NO_FRAGMENTS = 1 << 4
 _UNCOMPRESSED = 0b1011  # inodes, data and fragments stored uncompressed
 _INVALID_FRAGMENT = 0xFFFFFFFF
@@ -54,7 +55,17 @@ class Symlink:
     target: str
 
 
-Tree = dict[str, "bytes | Symlink | Tree"] | list[tuple[str, "bytes | Symlink | Tree"]]
+@dataclass(frozen=True)
+class Device:
+    """A character (``c``) or block (``b``) device node."""
+
+    kind: Literal["c", "b"]
+    major: int
+    minor: int
+
+
+Node: TypeAlias = "bytes | Symlink | Device | Tree"
+Tree: TypeAlias = "dict[str, Node] | list[tuple[str, Node]]"
 """A directory: name -> file contents, a link, or a directory. As a dict its entries are
 sorted by name, as squashfs requires; as a list they are written as given (a hostile image:
 names out of order, or one name twice)."""
@@ -140,6 +151,10 @@ class _Writer:
         inode = self.base(_SYMLINK, 0o777) + self.number(1, 4) + self.number(len(name), 2)
         return self.add_inode(inode + name)
 
+    def device(self, node: Device) -> int:
+        inode = self.base(_DEVICE[node.kind], 0o600) + self.number(1, 4)
+        return self.add_inode(inode + self.number(node.major << 8 | node.minor, 2))
+
     def directory(self, tree: Tree, parent: int) -> int:
         """Write a directory's children, its listing and its inode (numbered after them, as
         mksquashfs numbers them); the inode's offset in the table."""
@@ -150,6 +165,8 @@ class _Writer:
                 offset, kind = self.directory(child, own), _DIR
             elif isinstance(child, Symlink):
                 offset, kind = self.symlink(child.target), _SYMLINK
+            elif isinstance(child, Device):
+                offset, kind = self.device(child), _DEVICE[child.kind]
             else:
                 offset, kind = self.file(child), _FILE
             entries.append((name.encode(), offset, self.count, kind))
@@ -174,7 +191,7 @@ def _count(tree: Tree) -> int:
     return 1 + sum(_count(c) if isinstance(c, (dict, list)) else 1 for _, c in _entries(tree))
 
 
-def _entries(tree: Tree) -> list[tuple[str, bytes | Symlink | Tree]]:
+def _entries(tree: Tree) -> list[tuple[str, Node]]:
     if isinstance(tree, list):
         return tree
     return sorted(tree.items(), key=lambda item: item[0].encode())
