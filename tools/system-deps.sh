@@ -38,6 +38,11 @@ need genromfs genromfs -d "$work/tree" -f "$work/x.romfs"
 need u-boot-tools mkimage -A arm -T kernel -C none -a 0 -e 0 -d "$work/tree/x" "$work/x.uimg"
 need device-tree-compiler sh -c "echo '/dts-v1/; / { };' | dtc -O dtb -o '$work/x.dtb'"
 works 7z a -bd "$work/x.7z" "$work/tree" && works 7z t "$work/x.7z" || missing+=(p7zip-full)
+# 7zz reads the squashfs variants unsquashfs does not (LZMA blocks): extract a real image with it;
+# file (libmagic's command) checks the tests' squashfs 3 writer.
+works 7zz x -y -o"$work/7zz" "$work/x.sqfs" && works cmp "$work/7zz/x" "$work/tree/x" ||
+  missing+=(7zip)
+need file sh -c "file -b '$work/x.sqfs' | grep -q '^Squashfs filesystem, little endian, version 4.0'"
 works lzop -o "$work/x.lzo" "$work/tree/x" && works lzop -t "$work/x.lzo" || missing+=(lzop)
 works lz4 -l -f "$work/tree/x" "$work/x.lz4" && works lz4 -t "$work/x.lz4" || missing+=(lz4)
 works zstd -q -f "$work/tree/x" -o "$work/x.zst" && works zstd -t "$work/x.zst" || missing+=(zstd)

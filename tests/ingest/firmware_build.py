@@ -23,6 +23,7 @@ PACKAGES = {
     "genromfs": "genromfs",
     "mkimage": "u-boot-tools",
     "7z": "p7zip-full",
+    "7zz": "7zip",
     "lzop": "lzop",
     "lz4": "lz4",
     "cpio": "cpio",
