@@ -231,3 +231,43 @@ def test_lzma_bomb_is_refused_from_its_listing(tmp_path: Path) -> None:
     assert record.reason in ("bomb-total-size", "bomb-ratio")
     assert "not unpacked" in record.detail
     assert not [p for p in box.work.rglob("*") if p.is_file()]
+
+
+def test_a_link_that_only_leaves_is_recorded_with_no_partial_record(tmp_path: Path) -> None:
+    """7-Zip refuses the link (exit 2) but everything else is written: no loss to report."""
+    box = sandbox(tmp_path)
+    image = box.inputs / "link.sqfs"
+    tree_: Tree = {"etc": {"passwd": Symlink("../../../../etc/passwd")}, "ok": b"fine\n"}
+    image.write_bytes(build(tree_, order="big", compression="lzma"))
+    result = box.ingest(image, LIMITS)
+    assert contents(result, "") == {"ok": b"fine\n"}
+    assert [(r.path, r.reason, r.detail) for r in result.skipped] == [
+        ("etc/passwd", "link-outside", "symlink -> ../../../../etc/passwd")
+    ]
+
+
+def test_nothing_is_removed_through_a_restored_link(tmp_path: Path) -> None:
+    """A link to a real directory of the host, then a directory of the same name holding a
+    device node and a file: the placeholders 7-Zip writes for devices are removed by assay,
+    which must never reach through the link it put back (nor through a ``..`` name)."""
+    box = sandbox(tmp_path)
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "console").write_bytes(b"keep me\n")
+    hostile: Tree = [
+        ("a", Symlink(str(victim))),
+        ("a", {"console": Device("c", 5, 1), "new": b"planted\n"}),
+        ("..", {"victim": {"console": Device("c", 5, 1)}}),
+        ("z", b"kept\n"),
+    ]
+    image = box.inputs / "hostile.sqfs"
+    image.write_bytes(build(hostile, order="little", compression="sqlzma"))
+    result = box.ingest(image, LIMITS)  # fails if anything outside the work area changed
+    assert (victim / "console").read_bytes() == b"keep me\n"
+    assert sorted(p.name for p in victim.iterdir()) == ["console"]
+    assert contents(result, "") == {"z": b"kept\n"}
+    found = {(r.path, r.reason) for r in result.skipped if r.path}
+    assert ("a", "link-outside") in found
+    assert ("a/console", "special-file") in found
+    assert ("../victim/console", "special-file") in found
+    only_in_outputs(box)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -140,10 +141,12 @@ def unpack(source: Path, dest: Path, archive_path: str, budget: Budget) -> image
     skipped = _fix_links(entries, root, lines, prefix)
     for entry in entries:
         if entry.mode[:1] in _SPECIAL:
-            _unlink(root / entry.path)
+            disk = _place(entry.path, root)
+            if disk is not None:
+                _unlink(disk)  # the empty file 7-Zip writes for it
             name = _SPECIAL[entry.mode[0]]
             skipped.append(Skipped(prefix + printable(entry.path), "ingest", "special-file", name))
-    record = _reconcile(files, root, lines, result.returncode, archive_path)
+    record = _reconcile(entries, root, lines, result.returncode, archive_path)
     return images.Unpacked(root, (*skipped, *record))
 
 
@@ -185,25 +188,49 @@ def _entries(text: str) -> list[_Entry]:
 def _fix_links(entries: list[_Entry], root: Path, lines: list[str], prefix: str) -> list[Skipped]:
     """Put back each link as the image holds it (a link is never followed, only recorded by
     the walk): 7-Zip rewrote absolute targets into the output and left an empty file for a
-    target it judged dangerous. A link 7-Zip did not make nor report is a record."""
+    target it judged dangerous. A link that cannot be put back is a record of its own."""
     refused = {m[1]: m[2] for m in map(_DANGEROUS.fullmatch, lines) if m}
     base = os.path.abspath(root)
-    lost: list[Skipped] = []
+    records: list[Skipped] = []
     for entry in entries:
         if not entry.mode.startswith("l"):
             continue
-        disk = root / entry.path
+        path = prefix + printable(entry.path)
+        disk = _place(entry.path, root)
+        if disk is None:
+            detail = "symbolic link whose name leaves the image or passes through a link"
+            records.append(Skipped(path, "ingest", "archive-escape", detail))
+            continue
         target = refused.get(entry.path)
         if target is None and disk.is_symlink():
             made = os.readlink(disk)
             target = "/" + made[len(base) :].lstrip("/") if _under(made, base) else made
         _unlink(disk)
-        if target is not None and not disk.parent.is_symlink() and disk.parent.is_dir():
+        try:
+            if target is None:
+                raise FileNotFoundError("not written nor reported by 7zz")
             os.symlink(target, disk)
-        else:
-            detail = "symbolic link that 7zz did not write nor report; its target is unknown"
-            lost.append(Skipped(prefix + printable(entry.path), "ingest", "link", detail))
-    return lost
+        except OSError as exc:  # a directory of the same name, or no target known
+            detail = f"symbolic link not restored ({exc.strerror or exc}); target {target!r}"
+            records.append(Skipped(path, "ingest", "link", detail))
+    return records
+
+
+def _place(rel: str, root: Path) -> Path | None:
+    """Where the listed entry ``rel`` lies below ``root``, or ``None`` if its name climbs out
+    or a directory on the way is not a real directory (a restored link is never followed)."""
+    parts = rel.split("/")
+    if any(part in ("", ".", "..") for part in parts):
+        return None
+    folder = root
+    for part in parts[:-1]:
+        folder = folder / part
+        try:
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                return None
+        except OSError:
+            return None
+    return folder / parts[-1]
 
 
 def _under(target: str, base: str) -> bool:
@@ -211,33 +238,39 @@ def _under(target: str, base: str) -> bool:
 
 
 def _reconcile(
-    files: list[_Entry], root: Path, lines: list[str], returncode: int | None, archive_path: str
+    entries: list[_Entry], root: Path, lines: list[str], returncode: int | None, archive_path: str
 ) -> tuple[Skipped, ...]:
-    """Keep only the listed files written whole; one record when any was not recovered."""
+    """Keep only the listed files written whole at their own path, and the links put back;
+    delete the rest. One record when anything was not recovered, saying how much was."""
     errors = [m[1] for m in map(_ERROR.fullmatch, lines) if m and not _DANGEROUS.fullmatch(m[0])]
     named = {error.rpartition(" : ")[2].removeprefix(f"{_OUTPUT}/") for error in errors}
-    expected = {entry.path: entry.size for entry in files}
-    kept = kept_bytes = extra = 0
-    for folder, _, names in os.walk(root):
-        for name in names:
+    expected = {e.path: e.size for e in entries if e.mode.startswith("-")}
+    links = {e.path for e in entries if e.mode.startswith("l")}
+    kept: set[str] = set()
+    extra = 0
+    for folder, folders, names in os.walk(root):  # never follows a link
+        for name in [*names, *folders]:
             disk = os.path.join(folder, name)
             rel = os.path.relpath(disk, root)
             if os.path.islink(disk):
+                if rel in links:
+                    continue
+            elif name in folders:
                 continue
-            if rel in expected and rel not in named and os.path.getsize(disk) == expected[rel]:
-                kept += 1
-                kept_bytes += expected[rel]
+            elif rel in expected and rel not in named and os.path.getsize(disk) == expected[rel]:
+                kept.add(rel)
                 continue
             os.unlink(disk)  # cut short, named in an error, or written under a cleaned name
             extra += rel not in expected
-    total = sum(expected.values())
-    if kept == len(expected) and not errors and not extra and returncode in (0, None):
+    if len(kept) == len(expected) and not errors and not extra:
         return ()
-    missing = sorted(path for path in expected if not (root / path).is_file())
+    total = sum(expected.values())
+    recovered = sum(expected[path] for path in kept)
     detail = (
         f"{PROGRAM}: exit {returncode}: {'; '.join(dict.fromkeys(errors))[:_KEPT]}; "
-        f"partial: {kept} of {len(expected)} files recovered, {kept_bytes} of {total} bytes"
+        f"partial: {len(kept)} of {len(expected)} files recovered, {recovered} of {total} bytes"
     )
+    missing = sorted(set(expected) - kept)
     if missing:
         detail += f"; not recovered: {', '.join(printable(p) for p in missing[:5])}"
     if extra:
@@ -255,8 +288,12 @@ def _open_up(root: Path) -> None:
 
 
 def _unlink(path: Path) -> None:
-    if path.is_symlink() or path.is_file():
-        path.unlink()
+    """Remove what 7-Zip wrote at ``path`` (a placeholder file or link), never a directory."""
+    try:
+        if not stat.S_ISDIR(os.lstat(path).st_mode):
+            path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def _why(result: sandbox.SandboxResult) -> str:
