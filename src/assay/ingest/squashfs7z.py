@@ -1,7 +1,7 @@
 """The squashfs variants that ``unsquashfs`` does not read, unpacked with 7-Zip (``7zz``).
 
-Which reader opens which squashfs (``reader``, from the superblock and the first byte of the
-inode table):
+Which reader opens which squashfs (``reader``, from the superblock and the first bytes of the
+first inode-table block; no squashfs parser is written here):
 
 - version 4, little endian (every image mksquashfs 4 makes, any of its six compressors):
   ``unsquashfs`` (squashfs-tools), the reference reader and the only one here that reads lz4;
@@ -23,10 +23,12 @@ way: a device node, fifo or socket becomes an empty file (removed here; recorded
 ``special-file`` from the listing), a link whose target leaves the output is not made (an empty
 file stands in; the link is recorded with the target 7-Zip reports), an absolute link target is
 rewritten into the output directory (restored here, so the walk records where it really
-points), and a name holding ``..`` is written under a cleaned name. Only files the listing names,
+points), and a name holding ``..`` is written under a cleaned name. These repairs act only on
+listed names that stay below the output and whose directories are real ones: nothing is ever
+removed or made through a link. Only files the listing names,
 at that path and of that size, and not named in 7-Zip's errors, are kept; anything else it wrote
 is deleted, and what was not recovered is counted in one ``image-errors`` record on the image
-("3 of 5 files recovered, 10244 of 10366 bytes").
+("partial: 1 of 2 files recovered, 15 of 10269 bytes").
 """
 
 from __future__ import annotations
