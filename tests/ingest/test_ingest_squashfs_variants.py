@@ -271,3 +271,20 @@ def test_nothing_is_removed_through_a_restored_link(tmp_path: Path) -> None:
     assert ("a/console", "special-file") in found
     assert ("../victim/console", "special-file") in found
     only_in_outputs(box)
+
+
+@pytest.mark.parametrize("compression", ["gzip", "sqlzma"])
+def test_little_endian_squashfs3_in_a_dump_inside_a_release_is_found(
+    tmp_path: Path, compression: Compression
+) -> None:
+    """The scan that picks files to carve knows the squashfs 3 magics (``hsqs`` with major 3,
+    ``shsq``), not only squashfs 4's."""
+    box = sandbox(tmp_path)
+    release = box.inputs / "release"
+    release.mkdir()
+    image = build(TREE, order="little", compression=compression)
+    (release / "fw.bin").write_bytes(
+        flash([(0, bytes(range(256)) * 64), (0x10000, image)], 1 << 17)
+    )
+    result = box.ingest(release, LIMITS)
+    assert contents(result, "fw.bin@0x10000:squashfs!/") == PUT_IN
