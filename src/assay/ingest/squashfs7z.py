@@ -17,43 +17,24 @@ first inode-table block; no squashfs parser is written here):
 ``7zz`` runs like the other extractors: inside ``assay.sandbox`` (no network, the image
 read-only, only the fresh destination writable, the wall-clock cap), under ``RLIMIT_FSIZE`` at
 the bytes the caps still allow, after a listing (``7zz l -slt``) whose entries and sizes are
-checked against the caps before anything is written. What it wrote is then reconciled with the
-listing before the directory walk sees it, because 7-Zip writes what an image holds in its own
-way: a device node, fifo or socket becomes an empty file (removed here; recorded as
-``special-file`` from the listing), a link whose target leaves the output is not made (an empty
-file stands in; the link is recorded with the target 7-Zip reports), an absolute link target is
-rewritten into the output directory (restored here, so the walk records where it really
-points), and a name holding ``..`` is written under a cleaned name. These repairs act only on
-listed names that stay below the output and whose directories are real ones: nothing is ever
-removed or made through a link. Only files the listing names,
-at that path and of that size, and not named in 7-Zip's errors, are kept; anything else it wrote
-is deleted, and what was not recovered is counted in one ``image-errors`` record on the image
-("partial: 1 of 2 files recovered, 15 of 10269 bytes").
+checked against the caps before anything is written. What it wrote is then reconciled with
+the listing (``sevenzip_output``) before the directory walk sees it.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
 from assay import sandbox
-from assay.ingest import images
+from assay.ingest import images, sevenzip_output
 from assay.ingest.archive import Budget
-from assay.ingest.classify import printable
-from assay.model import Skipped
+from assay.ingest.sevenzip_output import Entry
 
-PROGRAM: Final = "7zz"
+PROGRAM: Final = sevenzip_output.PROGRAM
 PACKAGE: Final = "7zip"
 _OUTPUT: Final = images.OUTPUT
 _LISTING_CAP: Final = images.LISTING_CAP
-_KEPT: Final = 300
-_SPECIAL: Final = {"c": "character device", "b": "block device", "p": "fifo", "s": "socket"}
-_ERROR: Final = re.compile(r"ERROR: (.*)")
-_DANGEROUS: Final = re.compile(r"ERROR: Dangerous link path was ignored : (.*) : (.*)")
 _MAGIC: Final[dict[bytes, Literal["little", "big"]]] = {
     b"hsqs": "little",
     b"sqsh": "big",
@@ -100,13 +81,6 @@ def _lzma_block(block: bytes, order: Literal["little", "big"]) -> bool:
     return not (cmf & 0x0F == 8 and cmf >> 4 <= 7 and (cmf << 8 | flg) % 31 == 0)
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    path: str
-    mode: str
-    size: int
-
-
 def unpack(source: Path, dest: Path, archive_path: str, budget: Budget) -> images.Unpacked:
     """List, check and extract the squashfs ``source`` with 7zz into ``dest / OUTPUT``.
 
@@ -135,24 +109,12 @@ def unpack(source: Path, dest: Path, archive_path: str, budget: Budget) -> image
     if stop is not None:
         images.remove(dest / _OUTPUT)
         raise images.ImageUnreadable(*stop)
-    lines = result.stderr.decode("utf-8", "backslashreplace").splitlines()
-    prefix = f"{archive_path}!/" if archive_path else ""
     root = dest / _OUTPUT
     root.mkdir(exist_ok=True)
-    _open_up(root)
-    skipped = _fix_links(entries, root, lines, prefix)
-    for entry in entries:
-        if entry.mode[:1] in _SPECIAL:
-            disk = _place(entry.path, root)
-            if disk is not None:
-                _unlink(disk)  # the empty file 7-Zip writes for it
-            name = _SPECIAL[entry.mode[0]]
-            skipped.append(Skipped(prefix + printable(entry.path), "ingest", "special-file", name))
-    record = _reconcile(entries, root, lines, result.returncode, archive_path)
-    return images.Unpacked(root, (*skipped, *record))
+    return images.Unpacked(root, sevenzip_output.repair(entries, root, result, archive_path))
 
 
-def _listing(tool: str, image: Path, dest: Path, budget: Budget) -> list[_Entry]:
+def _listing(tool: str, image: Path, dest: Path, budget: Budget) -> list[Entry]:
     """The image's entries as ``7zz l -slt`` lists them (nothing written)."""
     argv = [tool, "l", "-slt", "-ba", "-tSquashFS", "--", str(image)]
     listed = images.run_extractor(argv, image, dest, budget, _LISTING_CAP + 1)
@@ -167,12 +129,12 @@ def _listing(tool: str, image: Path, dest: Path, budget: Budget) -> list[_Entry]
     return _entries(listed.stdout.decode("utf-8", "surrogateescape"))
 
 
-def _entries(text: str) -> list[_Entry]:
+def _entries(text: str) -> list[Entry]:
     """Parse ``-slt`` blocks (``Path = …``, ``Size = …``, ``Mode = …``, one per entry).
 
     A name holding a newline can only add lines: entries and sizes never fall below the truth.
     """
-    entries: list[_Entry] = []
+    entries: list[Entry] = []
     path: str | None = None
     size = 0
     for line in text.splitlines():
@@ -182,123 +144,12 @@ def _entries(text: str) -> list[_Entry]:
         elif key == "Size" and value.isdigit():
             size = int(value)
         elif key == "Mode" and path is not None:
-            entries.append(_Entry(path, value, size))
+            entries.append(Entry(path, value, size))
             path = None
     return entries
-
-
-def _fix_links(entries: list[_Entry], root: Path, lines: list[str], prefix: str) -> list[Skipped]:
-    """Put back each link as the image holds it (a link is never followed, only recorded by
-    the walk): 7-Zip rewrote absolute targets into the output and left an empty file for a
-    target it judged dangerous. A link that cannot be put back is a record of its own."""
-    refused = {m[1]: m[2] for m in map(_DANGEROUS.fullmatch, lines) if m}
-    base = os.path.abspath(root)
-    records: list[Skipped] = []
-    for entry in entries:
-        if not entry.mode.startswith("l"):
-            continue
-        path = prefix + printable(entry.path)
-        disk = _place(entry.path, root)
-        if disk is None:
-            detail = "symbolic link whose name leaves the image or passes through a link"
-            records.append(Skipped(path, "ingest", "archive-escape", detail))
-            continue
-        target = refused.get(entry.path)
-        if target is None and disk.is_symlink():
-            made = os.readlink(disk)
-            target = "/" + made[len(base) :].lstrip("/") if _under(made, base) else made
-        _unlink(disk)
-        try:
-            if target is None:
-                raise FileNotFoundError("not written nor reported by 7zz")
-            os.symlink(target, disk)
-        except OSError as exc:  # a directory of the same name, or no target known
-            detail = f"symbolic link not restored ({exc.strerror or exc}); target {target!r}"
-            records.append(Skipped(path, "ingest", "link", detail))
-    return records
-
-
-def _place(rel: str, root: Path) -> Path | None:
-    """Where the listed entry ``rel`` lies below ``root``, or ``None`` if its name climbs out
-    or a directory on the way is not a real directory (a restored link is never followed)."""
-    parts = rel.split("/")
-    if any(part in ("", ".", "..") for part in parts):
-        return None
-    folder = root
-    for part in parts[:-1]:
-        folder = folder / part
-        try:
-            if not stat.S_ISDIR(os.lstat(folder).st_mode):
-                return None
-        except OSError:
-            return None
-    return folder / parts[-1]
-
-
-def _under(target: str, base: str) -> bool:
-    return target == base or target.startswith(base + "/")
-
-
-def _reconcile(
-    entries: list[_Entry], root: Path, lines: list[str], returncode: int | None, archive_path: str
-) -> tuple[Skipped, ...]:
-    """Keep only the listed files written whole at their own path, and the links put back;
-    delete the rest. One record when anything was not recovered, saying how much was."""
-    errors = [m[1] for m in map(_ERROR.fullmatch, lines) if m and not _DANGEROUS.fullmatch(m[0])]
-    named = {error.rpartition(" : ")[2].removeprefix(f"{_OUTPUT}/") for error in errors}
-    expected = {e.path: e.size for e in entries if e.mode.startswith("-")}
-    links = {e.path for e in entries if e.mode.startswith("l")}
-    kept: set[str] = set()
-    extra = 0
-    for folder, folders, names in os.walk(root):  # never follows a link
-        for name in [*names, *folders]:
-            disk = os.path.join(folder, name)
-            rel = os.path.relpath(disk, root)
-            if os.path.islink(disk):
-                if rel in links:
-                    continue
-            elif name in folders:
-                continue
-            elif rel in expected and rel not in named and os.path.getsize(disk) == expected[rel]:
-                kept.add(rel)
-                continue
-            os.unlink(disk)  # cut short, named in an error, or written under a cleaned name
-            extra += rel not in expected
-    if len(kept) == len(expected) and not errors and not extra:
-        return ()
-    total = sum(expected.values())
-    recovered = sum(expected[path] for path in kept)
-    detail = (
-        f"{PROGRAM}: exit {returncode}: {'; '.join(dict.fromkeys(errors))[:_KEPT]}; "
-        f"partial: {len(kept)} of {len(expected)} files recovered, {recovered} of {total} bytes"
-    )
-    missing = sorted(set(expected) - kept)
-    if missing:
-        detail += f"; not recovered: {', '.join(printable(p) for p in missing[:5])}"
-    if extra:
-        detail += f"; {extra} files written under names the listing does not hold were deleted"
-    return (Skipped(archive_path, "ingest", "image-errors", detail[:800]),)
-
-
-def _open_up(root: Path) -> None:
-    """Let the owner list every directory 7-Zip made (an image may give them no rights)."""
-    for folder, folders, _ in os.walk(root):
-        for name in folders:
-            path = os.path.join(folder, name)
-            if not os.path.islink(path):
-                os.chmod(path, 0o700)
-
-
-def _unlink(path: Path) -> None:
-    """Remove what 7-Zip wrote at ``path`` (a placeholder file or link), never a directory."""
-    try:
-        if not stat.S_ISDIR(os.lstat(path).st_mode):
-            path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 def _why(result: sandbox.SandboxResult) -> str:
     text = (result.stderr or result.stdout).decode("utf-8", "backslashreplace")
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return f"exit {result.returncode}: {'; '.join(lines)[:_KEPT]}"
+    return f"exit {result.returncode}: {'; '.join(lines)[:300]}"
