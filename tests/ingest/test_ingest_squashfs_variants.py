@@ -2,8 +2,8 @@
 real mksquashfs, and hostile squashfs 3 images: each opened by the reader ``squashfs7z.reader``
 picks (unsquashfs or 7zz, both in the sandbox) and its files evaluated, or a record says why not.
 
-squashfs 3 images come from the test-only writer ``squashfs3_writer`` (no packaged tool builds
-them; ``test_squashfs3_writer.py`` checks it against 7-Zip, libmagic and unsquashfs). The
+squashfs 2 and 3 images come from the test-only writer ``squashfs23_writer`` (no packaged tool
+builds them; ``test_squashfs23_writer.py`` checks it against 7-Zip, libmagic and unsquashfs). The
 expected contents are what was put in.
 """
 
@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import struct
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from firmware_build import flash, squashfs, tool, tree
 from ingest_support import SMALL, Sandbox, sandbox
-from squashfs3_writer import Compression, Device, Order, Symlink, Tree, build
+from squashfs23_writer import Compression, Device, Order, Symlink, Tree, build
 
 from assay import sandbox as bwrap
 from assay.ingest import ArchiveLimits, IngestResult, squashfs7z
@@ -67,14 +68,15 @@ def only_in_outputs(box: Sandbox) -> None:
             assert parts[2] in ("root", "out", "report.json", "unblob.log"), path
 
 
+@pytest.mark.parametrize("version", [2, 3])
 @pytest.mark.parametrize("order", ["little", "big"])
 @pytest.mark.parametrize("compression", ["gzip", "lzma", "sqlzma"])
-def test_bare_squashfs3_image_is_evaluated(
-    tmp_path: Path, order: Order, compression: Compression
+def test_bare_squashfs2_and_3_images_are_evaluated(
+    tmp_path: Path, order: Order, compression: Compression, version: Literal[2, 3]
 ) -> None:
     box = sandbox(tmp_path)
     image = box.inputs / "rootfs.sqfs"
-    image.write_bytes(build(TREE, order=order, compression=compression))
+    image.write_bytes(build(TREE, order=order, compression=compression, version=version))
     assert squashfs7z.reader(image) == READER[compression]
     result = box.ingest(image, LIMITS)
     assert contents(result, "") == PUT_IN
@@ -85,14 +87,15 @@ def test_bare_squashfs3_image_is_evaluated(
 
 
 @pytest.mark.parametrize(
-    ("order", "compression"), [("big", "lzma"), ("little", "sqlzma"), ("big", "gzip")]
+    ("order", "compression", "version"),
+    [("big", "lzma", 3), ("little", "sqlzma", 3), ("big", "gzip", 3), ("big", "lzma", 2)],
 )
-def test_squashfs3_inside_a_flash_dump_is_carved_and_evaluated(
-    tmp_path: Path, order: Order, compression: Compression
+def test_squashfs2_and_3_inside_a_flash_dump_are_carved_and_evaluated(
+    tmp_path: Path, order: Order, compression: Compression, version: Literal[2, 3]
 ) -> None:
     box = sandbox(tmp_path)
     boot = bytes(range(256)) * 256  # 64 KiB of boot loader before the image
-    image = build(TREE, order=order, compression=compression)
+    image = build(TREE, order=order, compression=compression, version=version)
     dump = box.inputs / "fw.bin"
     dump.write_bytes(flash([(0, boot), (0x20000, image)], 0x80000))
     result = box.ingest(dump, LIMITS)

@@ -1,14 +1,16 @@
-"""A test-only writer of squashfs 3.1 images, in either byte order (tests only, never shipped).
+"""A test-only writer of squashfs 3.1 and 2.1 images, in either byte order (never shipped).
 
 Why it exists: no tool that Debian or PyPI ships builds squashfs 2 or 3 (mksquashfs 4 writes
 only version 4, little endian), and sasquatch, which vendors' build systems patched, is not
 packaged. The variants assay must open (big-endian squashfs 3 from MIPS and PowerPC routers,
 vendor LZMA blocks) can therefore only be made here. The layout follows the squashfs 3.x
 on-disk format as squashfs-tools documents it (``squashfs_compat.h``: ``squashfs_super_block_3``,
-the ``*_inode_header_3`` structures, ``squashfs_dir_header_3`` and ``squashfs_dir_entry_3``);
+the ``*_inode_header_3`` and ``*_inode_header_2`` structures, ``squashfs_dir_header_3``/``_2``
+and ``squashfs_dir_entry_3``/``_2``; version 2 has no inode numbers nor times in every inode, a
+24-bit directory start, and a superblock that ends after the 32-bit table offsets);
 the code is written here. It is checked independently of assay by 7-Zip (``7zz l``/``7zz x``
 list and extract what was put in) and by libmagic (``file`` names the version and byte order),
-in ``test_squashfs3_writer.py``.
+in ``test_squashfs23_writer.py``.
 
 What it writes: the superblock, then each regular file's data blocks (no fragments: the last,
 short block is a block of its own), then the inode table, the directory table, an empty
@@ -36,6 +38,7 @@ Compression = Literal["gzip", "lzma", "sqlzma", "none"]
 
 METADATA_SIZE = 8192
 _SUPERBLOCK_SIZE = 0x77
+_SUPERBLOCK_SIZE_2 = 0x3F
 _MAGIC = {"little": b"hsqs", "big": b"sqsh"}
 _MAGIC_SQLZMA = {"little": b"shsq", "big": b"qshs"}
 _DIR, _FILE, _SYMLINK = 1, 2, 3
@@ -90,6 +93,7 @@ class _Writer:
     order: Order
     compression: Compression
     block_size: int
+    version: int
     image: bytearray = field(default_factory=bytearray)
     inodes: bytearray = field(default_factory=bytearray)
     directories: bytearray = field(default_factory=bytearray)
@@ -125,7 +129,13 @@ class _Writer:
         """The inode header all types share: type, mode, uid and gid index, time, number."""
         self.count += 1
         bits = pack_bits([(kind, 4), (mode, 12), (0, 8), (0, 8)], self.order)
+        if self.version == 2:
+            return bits
         return bits + self.number(_MKFS_TIME, 4) + self.number(self.count, 4)
+
+    def links(self) -> bytes:
+        """The link count that version 3 gives every inode but a regular file's."""
+        return self.number(1, 4) if self.version == 3 else b""
 
     def add_inode(self, inode: bytes) -> int:
         """Append an inode to the table; its reference (block 0, offset in the block)."""
@@ -142,17 +152,21 @@ class _Writer:
             self.image += block if packed is None else packed
             sizes.append(len(block) | _BLOCK_STORED if packed is None else len(packed))
         inode = self.base(_FILE, 0o644)
-        inode += self.number(start, 8) + self.number(_INVALID_FRAGMENT, 4) + self.number(0, 4)
+        if self.version == 2:
+            inode += self.number(_MKFS_TIME, 4) + self.number(start, 4)
+        else:
+            inode += self.number(start, 8)
+        inode += self.number(_INVALID_FRAGMENT, 4) + self.number(0, 4)
         inode += self.number(len(data), 4) + b"".join(self.number(s, 4) for s in sizes)
         return self.add_inode(inode)
 
     def symlink(self, target: str) -> int:
         name = target.encode()
-        inode = self.base(_SYMLINK, 0o777) + self.number(1, 4) + self.number(len(name), 2)
+        inode = self.base(_SYMLINK, 0o777) + self.links() + self.number(len(name), 2)
         return self.add_inode(inode + name)
 
     def device(self, node: Device) -> int:
-        inode = self.base(_DEVICE[node.kind], 0o600) + self.number(1, 4)
+        inode = self.base(_DEVICE[node.kind], 0o600) + self.links()
         return self.add_inode(inode + self.number(node.major << 8 | node.minor, 2))
 
     def directory(self, tree: Tree, parent: int) -> int:
@@ -173,15 +187,23 @@ class _Writer:
         listing = b""
         if entries:
             first = min(number for *_, number, _ in entries)
-            listing = pack_bits([(len(entries) - 1, 8), (0, 32), (first, 32)], self.order)
+            if self.version == 2:  # count, inode block; no inode numbers
+                listing = pack_bits([(len(entries) - 1, 8), (0, 24)], self.order)
+            else:
+                listing = pack_bits([(len(entries) - 1, 8), (0, 32), (first, 32)], self.order)
             for name, offset, number, kind in entries:
-                fields = [(offset, 13), (kind, 3), (len(name) - 1, 8), (number - first, 16)]
+                fields = [(offset, 13), (kind, 3), (len(name) - 1, 8)]
+                if self.version == 3:
+                    fields.append((number - first, 16))
                 listing += pack_bits(fields, self.order) + name
         start = len(self.directories)
         self.directories += listing
-        inode = self.base(_DIR, 0o755) + self.number(2, 4)
+        inode = self.base(_DIR, 0o755)
         assert self.count == own
-        inode += pack_bits([(len(listing) + 3, 19), (start, 13)], self.order)
+        if self.version == 2:  # size, offset, time, 24-bit start of the listing's block
+            inode += pack_bits([(len(listing), 19), (start, 13)], self.order)
+            return self.add_inode(inode + self.number(_MKFS_TIME, 4) + bytes(3))
+        inode += self.links() + pack_bits([(len(listing) + 3, 19), (start, 13)], self.order)
         inode += self.number(0, 4) + self.number(parent, 4)
         return self.add_inode(inode)
 
@@ -203,9 +225,11 @@ def build(
     order: Order = "little",
     compression: Compression = "gzip",
     block_size: int = 4096,
+    version: Literal[2, 3] = 3,
 ) -> bytes:
-    """A squashfs 3.1 image of ``tree`` (see the module docstring)."""
-    writer = _Writer(order, compression, block_size, bytearray(_SUPERBLOCK_SIZE))
+    """A squashfs 3.1 (or 2.1) image of ``tree`` (see the module docstring)."""
+    size = _SUPERBLOCK_SIZE if version == 3 else _SUPERBLOCK_SIZE_2
+    writer = _Writer(order, compression, block_size, version, bytearray(size))
     root = writer.directory(tree, _count(tree) + 1)
     number = writer.number
     inode_table = len(writer.image)
@@ -225,15 +249,16 @@ def build(
         number(min(v, 0xFFFFFFFF), 4)
         for v in (used, uid_table, gid_table, inode_table, directory_table)
     )
-    head += number(3, 2) + number(1, 2)  # major, minor
+    head += number(version, 2) + number(1, 2)  # major, minor
     head += number(block_size & 0xFFFF, 2) + number(block_log, 2)
     head += bytes([flags, 1, 1]) + number(_MKFS_TIME, 4)
     head += number(root, 8)  # (block 0 << 16) | offset
     head += number(block_size, 4) + number(0, 4) + number(fragment_table, 4)
-    for value in (used, uid_table, gid_table, inode_table, directory_table, fragment_table):
-        head += number(value, 8)
-    head += b"\xff" * 8  # no export (lookup) table
-    assert len(head) == _SUPERBLOCK_SIZE
-    writer.image[:_SUPERBLOCK_SIZE] = head
+    if version == 3:  # the 64-bit offsets
+        for value in (used, uid_table, gid_table, inode_table, directory_table, fragment_table):
+            head += number(value, 8)
+        head += b"\xff" * 8  # no export (lookup) table
+    assert len(head) == size
+    writer.image[:size] = head
     writer.image += bytes(-used % 4096)
     return bytes(writer.image)

@@ -1,4 +1,4 @@
-"""The test-only squashfs 3.1 writer checked by readers that are not assay: 7-Zip lists and
+"""The test-only squashfs 3.1 and 2.1 writer checked by readers that are not assay: 7-Zip lists and
 extracts what was put in, libmagic names the version and byte order, and squashfs-tools'
 unsquashfs (which reads squashfs 3 with zlib blocks) extracts the same. Without this, the
 variant tests would only prove that assay agrees with an image writer written for them."""
@@ -9,9 +9,10 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Literal
 
 import pytest
-from squashfs3_writer import Compression, Device, Order, Symlink, Tree, build
+from squashfs23_writer import Compression, Device, Order, Symlink, Tree, build
 
 PACKAGES = {"7zz": "7zip", "file": "file", "unsquashfs": "squashfs-tools"}
 BLOCK = 4096
@@ -55,17 +56,19 @@ def listing(image: Path) -> dict[str, dict[str, str]]:
     return found
 
 
+@pytest.mark.parametrize("version", [2, 3])
 @pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("compression", COMPRESSIONS)
 def test_7zip_lists_and_extracts_what_was_put_in(
-    tmp_path: Path, order: Order, compression: Compression
+    tmp_path: Path, order: Order, compression: Compression, version: Literal[2, 3]
 ) -> None:
     image = tmp_path / "fs.sqfs"
-    image.write_bytes(build(TREE, order=order, compression=compression, block_size=BLOCK))
+    fs = build(TREE, order=order, compression=compression, block_size=BLOCK, version=version)
+    image.write_bytes(fs)
     found = listing(image)
     archive = found.pop("")
     magic = "SquashFS-LZMA" if compression == "sqlzma" else "SquashFS"
-    assert archive["File System"] == f"{magic} 3.1"
+    assert archive["File System"] == f"{magic} {version}.1"
     assert archive["Big-endian"] == ("+" if order == "big" else "-")
     assert archive["Method"] == METHODS[compression]
     assert archive["Cluster Size"] == str(BLOCK)
@@ -93,22 +96,26 @@ def test_7zip_lists_and_extracts_what_was_put_in(
     assert (out / "etc/empty").is_dir()
 
 
+@pytest.mark.parametrize("version", [2, 3])
 @pytest.mark.parametrize("order", ORDERS)
-def test_libmagic_names_version_and_byte_order(tmp_path: Path, order: Order) -> None:
+def test_libmagic_names_version_and_byte_order(
+    tmp_path: Path, order: Order, version: Literal[2, 3]
+) -> None:
     image = tmp_path / "fs.sqfs"
-    image.write_bytes(build(TREE, order=order, compression="gzip"))
+    image.write_bytes(build(TREE, order=order, compression="gzip", version=version))
     said = run(tool("file"), "-b", image)
-    assert said.startswith(f"Squashfs filesystem, {order} endian, version 3.1,"), said
+    assert said.startswith(f"Squashfs filesystem, {order} endian, version {version}.1,"), said
     assert "8 inodes" in said  # 3 directories and the root, 3 files, 1 link
 
 
+@pytest.mark.parametrize("version", [2, 3])
 @pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("compression", ["gzip", "none"])
 def test_unsquashfs_reads_the_zlib_and_stored_images(
-    tmp_path: Path, order: Order, compression: Compression
+    tmp_path: Path, order: Order, compression: Compression, version: Literal[2, 3]
 ) -> None:
     image = tmp_path / "fs.sqfs"
-    image.write_bytes(build(TREE, order=order, compression=compression))
+    image.write_bytes(build(TREE, order=order, compression=compression, version=version))
     out = tmp_path / "out"
     run(tool("unsquashfs"), "-n", "-d", out, image)
     assert (out / "bin/busybox").read_bytes() == TOOL
@@ -116,10 +123,11 @@ def test_unsquashfs_reads_the_zlib_and_stored_images(
     assert (out / "etc/issue").read_bytes() == b"router release 3.1\n"
 
 
-def test_device_nodes_are_listed_as_devices(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [2, 3])
+def test_device_nodes_are_listed_as_devices(tmp_path: Path, version: Literal[2, 3]) -> None:
     image = tmp_path / "fs.sqfs"
     tree: Tree = {"dev": {"console": Device("c", 5, 1), "mtdblock0": Device("b", 31, 0)}}
-    image.write_bytes(build(tree, order="big", compression="lzma"))
+    image.write_bytes(build(tree, order="big", compression="lzma", version=version))
     found = listing(image)
     assert found["dev/console"]["Mode"] == "crw-------"
     assert found["dev/mtdblock0"]["Mode"] == "brw-------"
