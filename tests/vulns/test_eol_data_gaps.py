@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from assay.assess.vulns import changelogs, db, debian_data, release_dates
+from assay.assess.vulns import changelogs, coverage, db, debian_data, release_dates
 from assay.assess.vulns.findings import findings
 from assay.assess.vulns.match import UNRATED, assess
 from assay.assess.vulns.policy import Support, status
@@ -138,3 +138,39 @@ def test_an_unrated_cve_is_said_to_be_unrated() -> None:
     messages = [f.message for _, f in findings([component], {component.key: result})
                 if f.properties.get("cve") == "CVE-2017-14491"]  # fmt: skip
     assert messages and UNRATED in messages[0]
+
+
+# --- policies checked against stored public copies --------------------------------------------
+
+
+def test_every_policy_says_whether_a_stored_copy_confirmed_it() -> None:
+    for policy in DB.policies:
+        assert bool(policy.verified) != bool(policy.unverified), policy.product
+        assert not policy.verified or policy.verified.startswith("http"), policy.product
+    table = coverage.table(DB)
+    confirmed = sum(1 for p in DB.policies if p.verified)
+    assert f"policies confirmed by a stored public copy: {confirmed} of {len(DB.policies)}" in table
+    assert (
+        "| zephyr | newest 2 " in table
+        and "yes: https://github.com/zephyrproject-rtos/zephyr/security" in table
+    )
+
+
+CONFIRMED: tuple[tuple[str, str, int | None, str], ...] = (
+    # product, policy kind, newest N, what the stored copy says
+    ("zephyr", "newest", 2, "zephyr .github/SECURITY.md: the most recent release, the one before it, and active LTS releases"),
+    ("samba", "newest", 3, "wiki.samba.org Samba_Release_Planning: current, maintenance, security-fixes-only series"),
+    ("libressl", "newest", 2, "libressl.org releases page as quoted in ruby/openssl#636: 3.6 and 3.7 supported, one year each"),
+    ("libuv", "latest", None, "libuv SECURITY.md: security updates for the latest v1.x release"),
+    ("libjpeg-turbo", "unknown", None, "libjpeg-turbo .github/SECURITY.md: fixes for every series in a supported category, not only the latest"),
+    ("uclibc", "stopped", None, "uClibc's final release 0.9.33.2, May 15, 2012"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("product", "kind", "branches", "page"), CONFIRMED)
+def test_policies_as_the_stored_pages_state_them(
+    product: str, kind: str, branches: int | None, page: str
+) -> None:
+    policy = DB.policy(product)
+    assert policy is not None and policy.verified, page
+    assert (policy.kind, policy.branches) == (kind, branches), page
