@@ -164,6 +164,9 @@ CONFIRMED: tuple[tuple[str, str, int | None, str], ...] = (
     ("libuv", "latest", None, "libuv SECURITY.md: security updates for the latest v1.x release"),
     ("libjpeg-turbo", "unknown", None, "libjpeg-turbo .github/SECURITY.md: fixes for every series in a supported category, not only the latest"),
     ("uclibc", "stopped", None, "uClibc's final release 0.9.33.2, May 15, 2012"),
+    ("xz", "latest", None, "xz .github/SECURITY.md: security updates are applied only to the latest release"),
+    ("rsync", "latest", None, "rsync SECURITY.md: only the current release is actively supported"),
+    ("threadx", "latest", None, "ThreadX SECURITY.md: 6.5.x supported, no long-term branches or back-ports"),
 )  # fmt: skip
 
 
