@@ -108,6 +108,8 @@ def build(data: Path) -> VulnDB:
     counts["debian"] = [f"{len(debian.advisories)} advisories", f"{len(debian.backports)} "
                         "back-port rows", f"{len(debian.releases)} release dates"]  # fmt: skip
     counts["debian-changelogs"] = ["changelogs cited by the curated tables"]
+    notes = {r.version for r in (*release_dates.ntp(data), *release_dates.toybox(data))}
+    counts["upstream"] = [f"{len(notes)} release dates (ntp ChangeLog, toybox news)"]
     counts["products.toml"] = [f"{len(debian.policies)} support policies"]
     dates["products.toml"] = dates.get("debian", catalog.released)
     print(f"CISA KEV {catalog.version}: {len(catalog.cves)} exploited CVEs")

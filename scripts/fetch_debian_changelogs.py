@@ -10,7 +10,12 @@ given), and for each of Debian's suites (bullseye, bookworm, trixie, sid and the
 suites), asks a private apt state (the one ``tools/upstream.py`` builds: the system's mirror
 is only read) for the newest source version with ``apt-get source --print-uris``, downloads
 only the small ``*.debian.tar.*`` (or ``*.diff.gz``) that apt printed, checks its size and
-MD5 sum against what apt printed, and keeps ``debian/changelog`` only. The entries of every
+MD5 sum against what apt printed, and keeps ``debian/changelog`` only. The mirror this runs
+against does not carry every source package's files (it answers 404 for some, such as ntp,
+toybox and libnetfilter-conntrack, while their binary packages are there): when no version
+of a suite can be read, the changelog is taken from a binary package built from that source
+(``/usr/share/doc/<binary>/changelog.Debian.gz``, downloaded with ``tools/debian_binaries.py``;
+debhelper may have trimmed old entries from it, which SOURCE then says). The entries of every
 suite are merged into ``DEST/<package>.changelog`` (each entry once, newest version first)
 and ``DEST/SOURCE`` records which version of which suite was read and when.
 
@@ -38,6 +43,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 
+from debian_binaries import BinaryError  # noqa: E402
+from debian_binaries import fetch as fetch_binary  # noqa: E402
 from debian_inspector.version import Version  # noqa: E402
 from upstream import UpstreamError, private_apt_options, run_apt, system_mirror  # noqa: E402
 
@@ -149,6 +156,57 @@ def _from_diff(diff: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def binaries_of(options: list[str], package: str, version: str) -> list[str]:
+    """The binary packages the source ``package=version`` builds (its ``Binary:`` field)."""
+    out = run_apt("apt-cache", options, ["showsrc", package])
+    for paragraph in re.split(r"\n\s*\n", out):
+        fields = dict(re.findall(r"^(\S+):[ \t]*(.*(?:\n[ \t].*)*)", paragraph, re.M))
+        if fields.get("Package") == package and fields.get("Version") == version:
+            return [b.strip() for b in fields.get("Binary", "").replace("\n", " ").split(",")
+                    if b.strip()]  # fmt: skip
+    return []
+
+
+def binary_candidates(package: str, binaries: Sequence[str], tries: int = 3) -> list[str]:
+    """The binaries to read a changelog from: the first one listed (usually the main or the
+    ``-base`` package), the one named like the source, then the shortest names."""
+    ordered = [*binaries[:1], *(b for b in binaries if b == package), *sorted(binaries, key=len)]
+    return list(dict.fromkeys(ordered))[:tries]
+
+
+BINARY_ARCH = "amd64"
+"""Architecture of the binary packages read when a source package's files are missing."""
+
+
+def binary_changelog(tree: Path, binary: str) -> str:
+    """``usr/share/doc/<binary>/changelog.Debian.gz`` of an unpacked binary package."""
+    path = tree / "usr" / "share" / "doc" / binary / "changelog.Debian.gz"
+    if path.is_symlink() or path.parent.is_symlink() or not path.is_file():
+        raise UpstreamError(f"{binary}: no changelog.Debian.gz of its own")
+    text = gzip.decompress(path.read_bytes()).decode("utf-8", "replace")
+    if next(entries(text), None) is None:
+        raise UpstreamError(f"{binary}: changelog.Debian.gz has no entry")
+    return text
+
+
+def from_binary(options: list[str], package: str, version: str, suite: str) -> tuple[str, str]:
+    """The changelog of source ``package=version`` out of one of its binary packages in
+    ``suite``, and the SOURCE note saying which (and whether debhelper trimmed it)."""
+    errors = []
+    for binary in binary_candidates(package, binaries_of(options, package, version)):
+        try:
+            unpacked = fetch_binary(binary, suite, BINARY_ARCH)
+            text = binary_changelog(unpacked.path, binary)
+        except (BinaryError, UpstreamError, OSError, EOFError) as exc:
+            errors.append(str(exc))
+            continue
+        trimmed = "; trimmed by debhelper" if "complete changelog" in text else ""
+        note = (f"{package} {version} ({suite}): binary {binary} {unpacked.version} "
+                f"{BINARY_ARCH}, changelog.Debian.gz{trimmed}")  # fmt: skip
+        return text, note
+    raise UpstreamError("no binary package gave a changelog: " + "; ".join(errors or ["none"]))
+
+
 def fetch_one(options: list[str], package: str) -> tuple[str, str, list[str]]:
     """The merged changelog of ``package`` and one SOURCE line per suite read."""
     texts: list[str] = []
@@ -164,7 +222,13 @@ def fetch_one(options: list[str], package: str) -> tuple[str, str, list[str]]:
             except (UpstreamError, OSError, tarfile.TarError, ValueError) as exc:
                 errors.append(f"{version}: {exc}")
         else:
-            notes.append(f"{package} ({suite}): not read: {'; '.join(errors)}")
+            try:
+                text, note = from_binary(options, package, versions[0], suite)
+                texts.append(text)
+                notes.append(note)
+            except UpstreamError as exc:
+                errors.append(f"{versions[0]} binaries: {exc}")
+                notes.append(f"{package} ({suite}): not read: {'; '.join(errors)}")
     merged = merge([e for text in texts for e in entries(text)])
     return package, "".join(e.text for e in merged), notes
 

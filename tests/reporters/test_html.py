@@ -14,6 +14,9 @@ def test_report_html_lists_the_copies(example_tree: Path, evaluate: Callable[...
     assert "<code>third_party/zlib</code>" in html
     assert "Known vulnerabilities and support" in html
     assert "CVE-2022-37434 (critical)" in html  # the example's zlib 1.2.11
+    # CVE-2023-45853 (zlib's minizip, a curated row) is rated by none of the shipped sources
+    assert "CVE-2023-45853<br>" in html  # listed without a rating
+    assert "1 of 3: severity not published in the shipped data" in html
 
 
 def test_report_is_self_contained_and_escapes_the_input(

@@ -59,3 +59,24 @@ def test_tarball_without_changelog_is_an_error() -> None:
         pass
     with pytest.raises(fetch.UpstreamError):
         fetch.changelog("x.debian.tar.gz", buffer.getvalue())
+
+
+def test_binary_candidates_first_listed_then_same_name_then_shortest() -> None:
+    # gcc-12's Binary: field (bookworm) starts with gcc-12-base, a small package
+    binaries = ["gcc-12-base", "libgcc-s1", "libgcc-12-dev", "gcc-12", "cpp-12", "libgomp1"]
+    assert fetch.binary_candidates("gcc-12", binaries) == ["gcc-12-base", "gcc-12", "cpp-12"]
+    assert fetch.binary_candidates("toybox", ["toybox"]) == ["toybox"]
+
+
+def test_binary_changelog_is_read_from_the_packages_own_doc_directory(tmp_path: Path) -> None:
+    own = tmp_path / "usr" / "share" / "doc" / "dnsmasq-base"
+    own.mkdir(parents=True)
+    (own / "changelog.Debian.gz").write_bytes(gzip.compress(ENTRY.encode()))
+    assert fetch.binary_changelog(tmp_path, "dnsmasq-base") == ENTRY
+    # a doc directory linked to another package's (dh_installdocs --link-doc) is not its own
+    (tmp_path / "usr" / "share" / "doc" / "dnsmasq").symlink_to("dnsmasq-base")
+    with pytest.raises(fetch.UpstreamError):
+        fetch.binary_changelog(tmp_path, "dnsmasq")
+    (own / "changelog.Debian.gz").write_bytes(gzip.compress(b"no entry here\n"))
+    with pytest.raises(fetch.UpstreamError):
+        fetch.binary_changelog(tmp_path, "dnsmasq-base")

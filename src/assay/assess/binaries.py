@@ -18,7 +18,7 @@ from assay.analyze.binaries.findings import CATEGORY
 from assay.analyze.binaries.system import C_LIBRARIES
 from assay.assess import system
 from assay.assess.vulns.db import VulnDB
-from assay.assess.vulns.match import Assessment, Support, assess
+from assay.assess.vulns.match import UNRATED, Assessment, Support, assess
 from assay.correlate.step import Corpus, StepResult
 from assay.model import SOURCE_KINDS, Component, JSONValue, RawFinding, Rule, RuleId, Severity
 
@@ -81,9 +81,10 @@ def _verdicts(item: Mapping[str, Any], result: Assessment) -> Iterator[RawFindin
         if hit.exploited:
             severity = max(severity, Severity.HIGH)
         fixed = f"; fixed in {hit.fixed_in}" if hit.fixed_in else ""
+        unrated = "" if hit.severity else f"; {UNRATED}"
         yield RawFinding(
             rule_id=RuleId(f"{CATEGORY}/known-cve"), start_line=1, end_line=1,
-            message=f"{name} {version} (in the binary): {hit.id}{fixed}",
+            message=f"{name} {version} (in the binary): {hit.id}{fixed}{unrated}",
             evidence=f"{name} {version} {hit.id}", severity=severity,
             properties={"cve": hit.id, "fixed_in": hit.fixed_in, "exploited": hit.exploited},
         )  # fmt: skip

@@ -5,11 +5,14 @@ Each release section names the CVEs it fixes; the release becomes a ``fixed`` po
 * expat: ``Release 2.5.0 Tue October 25 2022`` headers; a fix line starts (after issue numbers
   such as ``#616 #649``) with the CVE id followed by ``--``/``-``/``to CVE-...``/``for function``.
   CVEs only mentioned in passing ("related to past CVE-...", "Relax fix to CVE-...") are skipped.
-  The topmost section (2.8.4) may be unreleased ("XXX" date); its fixes are kept.
+  The topmost section (2.8.4) may be unreleased ("XXX" date); its fixes are kept. A fix's
+  ``Upstream CVSS 3.1 vector: ... (CVSS score: 7.5)`` gives its severity by the CVSS 3.1
+  qualitative scale (low below 4.0, medium below 7.0, high below 9.0, else critical).
 * libpng: ``Version 1.6.37 [April 14, 2019]`` headers, including pre-releases
   (``1.6.0beta05``) and double headers (``1.0.16rc1 and 1.2.6rc1``). A fix in a pre-release is
   attributed to its final release (``1.6.0beta05`` -> ``1.6.0``). Mentions preceded by "related
-  to", "similar to", "prevented", "open to the", "reported against X in" are skipped.
+  to", "similar to", "prevented", "open to the", "reported against X in" are skipped. Since
+  1.6.51 a fix reads ``Fixed CVE-2025-64505 (moderate severity):``, which gives its severity.
 
 Several fixed points for one CVE (one per branch, e.g. libpng ``1.0.16`` and ``1.2.6``) give one
 advisory with one range per branch: the first from the beginning, each later one starting at the
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from assay.assess.vulns.model import Advisory, Range
@@ -39,6 +42,9 @@ _EXPAT_FIX = re.compile(
     r"(CVE-\d{4}-\d{4,})(?:/CWE-\d+)?(?: to (CVE-\d{4}-\d{4,}))?\s*(?:\([^)]*\)\s*)?"
     r"(?:--|-\s|for function)\s*(.*)"
 )
+_CVSS = re.compile(r"\(CVSS score: (\d+(?:\.\d)?)\)")
+_EXPAT_ITEM = re.compile(r"^\s*(?:#\w+|-\s|\(SF\.net\))")
+_PNG_SEVERITY = re.compile(r"\s*\((low|moderate|medium|high|critical) severity\)", re.IGNORECASE)
 _PNG_HEADER = re.compile(r"^[Vv]ersion (.+?) \[[^\]]*\]\s*$", re.MULTILINE)
 _PNG_CVE = re.compile(r"CVE[- ](\d{4})-(\d{4,})")
 _PNG_PASSING = re.compile(
@@ -54,6 +60,7 @@ class _Fix:
     version: str
     section: str
     summary: str = ""
+    severity: str | None = None
 
 
 def _vtuple(version: str) -> tuple[int, ...]:
@@ -97,16 +104,31 @@ def _cve_span(first: str, last: str | None) -> list[str]:
     return [f"{first[:9]}{n:0{width}d}" for n in range(low, high + 1)]
 
 
+def cvss_rating(score: float) -> str:
+    """The CVSS 3.1 qualitative rating of a base score."""
+    if score >= 9.0:
+        return "critical"
+    if score >= 7.0:
+        return "high"
+    return "medium" if score >= 4.0 else "low"
+
+
 def _expat_fixes(text: str) -> Iterator[_Fix]:
     for match, body in _sections(text, _EXPAT_HEADER):
         version = match.group(1)
+        pending: list[_Fix] = []
         for line in body.splitlines():
             rest = _EXPAT_PREFIX.sub("", line.strip(), count=1)
             fix = _EXPAT_FIX.match(rest)
-            if fix is None:
-                continue
-            for cve in _cve_span(fix.group(1), fix.group(2)):
-                yield _Fix(cve, version, f"Release {version}", fix.group(3).strip())
+            if fix is not None or _EXPAT_ITEM.match(line):
+                yield from pending  # a new item: the CVSS lines below are not the last fix's
+                pending = []
+            if fix is not None:
+                pending = [_Fix(cve, version, f"Release {version}", fix.group(3).strip())
+                           for cve in _cve_span(fix.group(1), fix.group(2))]  # fmt: skip
+            elif (score := _CVSS.search(line)) is not None:
+                pending = [replace(f, severity=cvss_rating(float(score[1]))) for f in pending]
+        yield from pending
 
 
 def _png_fixes(text: str) -> Iterator[_Fix]:
@@ -117,8 +139,11 @@ def _png_fixes(text: str) -> Iterator[_Fix]:
         for cve in _PNG_CVE.finditer(flat):
             if _PNG_PASSING.search(flat[max(0, cve.start() - 60) : cve.start()]):
                 continue
+            rated = _PNG_SEVERITY.match(flat, cve.end())
+            severity = rated[1].lower() if rated else None
             for version in versions:
-                yield _Fix(f"CVE-{cve.group(1)}-{cve.group(2)}", version, f"Version {label}")
+                yield _Fix(f"CVE-{cve.group(1)}-{cve.group(2)}", version, f"Version {label}",
+                           severity=severity)  # fmt: skip
 
 
 def _advisories(fixes: Iterator[_Fix], library: str, source: str) -> list[Advisory]:
@@ -131,6 +156,7 @@ def _advisories(fixes: Iterator[_Fix], library: str, source: str) -> list[Adviso
         kept = {r.fixed for r in ranges}
         sections = sorted({f.section for f in found if f.version in kept}, key=_vtuple)
         summary = next((f.summary for f in found if f.summary), "")
+        severity = next((f.severity for f in found if f.severity), None)
         records.append(
             Advisory(
                 id=cve,
@@ -139,6 +165,7 @@ def _advisories(fixes: Iterator[_Fix], library: str, source: str) -> list[Adviso
                 source=source,
                 reference=f"{source}: " + "; ".join(sections),
                 summary=summary,
+                severity=severity,
             )
         )
     return records

@@ -1,12 +1,14 @@
 """The per-product coverage table of the pinned data (docs/vulnerability-coverage.md), written
-by ``scripts/build_vulndb.py``: for every product its support policy and source, how many
-advisories the data holds, from which sources, and the newest of them."""
+by ``scripts/build_vulndb.py``: for every product its support policy and source, whether a
+stored public copy confirmed the policy, how many advisories the data holds, from which
+sources, how many of them carry a severity, and the newest of them."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from assay.assess.vulns.db import VulnDB
+from assay.assess.vulns.policy import Policy
 
 
 def _newest_cve(ids: list[str]) -> str:
@@ -15,6 +17,37 @@ def _newest_cve(ids: list[str]) -> str:
         return (int(parts[1]), int(parts[2])) if len(parts) == 3 and parts[2].isdigit() else (0, 0)
 
     return max(ids, key=order) if ids else "-"
+
+
+def _confirmed(policy: Policy | None) -> str:
+    if policy is None:
+        return "-"
+    if policy.verified:
+        return f"yes: {policy.verified}"
+    return f"no: {policy.unverified}" if policy.unverified else "not checked"
+
+
+def undated(known: VulnDB) -> list[str]:
+    """Products whose policy needs release dates (``latest``, ``newest``) that have none: their
+    status is ``unknown-policy``."""
+    needs = [p.product for p in known.policies if p.kind in ("latest", "newest")]
+    return sorted(product for product in needs if not known.releases_of(product))
+
+
+def _summary(known: VulnDB) -> list[str]:
+    checked = [p for p in known.policies if p.verified]
+    advisories = [a for a in known.advisories if not a.withdrawn and a.ranges]
+    rated = [a for a in advisories if a.severity or known.severity(a.id)]
+    debian = [a for a in advisories if a.source == "debian-changelog"]
+    debian_rated = [a for a in debian if a.severity or known.severity(a.id)]
+    return [
+        f"- policies confirmed by a stored public copy: {len(checked)} of {len(known.policies)}",
+        f"- `latest`/`newest` policies without release dates (status `unknown-policy`): "
+        f"{', '.join(undated(known)) or 'none'}",
+        f"- advisories with a severity: {len(rated)} of {len(advisories)}; of the "
+        f"{len(debian)} derived from Debian changelogs: {len(debian_rated)} (no shipped source "
+        "rates the others: severity not published in the shipped data)",
+    ]
 
 
 def table(known: VulnDB) -> str:
@@ -26,11 +59,15 @@ def table(known: VulnDB) -> str:
         " do not edit. `advisories` counts the CVEs with a version range (withdrawn ones"
         " excluded), `newest CVE` the highest id, `newest fix` the latest date a source records"
         " a fix (Debian changelogs), `releases` the release dates known for the `latest` and"
-        " `newest` policies.",
+        " `newest` policies, `confirmed` where a stored public copy of the policy statement was"
+        " read (or why none confirms it), `rated` how many advisories carry a severity (the rest:"
+        " severity not published in the shipped data).",
         "",
-        "| product | policy | policy source | advisories | sources | newest CVE | newest fix |"
-        " releases |",
-        "|---|---|---|---|---|---|---|---|",
+        *_summary(known),
+        "",
+        "| product | policy | policy source | confirmed | advisories | rated | sources |"
+        " newest CVE | newest fix | releases |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     named = {p.product for p in known.policies} | {a.library for a in known.advisories}
     for product in sorted(named):
@@ -47,8 +84,10 @@ def table(known: VulnDB) -> str:
         cycles = known.cycles_of(product)
         if cycles:
             kind += f" ({len(cycles)} branches)"
+        rated = len({a.id for a in mine if a.severity or known.severity(a.id)})
         lines.append(
-            f"| {product} | {kind} | {policy.source if policy else '-'} | {len(ids)} | "
+            f"| {product} | {kind} | {policy.source if policy else '-'} | {_confirmed(policy)} | "
+            f"{len(ids)} | {rated} | "
             + (", ".join(f"{s} {n}" for s, n in sorted(sources.items())) or "-")
             + f" | {_newest_cve(ids)} | {max(dates) if dates else '-'} | "
             f"{len(known.releases_of(product))} |"

@@ -62,6 +62,7 @@ def products(data: Path) -> list[Product]:
         policy = Policy(
             product=name, kind=row["policy"], source=row["source"], note=row.get("note", ""),
             branches=row.get("branches"), last=row.get("last"), last_date=row.get("last_date"),
+            verified=row.get("verified", ""), unverified=row.get("unverified", ""),
         )  # fmt: skip
         out.append(Product(name, tuple(row.get("debian", ())), policy, row.get("endoflife"),
                            tuple(row.get("shares", ()))))  # fmt: skip
@@ -156,9 +157,25 @@ def backports(product: Product, log: Sequence[Entry]) -> list[tuple[str, str, tu
     return [(product.name, cve, tuple(sorted(set(v)))) for cve, v in sorted(closes.items())]
 
 
+def _renamed_newer(product: Product, log: Sequence[Entry]) -> set[str]:
+    """Versions of entries written under an older package name (ntp's changelog goes back to
+    ``xntp3 (5.93-...)``) that are higher than every release under the product's current names:
+    another numbering, not a newer release."""
+    own = _ordered(product.name, (upstream(e.version) for e in log
+                                  if e.package in product.debian and e.new_upstream))  # fmt: skip
+    if not own:
+        return set()
+    top = key(product.name, own[-1])
+    older = _ordered(product.name, (upstream(e.version) for e in log
+                                    if e.package not in product.debian))  # fmt: skip
+    return {version for version in older if key(product.name, version) > top}
+
+
 def releases(product: Product, log: Sequence[Entry]) -> list[Release]:
-    """Release dates: the day Debian first packaged each upstream release."""
-    firsts = first_packaged(e for e in log if e.new_upstream)
+    """Release dates: the day Debian first packaged each upstream release (not the versions
+    of an older package name's own numbering, see ``_renamed_newer``)."""
+    other = _renamed_newer(product, log)
+    firsts = first_packaged(e for e in log if e.new_upstream and upstream(e.version) not in other)
     return [
         Release(f"{product.name} {version}", date, SOURCE)
         for version, date in sorted(firsts.items())

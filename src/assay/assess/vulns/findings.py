@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from assay.assess.vulns.match import Assessment, Hit, Support
+from assay.assess.vulns.match import UNRATED, Assessment, Hit, Support
 from assay.model import Component, RawFinding, Rule, RuleId, Severity
 from assay.rules import rule_from_row, rule_table
 from assay.versions import key
@@ -43,9 +43,10 @@ def _severity(hit: Hit) -> Severity:
 def _cve(component: Component, hit: Hit, line: int) -> RawFinding:
     fixed = f"; fixed in {hit.fixed_in}" if hit.fixed_in else ""
     kev = "; exploited in the wild (CISA KEV)" if hit.exploited else ""
+    unrated = "" if hit.severity else f"; {UNRATED}"
     return RawFinding(
         rule_id=RuleId(f"{CATEGORY}/known-cve"), start_line=line, end_line=line,
-        message=f"{component.name} {component.version}: {hit.id}{fixed}{kev}",
+        message=f"{component.name} {component.version}: {hit.id}{fixed}{kev}{unrated}",
         evidence=f"{component.name} {component.version} {hit.id}", severity=_severity(hit),
         properties={"cve": hit.id, "fixed_in": hit.fixed_in, "exploited": hit.exploited,
                     "source": hit.source, "reference": hit.reference,

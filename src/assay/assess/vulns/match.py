@@ -19,6 +19,10 @@ from assay.versions import affected, key
 __all__ = ["Assessment", "Hit", "Support", "assess", "support", "vulnerabilities"]
 
 
+UNRATED = "severity not published in the shipped data"
+"""What a report says of a CVE none of the shipped sources rates (most Debian-derived ones)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """One known vulnerability of one copy."""

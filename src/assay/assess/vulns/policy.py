@@ -54,6 +54,12 @@ class Policy:
     """``stopped``: the last release."""
     last_date: str | None = None
     """``stopped``: the date of the last release."""
+    verified: str = ""
+    """Where a stored public copy of the statement was read that confirms the policy (URL of
+    the copy, and which copy), empty when nothing confirmed it."""
+    unverified: str = ""
+    """Why nothing confirms the policy (no statement found in the stored copies, or the policy
+    is inferred from the release history), empty when it was confirmed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +150,20 @@ def _first_of_series(product: str, releases: Sequence[Release]) -> dict[str, Rel
     return first
 
 
+UPPER_BOUND = "debian-changelog"
+"""The release-date source that only bounds the date: the day Debian first packaged it."""
+
+
+def when(release: Release) -> str:
+    """The release's date as a reason states it; a date from Debian's changelog is labelled as
+    the upper bound it is."""
+    if not release.date:
+        return "date unknown"
+    if release.source == UPPER_BOUND:
+        return f"released by {release.date} at the latest: Debian packaged it then"
+    return release.date
+
+
 def _newest(policy: Policy, version: str, releases: Sequence[Release]) -> Status:
     product = policy.product
     own = series(product, version)
@@ -158,7 +178,7 @@ def _newest(policy: Policy, version: str, releases: Sequence[Release]) -> Status
     pushed = first[newer[count - 1]]
     return Status(Support.END_OF_LIFE, own, pushed.date, pushed.version,
                   reason=f"only the newest {count} series get fixes; {own} fell out when "
-                  f"{pushed.version} was released ({pushed.date or 'date unknown'})",
+                  f"{pushed.version} was released ({when(pushed)})",
                   source=policy.source)  # fmt: skip
 
 
@@ -174,7 +194,7 @@ def _latest(policy: Policy, version: str, releases: Sequence[Release]) -> Status
     nxt = newer[0]
     return Status(Support.END_OF_LIFE, None, nxt.date, nxt.version,
                   reason=f"only the newest release gets fixes; superseded by {nxt.version} "
-                  f"({nxt.date or 'date unknown'}); newest known {newer[-1].version}",
+                  f"({when(nxt)}); newest known {newer[-1].version}",
                   source=policy.source)  # fmt: skip
 
 
