@@ -425,8 +425,10 @@ class _Apt:
             except UpstreamError as exc:
                 errors.append(str(exc))
             wanted = target.partition("=")[2]
-            if wanted and self._orig_verified(package, wanted, work):
-                return
+            if wanted:
+                if self._orig_verified(package, wanted, work):
+                    return
+                errors[-1] += " (and the mirror holds no .orig tarball with the index's sha256)"
         raise UpstreamError(f"could not download {package}/{suite}: {errors[-1]}")
 
     def _orig_verified(self, package: str, version: str, work: Path) -> bool:
