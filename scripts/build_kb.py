@@ -60,11 +60,12 @@ KB_PACKAGES: tuple[str, ...] = (
     "lldpd", "keepalived",
     # system
     "busybox", "toybox", "iptables", "nftables", "iproute2", "e2fsprogs", "util-linux", "sudo",
-    "musl",
+    "musl", "uclibc",
     # libraries
     "curl", "expat", "libxml2", "sqlite3", "json-c", "cjson", "libevent", "pcre3", "pcre2",
     "lua5.1", "lua5.2", "lua5.3", "lua5.4", "ncurses", "readline", "dbus", "libssh", "libssh2",
-    "nghttp2", "c-ares", "libpng1.6", "libjpeg-turbo", "tiff", "lwip", "libnl3", "libusb-1.0",
+    "nghttp2", "c-ares", "libpng1.6", "libjpeg-turbo", "libjpeg9", "tiff", "lwip", "libnl3",
+    "libusb-1.0",
     "libffi", "libcap2", "libnetfilter-conntrack", "libmnl", "ipset", "libsodium", "libidn2",
     "gmp", "jansson", "libyaml", "protobuf-c", "libwebsockets", "libuv1", "iw", "ethtool",
     "ebtables", "conntrack-tools", "libarchive", "bluez",

@@ -108,6 +108,29 @@ def rows() -> dict[str, list[Row]]:
     return dict(sorted(products.items()))
 
 
+NO_PACKAGE: dict[str, str] = {
+    "thttpd": "no source package in any suite",
+    "boa": "no source package in any suite",
+    "goahead": "no source package in any suite",
+    "quagga": "no source package in any suite (only a Puppet module that configures it)",
+    "openswan": "no source package in any suite",
+    "uhttpd": "no source package in any suite (OpenWrt's daemons are not in Debian)",
+    "odhcpd": "no source package in any suite (OpenWrt's daemons are not in Debian)",
+    "netifd": "no source package in any suite (OpenWrt's daemons are not in Debian)",
+    "libubox": "no source package in any suite (OpenWrt's daemons are not in Debian)",
+    "freertos": "no source package in any suite",
+    "zephyr": "Debian's `zephyr` is MIT's Zephyr messaging system, not the RTOS",
+    "threadx": "no source package in any suite",
+    "netx": "Debian's netx packages are Java Web Start and a Go library, not NetX",
+    "nucleus": "Debian's `nucleus` (forky, sid) is an unrelated program of that name",
+}
+"""Products not tested on a binary: no package. Checked on 2026-12-03 in the source indexes of
+every suite ``tools/upstream.py`` reads (bullseye, bookworm, trixie, forky, sid and the
+bullseye, bookworm and trixie security suites) by package, binary and homepage name; PyPI, the
+only other registry reachable, has no build of them. Their binary rows were written from the
+products' own sources and are not checked on a real binary."""
+
+
 def _escape(text: str) -> str:
     return text.replace("|", "\\|")
 
@@ -128,6 +151,10 @@ def render() -> str:
         "Each row below is one piece of version evidence; its note quotes what it matches",
         '(rows marked "well-known" were written without a real file at hand).',
         "",
+        "Not tested on a binary: no package (no Debian suite has their source): "
+        + ", ".join(f"[{name}](#{_anchor(name)})" for name in sorted(NO_PACKAGE))
+        + ".",
+        "",
         "| Product | Binary rows | Source rows |",
         "|---|---|---|",
     ]
@@ -137,6 +164,8 @@ def render() -> str:
         lines.append(f"| [{name}](#{_anchor(name)}) | {binary} | {source} |")
     for name, entries in products.items():
         lines += ["", f"## {name}", ""]
+        if name in NO_PACKAGE:
+            lines += [f"Not tested on a binary: no package ({NO_PACKAGE[name]}).", ""]
         for where in ("binaries", "source"):
             chosen = [r for r in entries if r.where == where]
             if not chosen:

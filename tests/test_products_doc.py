@@ -28,3 +28,14 @@ def test_every_binary_row_is_listed_with_its_evidence() -> None:
         assert f"\n## {name}\n" in page
         for row in rows:
             assert f"`{row.table}/{row.id}`" in page
+
+
+def test_products_without_a_package_are_products_with_binary_rows() -> None:
+    # the "not tested on a binary: no package" list names products that have binary rows
+    entries = products_doc.rows()
+    assert products_doc.NO_PACKAGE
+    for name in products_doc.NO_PACKAGE:
+        assert any(r.where == "binaries" for r in entries.get(name, ())), name
+        assert f"Not tested on a binary: no package ({products_doc.NO_PACKAGE[name]})." in (
+            products_doc.render()
+        )

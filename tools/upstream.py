@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -72,8 +73,9 @@ DEFAULT_SPECS: tuple[str, ...] = (
 SUITES: tuple[str, ...] = ("bullseye", "bookworm", "trixie", "forky", "sid")
 """Suites whose source indexes the private apt state knows (oldoldstable to unstable)."""
 
-SECURITY_SUITES: tuple[str, ...] = ("bookworm-security", "trixie-security")
-"""Security suites, read from the mirror's ``-security`` sibling (``debian-security``)."""
+SECURITY_SUITES: tuple[str, ...] = ("bullseye-security", "bookworm-security", "trixie-security")
+"""Security suites, read from the mirror's ``-security`` sibling (``debian-security``): those of
+oldoldstable (LTS), oldstable and stable (testing's is empty, unstable has none)."""
 
 FETCH_JOBS = 6
 """Downloads run at once: apt-get source is network-bound, so a few overlap well."""
@@ -105,6 +107,8 @@ _UPSTREAM_NAMES = {
     "dhcpcd5": "dhcpcd",
     "libssh-gcrypt": "libssh",
     "json-c": "json-c",
+    "libjpeg9": "libjpeg",
+    "uclibc": "uclibc-ng",
 }
 """Debian source package names whose upstream product (canonical purl name) differs."""
 _VERSION_SUFFIXES = ("+dfsg", ".dfsg", "+ds")
@@ -420,7 +424,58 @@ class _Apt:
                 return
             except UpstreamError as exc:
                 errors.append(str(exc))
+            wanted = target.partition("=")[2]
+            if wanted:
+                if self._orig_verified(package, wanted, work):
+                    return
+                errors[-1] += " (and the mirror holds no .orig tarball with the index's sha256)"
         raise UpstreamError(f"could not download {package}/{suite}: {errors[-1]}")
+
+    def _orig_verified(self, package: str, version: str, work: Path) -> bool:
+        """Whether ``work`` holds the ``.orig`` tarball of ``package`` ``version`` with the
+        sha256 its signed source index states, after a failed ``apt-get source``: the mirror
+        may lack a source package's ``.dsc`` or Debian tarball and still hold the upstream
+        tarball, which is all a release needs. Every other file is removed (the ``.dsc``, the
+        Debian changes, component tarballs ``.orig-NAME.tar.*``, which ``_orig_tarball`` never
+        reads)."""
+        try:
+            index = self._run("apt-cache", ["showsrc", package])
+        except UpstreamError:
+            return False
+        expected = _orig_checksums(index, package, version)
+        kept = False
+        for file in list(work.iterdir()):
+            if file.name in expected and _sha256(file) == expected[file.name]:
+                kept = True
+            else:
+                file.unlink()
+        return kept
+
+
+def _orig_checksums(index: str, package: str, version: str) -> dict[str, str]:
+    """Main ``.orig`` tarball name -> sha256 of ``package`` ``version`` in ``apt-cache
+    showsrc`` output (deb822 stanzas; the same version in several suites lists the same
+    files). Signatures (``.asc``) and component tarballs (``.orig-NAME.tar.*``) are left out."""
+    for stanza in re.split(r"\n\s*\n", index):
+        fields = dict(re.findall(r"^([\w-]+):[ \t]*(.*(?:\n[ \t].*)*)", stanza, re.M))
+        if fields.get("Package") != package or fields.get("Version") != version:
+            continue
+        found = {}
+        for line in fields.get("Checksums-Sha256", "").splitlines():
+            parts = line.split()
+            if len(parts) == 3 and ".orig.tar." in parts[2] and not parts[2].endswith(".asc"):
+                found[parts[2]] = parts[0]
+        return found
+    return {}
+
+
+def _sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _empty(directory: Path) -> None:

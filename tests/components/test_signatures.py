@@ -443,3 +443,21 @@ def test_a_fallback_row_counts_only_without_other_evidence(tmp_path: Path) -> No
         assert [e.split(":")[0] for e in copy.evidence] == (
             ["png/png.h"] if name == "both" else ["png/png.c"]
         )
+
+
+@pytest.mark.parametrize(
+    ("path", "root"),
+    [
+        ("include/linux/zstd_lib.h", "lib/zstd"),
+        ("boot/u-boot/include/linux/zstd_lib.h", "boot/u-boot/lib/zstd"),
+    ],
+)
+def test_a_row_with_code_roots_the_copy_where_the_code_lies(path: str, root: str) -> None:
+    # the kernel's port of zstd: the header states the version, the code is in lib/zstd
+    header = (
+        b"#define ZSTD_VERSION_MAJOR    1\n#define ZSTD_VERSION_MINOR    5\n"
+        b"#define ZSTD_VERSION_RELEASE  2\n"
+    )
+    [found] = detect(path, header)
+    assert (found.library, found.version, found.root, found.path) == ("zstd", "1.5.2", root, path)
+    assert found.rule == "zstd/linux-zstd-lib-version"

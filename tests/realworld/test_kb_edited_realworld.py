@@ -1,7 +1,7 @@
 """Copies whose files were lightly edited, named by their code through the normalised hash:
 zstd without its version header and with every file's head rewritten the way Linux and U-Boot
-do; unrelated real code given the names of release files yields no copy; U-Boot's own
-``lib/zstd`` (a port of a zstd release the KB does not hold) is not named as a release it is not.
+do; unrelated real code given the names of release files yields no copy (U-Boot's own
+``lib/zstd``: test_uboot_zstd_realworld.py).
 """
 
 from __future__ import annotations
@@ -154,16 +154,3 @@ def test_unrelated_code_named_like_release_files_makes_no_copy(
         assert sum(content.nhash(f) is not None for f in files) > len(paths) // 2  # tokenized
         assert found_by_files(files, base, content) == []
     assert _copies(tree, tmp_path / "work2") == ()
-
-
-def test_u_boots_own_zstd_is_not_named_as_a_release_it_is_not(
-    releases: dict[str, Any], tmp_path: Path
-) -> None:
-    # U-Boot 2023.01's lib/zstd is the Linux 4.14 port of zstd 1.3; the KB holds zstd 1.5.x
-    boot = releases["u-boot/bookworm"].path
-    tree = tmp_path / "u-boot"
-    shutil.copytree(boot / "lib" / "zstd", tree / "lib" / "zstd")
-    with open_default() as base:
-        held = {r.version for r in base.releases() if r.name == "zstd"}
-    assert held and not any(v.startswith("1.3") for v in held)
-    assert [c for c in _copies(tree, tmp_path / "work") if c.name == "zstd"] == []

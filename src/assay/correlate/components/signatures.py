@@ -71,6 +71,10 @@ class Signature:
     """Evidence kept only when no other row of its library found any at the same root (libpng's
     ``png.c`` names a fragment without ``png.h``; beside ``png.h`` it adds nothing, and the
     copy's first evidence, where its findings are anchored, stays the header)."""
+    code: str = ""
+    """Where the copy's code lies relative to the root ``roots`` give, when the header stating
+    the version lives apart from it: the Linux kernel's and U-Boot's zstd state it in
+    ``include/linux/zstd_lib.h`` and keep the code in ``lib/zstd`` (``""``: at the root)."""
 
     @property
     def rule(self) -> str:
@@ -181,6 +185,7 @@ def _signature(library: str, row: Mapping[str, Any]) -> Signature:
         unless=_optional(row.get("unless")),
         confirms=bool(row.get("confirms", False)),
         fallback=bool(row.get("fallback", False)),
+        code=row.get("code", ""),
     )
 
 
@@ -256,7 +261,7 @@ def _matches(row: Signature, path: str, text: str) -> Iterable[VersionEvidence]:
             qualifiers=tuple(sorted({q.lower().lstrip(_STRIP) for q in qualifiers if q})),
             path=path,
             line=_line_of(text, match.start(), match.end()),
-            root=copy_root(path, row.roots),
+            root="/".join(p for p in (copy_root(path, row.roots), row.code) if p),
             rule=row.rule,
             text=_lines_of(text, match.start(), match.end()),
             confirms=row.confirms,
