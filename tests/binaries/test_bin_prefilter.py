@@ -44,7 +44,9 @@ def test_every_row_of_the_table_is_in_the_database() -> None:
 @pytest.mark.parametrize("row", CONTENT_ROWS, ids=[f"{r.library}/{r.id}" for r in CONTENT_ROWS])
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
-def test_a_match_of_the_python_regex_is_reported(row: signatures.Signature, data: st.DataObject) -> None:
+def test_a_match_of_the_python_regex_is_reported(
+    row: signatures.Signature, data: st.DataObject
+) -> None:
     """Bytes that the row's Python regex finds, generated from the regex itself with some bytes
     around them, are reported by the rewritten expression (the pattern alone, no literals)."""
     assert row.pattern is not None
