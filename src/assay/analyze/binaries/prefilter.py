@@ -1,11 +1,11 @@
 """One Hyperscan pass per file that tells which binary signature rows may match it.
 
 Each row of ``rules/binary_signatures.toml`` is a Python regex with literals beside it
-(``requires``, ``unless``, ``near``); run one by one, the ~150 regexes over every file were
+(``requires``, ``unless``, ``near``); run one by one, the 149 regexes over every file were
 almost all of an evaluation's CPU time on a firmware file system (regexes that start with a
 NUL byte or a class try at nearly every offset of a binary). Hyperscan (Intel's multi-pattern
-regex engine, in its Vectorscan fork, through the ``hyperscan`` bindings) compiles all of them
-into one database and reports, in one scan, which ones occur.
+regex engine, in its Vectorscan fork, through the ``hyperscan`` bindings) compiles all of them,
+once per process, into block-mode databases and reports in one scan which ones occur.
 
 Per file there are two scans, each over the bytes the row reads: the *view* (the string
 sections; the whole file for ``anywhere`` rows) for the patterns and the ``near`` anchors, the

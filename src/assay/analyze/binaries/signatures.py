@@ -141,6 +141,7 @@ def detect(
     file's undefined symbols) ties nothing to the file: a program that calls
     ``nghttp2_version()`` of a shared libnghttp2 does not contain nghttp2, and the bare version
     strings it holds are other libraries' (libcurl's "1.2.13" is the zlib it was built with).
+    Only the rows :func:`rows_filter` names for the file run; the others cannot match it.
     """
     view = data if strings is None else strings
     rows = signatures()
