@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 import pytest
@@ -147,3 +148,17 @@ def test_without_hyperscan_every_row_runs(
     assert {(h.library, h.version) for h in expected} >= {
         ("openssl", "3.0.20"), ("sqlite", "3.40.1"), ("busybox", "1.35.0"), ("zlib", "1.2.13")
     }  # fmt: skip
+
+
+def test_threads_scan_with_their_own_scratch() -> None:
+    """Hyperscan's scratch space serves one scan at a time: each thread gets its own, so
+    concurrent scans give the answers of one thread."""
+    table = signatures.rows_filter()
+    files = [  # a megabyte each, so that scans overlap in time (the GIL is released)
+        b"\x01" * (1 << 20) + b"\0OpenSSL 3.0.20 7 Apr 2026\0" + b"\0BusyBox v1.35.0\0" * (n % 2)
+        for n in range(32)
+    ]
+    expected = [table.candidates(data, data) for data in files]
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(4):
+            assert list(pool.map(lambda data: table.candidates(data, data), files)) == expected
