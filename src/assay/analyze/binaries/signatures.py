@@ -15,7 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from assay.analyze.binaries import nearby
+from assay.analyze.binaries import nearby, prefilter
 from assay.errors import AnalyzerError
 
 _IDS = "binary_version_ids.toml"
@@ -141,10 +141,14 @@ def detect(
     file's undefined symbols) ties nothing to the file: a program that calls
     ``nghttp2_version()`` of a shared libnghttp2 does not contain nghttp2, and the bare version
     strings it holds are other libraries' (libcurl's "1.2.13" is the zlib it was built with).
+    Only the rows :func:`rows_filter` names for the file run; the others cannot match it.
     """
+    view = data if strings is None else strings
+    rows = signatures()
     matched: list[tuple[Signature, Hit]] = []
-    for row in signatures():
-        for hit in _matches(row, data, name, data if strings is None else strings, imports):
+    for index in rows_filter().candidates(data, view):
+        row = rows[index]
+        for hit in _matches(row, data, name, view, imports):
             matched.append((row, hit))
     replaced = {(row.library, old) for row, _ in matched for old in row.supersedes}
     found: dict[tuple[str, str | None], Hit] = {}
@@ -158,6 +162,17 @@ def detect(
         if (v is None and lib not in versioned) or (v is not None and not _extended(lib, v, found))
     ]
     return tuple(sorted(hits, key=lambda h: (h.library, h.version or "")))
+
+
+@cache
+def rows_filter() -> prefilter.Prefilter:
+    """The pre-filter of :func:`signatures` (built once per process): only the rows it names
+    for a file run their regex on it."""
+    return prefilter.Prefilter([
+        prefilter.Gate(row.pattern, row.anywhere, row.requires, row.unless, row.near)
+        if row.pattern is not None else prefilter.Gate()
+        for row in signatures()
+    ])  # fmt: skip
 
 
 def _extended(library: str, version: str, found: Mapping[tuple[str, str | None], Hit]) -> bool:
