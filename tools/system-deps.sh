@@ -39,6 +39,18 @@ need u-boot-tools mkimage -A arm -T kernel -C none -a 0 -e 0 -d "$work/tree/x" "
 need device-tree-compiler sh -c "echo '/dts-v1/; / { };' | dtc -O dtb -o '$work/x.dtb'"
 works 7z a -bd "$work/x.7z" "$work/tree" && works 7z t "$work/x.7z" || missing+=(p7zip-full)
 works lzop -o "$work/x.lzo" "$work/tree/x" && works lzop -t "$work/x.lzo" || missing+=(lzop)
+# unyaffs, the tests' independent reader of the yaffs2 images they write (no packaged tool
+# builds one): four directory headers, 2 KiB pages and 64-byte spares, read back.
+python3 - "$work/x.yaffs2" <<'PY'
+import struct, sys
+chunks = b""
+for n in range(4):
+    header = struct.pack("<IIH", 3, 1, 0xFFFF) + b"d%d" % n + bytes(254)
+    tags = struct.pack("<4I", 0x1000, 0x100 + n, 0, 0xFFFF)
+    chunks += header.ljust(2048, b"\xff") + tags.ljust(64, b"\xff")
+open(sys.argv[1], "wb").write(chunks)
+PY
+works unyaffs "$work/x.yaffs2" "$work/yaffs" && [ -d "$work/yaffs/d3" ] || missing+=(unyaffs)
 works lz4 -l -f "$work/tree/x" "$work/x.lz4" && works lz4 -t "$work/x.lz4" || missing+=(lz4)
 works zstd -q -f "$work/tree/x" -o "$work/x.zst" && works zstd -t "$work/x.zst" || missing+=(zstd)
 # libmagic, which unblob (a Python dependency) loads through python-magic.

@@ -32,13 +32,16 @@ from pathlib import Path
 from typing import Final
 
 from assay import sandbox
+from assay.ingest import yaffs2
 from assay.ingest.archive import Budget
 from assay.ingest.images import ImageUnreadable, bytes_allowed, sandbox_problem, stopped
 from assay.ingest.magic import UNOPENED, ArchiveFormat
 from assay.ingest.unblob_report import Region, records, region_path, regions
 from assay.model import Skipped
 
-CARVED: Final = frozenset({*UNOPENED, ArchiveFormat.JFFS2, ArchiveFormat.UBI, ArchiveFormat.UBIFS})
+CARVED: Final = frozenset(
+    {*UNOPENED, ArchiveFormat.JFFS2, ArchiveFormat.UBI, ArchiveFormat.UBIFS, ArchiveFormat.YAFFS2}
+)
 """Formats that ingest does not read itself: unblob carves and unpacks them (see above)."""
 STREAMS: Final = frozenset({"gzip", "bzip2", "lzma", "xz", "lzo", "lz4", "zstd", "zlib"})
 """Region types that are one compressed stream (unblob's handler names, shortened)."""
@@ -148,9 +151,13 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
     size = image.stat().st_size
     whole = len(found) == 1 and found[0].start == 0 and found[0].end == size
     base = dest / OUT / f"{image.name}_extract"
+    if not whole:
+        found = yaffs2.split(found, image, base)
+    lost = yaffs2.dropped(dest / "unblob.log", archive_path)
+    extra = () if lost is None else (lost,)
     if whole:
-        return Carved(True, found, base, records(found, archive_path, "", whole=True))
-    return Carved(False, found, base, records(found, archive_path, name, whole=False))
+        return Carved(True, found, base, records(found, archive_path, "", whole=True) + extra)
+    return Carved(False, found, base, records(found, archive_path, name, whole=False) + extra)
 
 
 def _over_cap(out: Path, allowed: int) -> tuple[str, str] | None:
