@@ -16,7 +16,11 @@ kernel ends), so the frame is read here, from lzop's documented layout, which th
   the flags ask for them; a block whose two sizes are equal is stored as is.
 
 Every number is big endian. A block may decompress to ``BLOCK`` bytes at most (the kernel's
-limit, 256 KiB), so one block never holds more than that in memory.
+limit, 256 KiB) and its compressed size may not exceed that. ``lzallright`` has no output
+bound (it grows its buffer past the size it is given), so a hostile block of 256 KiB can make
+it produce what LZO's run lengths allow, under 64 MiB (about 255 times the input; measured: 64
+MiB of zeros take 360 KB), held for one call before the size check rejects the block: memory
+is bounded per block, and nothing is written.
 """
 
 from __future__ import annotations
