@@ -10,6 +10,7 @@ was put in, its writer differing from the checked one only in the byte order of 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import itertools
 from pathlib import Path
@@ -88,6 +89,12 @@ def test_a_bare_yaffs2_image_in_a_release_is_opened(tmp_path: Path, layout: dict
 
 def test_a_yaffs2_image_at_an_offset_of_a_flash_dump_is_carved(tmp_path: Path) -> None:
     entries, files, links = yaffs.tree()
+    # a gzip file that fits one page: unblob claims it as a region of the dump, inside the
+    # yaffs2 image; the files after it must still be found
+    small = gzip.compress(b"small config\n" * 20)
+    entries[2:2] = [yaffs.Entry("etc/small.gz", yaffs.FILE, small)]
+    entries.append(yaffs.Entry("etc/after", yaffs.FILE, b"after the gzip\n"))
+    files |= {"etc/small.gz": small, "etc/after": b"after the gzip\n"}
     made = tree(tmp_path / "sq", "sq")
     rootfs = squashfs(tmp_path / "sq", tmp_path / "sq.img").read_bytes()
     data = yaffs.image(entries)
@@ -98,7 +105,9 @@ def test_a_yaffs2_image_at_an_offset_of_a_flash_dump_is_carved(tmp_path: Path) -
 
     result = box.ingest(box.inputs / "fw.bin", LIMITS)
 
-    assert unpacked(result, "fw.bin@0x100000:yaffs2!/") == (files, links)
+    found, found_links = unpacked(result, "fw.bin@0x100000:yaffs2!/")
+    assert found.pop("etc/small.gz!/small") == b"small config\n" * 20
+    assert (found, found_links) == (files, links)
     squash = {
         f.path.rpartition("!/")[2]: f.sha256
         for f in result.files

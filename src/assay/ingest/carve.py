@@ -149,10 +149,12 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
         )
         raise ImageUnreadable("bomb-total-size", f"{detail}; nothing kept")
     size = image.stat().st_size
-    whole = len(found) == 1 and found[0].start == 0 and found[0].end == size
     base = dest / OUT / f"{image.name}_extract"
-    if not whole:
-        found = yaffs2.split(found, image, base)
+    found, inside = yaffs2.split(found, image, base)
+    for region in inside:  # claimed inside a yaffs2 image: its files are the image's
+        for written in region_files(region):
+            _remove_path(base / written)
+    whole = len(found) == 1 and found[0].start == 0 and found[0].end == size
     lost = yaffs2.dropped(dest / "unblob.log", archive_path)
     extra = () if lost is None else (lost,)
     if whole:
@@ -223,6 +225,16 @@ def _open_up(folder: str, folders: list[str]) -> None:
         path = os.path.join(folder, name)
         if not os.path.islink(path):
             os.chmod(path, 0o700)
+
+
+def _remove_path(path: Path) -> None:
+    """Remove the file or the tree at ``path`` (directories an image made unreadable too)."""
+    if path.is_dir() and not path.is_symlink():
+        for folder, folders, _ in os.walk(path):
+            _open_up(folder, folders)
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _remove(dest: Path) -> None:

@@ -196,16 +196,27 @@ def yaffs2_headers(window: bytes) -> list[int]:
 
 
 def is_yaffs2(data: bytes) -> bool:
-    """A yaffs2 image starts ``data``: a root-level object header, and one NAND page later the
-    packed tags of the first block (sequence 0x1000), after a 2-byte bad-block marker or not.
-    Pages past ``data`` are not checked (a page of 8 KiB or more is found when carving)."""
+    """A yaffs2 image starts ``data`` (see ``yaffs2_layout``)."""
+    return yaffs2_layout(data) is not None
+
+
+def yaffs2_layout(data: bytes) -> tuple[int, int, Literal["little", "big"]] | None:
+    """(page size, bytes before the tags in the spare area, byte order) of the yaffs2 image that
+    starts ``data``: a root-level object header, and one NAND page later the packed tags of the
+    first block (sequence 0x1000), after a 2-byte bad-block marker or not; ``None`` when none
+    starts it. Pages past ``data`` are not checked (8 KiB or more are found when carving)."""
     if yaffs2_headers(data[:11])[:1] != [0]:
-        return False
-    tags = _YAFFS2_TAGS["little" if data[0] else "big"]
-    return any(
-        data[page : page + 4] == tags or data[page : page + 6] == b"\xff\xff" + tags
-        for page in YAFFS2_PAGES
-    )
+        return None
+    order: Literal["little", "big"] = "little" if data[0] else "big"
+    tags = _YAFFS2_TAGS[order]
+    for page in YAFFS2_PAGES:
+        for marker in (0, 2):
+            if (
+                data[page : page + marker] == b"\xff" * marker
+                and data[page + marker : page + marker + 4] == tags
+            ):
+                return page, marker, order
+    return None
 
 
 def is_uimage(head: bytes) -> bool:

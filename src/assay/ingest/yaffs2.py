@@ -3,12 +3,17 @@
 unblob's yaffs handler reads the page layout of an image from fixed offsets of the file it
 was given (``file[page_size:...]``, not relative to where the image starts), so it unpacks a
 yaffs2 image only when the image is the whole file or its start. A yaffs2 partition inside a
-flash dump is therefore left in an ``unknown`` region. Here such a region is looked into
-(``scan.yaffs2_start``: a root-level object header and, one page later, the first block's
-packed tags) and cut in two where a yaffs2 image starts: the bytes before stay ``unknown``,
-the rest becomes a region of its own (``fw.bin@0x100000:yaffs2``), a file that ingest opens at
-the next level, where unblob sees the image at offset 0. The bytes are moved, not copied:
-the region files together still hold the dump's bytes once.
+flash dump is therefore left in ``unknown`` regions, and small files stored in it (a gzip that
+fits one NAND page) may be claimed as regions of their own. Here each unknown region is looked
+into (``scan.yaffs2_start``: a root-level object header and, one page later, the first block's
+packed tags); where a yaffs2 image starts, its extent is found by walking its chunks (page and
+spare area; hand-written: no library gives it) while their packed tags are yaffs2 tags or the
+chunk is erased. That extent becomes one region (``fw.bin@0x100000:yaffs2``), a file that
+ingest opens at the next level, where unblob sees the image at offset 0: the regions unblob
+claimed inside it are dropped (their contents are the yaffs2 image's files), the unknown bytes
+before and after it stay unknown, and a region that crosses its end ends it there. The
+region files together still hold the dump's bytes once. A file in which unblob claimed
+nothing (it then reports no region) is looked into the same way.
 
 unblob's extractor drops an object whose parent is missing, not a directory or in a loop of
 parents, and only logs it; ``dropped`` turns those log lines into a skipped record.
@@ -16,42 +21,122 @@ parents, and only logs it; ``dropped`` turns those log lines into a skipped reco
 
 from __future__ import annotations
 
-import shutil
+import os
+import struct
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
-from assay.ingest import scan
+from assay.ingest import magic, scan
 from assay.ingest.unblob_report import Region
 from assay.model import Skipped
 
 HANDLER = "yaffs2"
 """The handler name given to a region cut out here (unblob's own is ``yaffs``)."""
+UNCLAIMED: Final = ("unknown", "padding")
+"""Regions whose bytes no unblob handler claimed."""
+_SPARES: Final = (16, 32, 64, 128, 256, 512)
+"""Spare area sizes tried (unblob's handler accepts these)."""
+_ERASED: Final = 0xFFFFFFFF
+_OBJECTS: Final = 0x40000
+"""yaffs' object id space (``YAFFS_OBJECT_SPACE``); the top bits may carry the object type."""
 
 
-def split(regions: tuple[Region, ...], image: Path, base: Path) -> tuple[Region, ...]:
-    """``regions`` of the carved ``image``, each unknown one that holds the start of a yaffs2
-    image past the file's start cut there; the region files in ``base`` are cut to match."""
+def split(
+    regions: tuple[Region, ...], image: Path, base: Path
+) -> tuple[tuple[Region, ...], tuple[Region, ...]]:
+    """``regions`` of the carved ``image`` with each yaffs2 image that starts in an unclaimed
+    region past the file's start made a region of its own; and the claimed regions dropped
+    because they lie inside one (their files are the caller's to remove). The unclaimed
+    regions' files in ``base`` are made to match."""
+    size = image.stat().st_size
+    todo = list(regions or (Region(0, size, "unknown"),))  # none reported: all unknown
     out: list[Region] = []
-    for region in regions:
-        chunk = base / f"{region.start}-{region.end}.{region.handler}"
+    dropped: list[Region] = []
+    while todo:
+        region = todo.pop(0)
         at = None
-        if region.handler == "unknown" and chunk.is_file():
+        if region.handler in UNCLAIMED:
             at = scan.yaffs2_start(image, max(region.start, 1), region.end)
-        if at is None:
+        end = None if at is None else _extent(image, at)
+        if at is None or end is None:
             out.append(region)
             continue
-        keep = at - region.start
-        with chunk.open("r+b") as source, (base / f"{at}-{region.end}.{HANDLER}").open("xb") as to:
-            source.seek(keep)
-            shutil.copyfileobj(source, to, 1 << 20)
-            source.truncate(keep)
-        if keep:
-            chunk.rename(base / f"{region.start}-{at}.unknown")
-            out.append(Region(region.start, at, "unknown"))
-        else:
-            chunk.unlink()
-        out.append(Region(at, region.end, HANDLER))
-    return tuple(out)
+        for other in todo:  # a claimed region crossing the image's end ends it there
+            if other.start < end < other.end and other.handler not in UNCLAIMED:
+                end = other.start
+                break
+        inside = [r for r in [region, *todo] if r.start < end]
+        todo = [r for r in todo if r.start >= end]
+        for gone in inside:
+            if gone.handler in UNCLAIMED:
+                (base / f"{gone.start}-{gone.end}.{gone.handler}").unlink(missing_ok=True)
+            else:
+                dropped.append(gone)
+        pieces = [Region(region.start, at, "unknown"), Region(at, end, HANDLER)]
+        last = max(r.end for r in inside)
+        if last > end:  # the unclaimed bytes after the image: looked into again
+            todo.insert(0, Region(end, last, "unknown"))
+            pieces.append(todo[0])
+        base.mkdir(parents=True, exist_ok=True)
+        for piece in pieces:
+            if piece.start < piece.end:
+                name = f"{piece.start}-{piece.end}.{piece.handler}"
+                _copy(image, piece.start, piece.end, base / name)
+        out += [piece for piece in pieces[:2] if piece.start < piece.end]
+    return tuple(out), tuple(dropped)
+
+
+def _extent(image: Path, at: int) -> int | None:
+    """Where the yaffs2 image that starts at ``at`` ends: after its last chunk whose packed
+    tags are yaffs2 tags (a sequence number of a written block, an object id) or which is
+    erased; ``None`` when its layout is not found."""
+    with image.open("rb") as stream:
+        stream.seek(at)
+        layout = magic.yaffs2_layout(stream.read(magic.YAFFS2_PAGES[-1] + 6))
+        if layout is None:
+            return None
+        page, marker, order = layout
+        spare = _spare(stream, at, page, marker, order)
+        if spare is None:
+            return None
+        end = at
+        size = os.fstat(stream.fileno()).st_size
+        while end + page + spare <= size:
+            stream.seek(end + page + marker)
+            tags = stream.read(16)
+            sequence, object_id, _, _ = struct.unpack(f"{_ORDER[order]}4I", tags)
+            written = 0x1000 <= sequence < _ERASED and 0 < object_id & 0x0FFFFFFF < _OBJECTS
+            if not (written or tags == b"\xff" * 16):
+                break
+            end += page + spare
+        return end
+
+
+def _spare(stream: BinaryIO, at: int, page: int, marker: int, order: str) -> int | None:
+    """The spare area size: the one after which the second chunk's tags carry the first
+    block's sequence number too."""
+    stream.seek(at + page + marker)
+    first = stream.read(4)
+    for spare in _SPARES:
+        if spare < marker + 16:
+            continue
+        stream.seek(at + 2 * page + spare + marker)
+        if stream.read(4) == first:
+            return spare
+    return None
+
+
+_ORDER: Final = {"little": "<", "big": ">"}
+
+
+def _copy(image: Path, start: int, end: int, to: Path) -> None:
+    """Bytes ``start`` to ``end`` of ``image`` into the new file ``to``."""
+    with image.open("rb") as source, to.open("xb") as out:
+        source.seek(start)
+        left = end - start
+        while left and (data := source.read(min(left, 1 << 20))):
+            out.write(data)
+            left -= len(data)
 
 
 _ORPHANS: Final = (
