@@ -51,6 +51,8 @@ for n in range(4):
 open(sys.argv[1], "wb").write(chunks)
 PY
 works unyaffs "$work/x.yaffs2" "$work/yaffs" && [ -d "$work/yaffs/d3" ] || missing+=(unyaffs)
+# qemu-user runs Debian's big-endian (s390x) unyaffs, the reader of the big-endian images.
+need qemu-user-static qemu-s390x-static -version
 works lz4 -l -f "$work/tree/x" "$work/x.lz4" && works lz4 -t "$work/x.lz4" || missing+=(lz4)
 works zstd -q -f "$work/tree/x" -o "$work/x.zst" && works zstd -t "$work/x.zst" || missing+=(zstd)
 # libmagic, which unblob (a Python dependency) loads through python-magic.

@@ -4,8 +4,9 @@ No packaged tool builds yaffs2 images, so ``yaffs2_build`` writes them; each lay
 Debian's ``unyaffs`` reads (little endian, 2 KiB pages, 64-byte spare, with or without the
 2-byte bad-block marker) is first read back by ``unyaffs``, an independent reader, and must
 give what was put in. unblob, which assay runs, also reads the big-endian layout, which
-``unyaffs`` does not (it reads the host's byte order only): that layout is checked against what
-was put in, its writer differing from the checked one only in the byte order of its fields.
+``unyaffs`` reads only on a big-endian machine: here it is checked against what was put in, and
+``tests/realworld/test_yaffs2_big_endian_realworld.py`` reads it with Debian's s390x
+``unyaffs`` under qemu first.
 """
 
 from __future__ import annotations

@@ -130,13 +130,18 @@ def tree() -> tuple[list[Entry], dict[str, bytes], dict[str, str]]:
     return entries, files, links
 
 
-def unyaffs(image_path: Path, out: Path) -> tuple[dict[str, bytes], dict[str, str]]:
+def unyaffs(
+    image_path: Path, out: Path, command: Sequence[str] = ()
+) -> tuple[dict[str, bytes], dict[str, str]]:
     """What Debian's ``unyaffs`` (an independent reader) extracts from ``image_path``: file
-    path -> bytes, link path -> target. Fails when it is not installed or rejects the image."""
+    path -> bytes, link path -> target. Fails when it is not installed or rejects the image.
+    ``command`` runs another build of it (a big-endian one under qemu: it reads the host's
+    byte order only)."""
     tool = shutil.which("unyaffs")
-    if tool is None:
+    if tool is None and not command:
         pytest.fail("unyaffs is not installed (Debian: apt-get install unyaffs)")
-    done = subprocess.run([tool, str(image_path), str(out)], capture_output=True)
+    argv = [*command] if command else [str(tool)]
+    done = subprocess.run([*argv, str(image_path), str(out)], capture_output=True)
     assert done.returncode == 0, done.stderr.decode(errors="replace")
     files: dict[str, bytes] = {}
     links: dict[str, str] = {}
