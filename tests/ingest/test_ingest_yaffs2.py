@@ -130,6 +130,20 @@ def test_a_yaffs2_image_at_an_offset_of_a_flash_dump_is_carved(tmp_path: Path) -
     assert not [s for s in result.skipped if s.reason != "link"]
 
 
+def test_a_dump_in_a_release_holding_only_a_yaffs2_image_is_carved(tmp_path: Path) -> None:
+    # unblob claims nothing in this dump (it reports no region at all): ingest finds the image
+    entries, files, links = yaffs.tree()
+    box = sandbox(tmp_path)
+    (box.inputs / "nand.bin").write_bytes(flash([(0x60000, yaffs.image(entries))], 1 << 20))
+
+    result = box.ingest(box.inputs, LIMITS)
+
+    assert unpacked(result, "nand.bin@0x60000:yaffs2!/") == (files, links)
+    (head,) = [c for c in result.containers if c.path == "nand.bin@0x0:unknown"]
+    assert (head.offset, head.size) == (0, 0x60000)
+    assert not [s for s in result.skipped if s.reason != "link"]
+
+
 def test_data_chunks_whose_byte_count_lies_are_a_bomb_record(tmp_path: Path) -> None:
     # each of 3,000 data chunks claims 2 GiB: a reader that trusts it copies from the chunk to
     # the image's end, 3,000 times (about 9 GB from a 6 MB image)
