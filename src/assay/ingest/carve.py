@@ -153,7 +153,8 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
     found, inside = yaffs2.split(found, image, base)
     for region in inside:  # claimed inside a yaffs2 image: its files are the image's
         for written in region_files(region):
-            _remove_path(base / written)
+            if "/" not in written and "\0" not in written:  # a name from the report
+                _remove_path(base / written)
     whole = len(found) == 1 and found[0].start == 0 and found[0].end == size
     lost = yaffs2.dropped(dest / "unblob.log", archive_path)
     extra = () if lost is None else (lost,)

@@ -49,6 +49,10 @@ def split(
     because they lie inside one (their files are the caller's to remove). The unclaimed
     regions' files in ``base`` are made to match."""
     size = image.stat().st_size
+    if os.path.realpath(base) != os.path.join(
+        os.path.realpath(base.parent.parent), *base.parts[-2:]
+    ):
+        return regions, ()  # a link where unblob's output should be: nothing is written there
     todo = list(regions or (Region(0, size, "unknown"),))  # none reported: all unknown
     out: list[Region] = []
     dropped: list[Region] = []
