@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from firmware_build import flash, squashfs, tree
 from ingest_support import sandbox
 
 from assay import sandbox as bwrap
-from assay.ingest import ArchiveLimits, IngestResult
+from assay.ingest import ArchiveLimits, IngestResult, magic, scan
 
 LIMITS = ArchiveLimits(max_total_bytes=64 << 20, max_ratio=50.0, max_files=2000, max_depth=4)
 PAGE = 2048 + 64
@@ -210,3 +211,19 @@ def test_objects_whose_parents_loop_or_are_missing_are_a_record(
         del files["bin/tool"]
         assert found == files
         assert record.detail.startswith("yaffs image: 2 object(s) not unpacked")
+
+
+def test_a_header_without_the_tags_a_page_later_is_no_yaffs2_image(tmp_path: Path) -> None:
+    entries, _, _ = yaffs.tree()
+    data = yaffs.image(entries)
+    lone = data[:2048]  # the header alone, as code or data may hold its bytes by chance
+    blob = bytearray(os.urandom(1 << 17))
+    blob[5000 : 5000 + len(lone)] = lone
+    (tmp_path / "blob").write_bytes(bytes(blob))
+    assert not magic.is_yaffs2(lone + bytes(100))
+    assert not scan.holds_images(tmp_path / "blob")
+    blob[5000 : 5000 + len(data)] = data
+    (tmp_path / "dump").write_bytes(bytes(blob))
+    assert magic.is_yaffs2(data)
+    assert scan.holds_images(tmp_path / "dump")
+    assert scan.yaffs2_start(tmp_path / "dump", 1, len(blob)) == 5000

@@ -3,9 +3,9 @@
 ``ArchiveFormat`` names every format ingest recognises. ``classify`` checks the archive and
 image magics; this module checks the single compressed streams (LZMA, lz4, zstd, lzo) and the
 firmware containers (U-Boot images, TRX, Linux kernel images, old binary cpio, 7z, romfs,
-squashfs variants, yaffs2) by their headers, never by name. Those that ingest does not open are listed
-in ``UNOPENED`` with what would be needed, so that each gets a skipped record instead of being
-counted as an ordinary file.
+squashfs variants, yaffs2) by their headers, never by name. Those that ingest does not open
+are listed in ``UNOPENED`` with what would be needed, so that each gets a skipped record
+instead of being counted as an ordinary file.
 """
 
 from __future__ import annotations
