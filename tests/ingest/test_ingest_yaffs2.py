@@ -164,7 +164,7 @@ def test_data_chunks_whose_byte_count_lies_are_a_bomb_record(tmp_path: Path) -> 
     assert sum(p.stat().st_size for p in box.work_files()) < LIMITS.max_total_bytes
 
 
-def test_a_header_whose_file_size_lies_gives_only_the_stored_bytes(tmp_path: Path) -> None:
+def test_a_header_whose_file_size_lies_is_a_record_and_the_stored_bytes(tmp_path: Path) -> None:
     entries, files, links = yaffs.tree()
     box = sandbox(tmp_path)
     data = yaffs.image(entries, lie=yaffs.Lie(file_size=1 << 31))  # every file "2 GiB"
@@ -172,8 +172,32 @@ def test_a_header_whose_file_size_lies_gives_only_the_stored_bytes(tmp_path: Pat
 
     result = box.ingest(box.inputs / "fw.bin", LIMITS)
 
-    assert unpacked(result, "") == (files, links)
+    assert unpacked(result, "") == (files, links)  # what the chunks hold, nothing more
     assert sum(p.stat().st_size for p in box.work_files()) < 4 * len(data)
+    (record,) = [s for s in result.skipped if s.reason != "link"]
+    assert (record.path, record.reason) == ("", "image-errors")
+    missing = 3 * (1 << 31) - sum(len(v) for v in files.values())
+    assert record.detail.startswith("yaffs image: 3 file(s) whose data chunks do not hold")
+    assert f"({missing} bytes missing in all" in record.detail
+
+
+def test_an_image_cut_short_at_the_end_of_a_dump_is_a_record(tmp_path: Path) -> None:
+    entries, files, _ = yaffs.tree()
+    cut = yaffs.image(entries)[: PAGE * 4]  # etc, etc/big's header and 2 of its 4 data chunks
+    box = sandbox(tmp_path)
+    (box.inputs / "fw.bin").write_bytes(flash([], 1 << 20)[: -len(cut)] + cut)
+
+    result = box.ingest(box.inputs, LIMITS)
+
+    at = (1 << 20) - len(cut)
+    found, _ = unpacked(result, f"fw.bin@{at:#x}:yaffs2!/")
+    assert found == {"etc/big": files["etc/big"][: 2 * 2048]}
+    (record,) = result.skipped
+    assert (record.path, record.reason) == (f"fw.bin@{at:#x}:yaffs2", "image-errors")
+    missing = len(files["etc/big"]) - 2 * 2048
+    assert f"1 file(s) whose data chunks do not hold the size their header says ({missing} " in (
+        record.detail
+    )
 
 
 def _parent(data: bytes, chunk: int, parent: int) -> bytes:
@@ -227,3 +251,16 @@ def test_a_header_without_the_tags_a_page_later_is_no_yaffs2_image(tmp_path: Pat
     assert magic.is_yaffs2(data)
     assert scan.holds_images(tmp_path / "dump")
     assert scan.yaffs2_start(tmp_path / "dump", 1, len(blob)) == 5000
+
+
+def test_a_yaffs2_image_cut_short_in_its_first_chunk_stays_unknown(tmp_path: Path) -> None:
+    entries, _, _ = yaffs.tree()
+    start = yaffs.image(entries)[: PAGE - 40]  # the header and the tags, not the whole spare
+    dump = flash([], 1 << 20)[: -len(start)] + start
+    box = sandbox(tmp_path)
+    (box.inputs / "fw.bin").write_bytes(dump)
+
+    result = box.ingest(box.inputs, LIMITS)  # (a region not one chunk long is not cut out)
+
+    assert not [c for c in result.containers if c.format == "yaffs2"]
+    assert [f.path for f in result.files] == ["fw.bin"]

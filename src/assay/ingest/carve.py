@@ -156,8 +156,11 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
             if "/" not in written and "\0" not in written:  # a name from the report
                 _remove_path(base / written)
     whole = len(found) == 1 and found[0].start == 0 and found[0].end == size
-    lost = yaffs2.dropped(dest / "unblob.log", archive_path)
-    extra = () if lost is None else (lost,)
+    lost = [yaffs2.dropped(dest / "unblob.log", archive_path)]
+    for region in found:
+        if region.handler == "yaffs":  # unpacked by unblob here
+            lost.append(yaffs2.short_files(image, region, archive_path))
+    extra = tuple(record for record in lost if record is not None)
     if whole:
         return Carved(True, found, base, records(found, archive_path, "", whole=True) + extra)
     return Carved(False, found, base, records(found, archive_path, name, whole=False) + extra)

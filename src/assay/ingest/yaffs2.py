@@ -16,7 +16,10 @@ region files together still hold the dump's bytes once. A file in which unblob c
 nothing (it then reports no region) is looked into the same way.
 
 unblob's extractor drops an object whose parent is missing, not a directory or in a loop of
-parents, and only logs it; ``dropped`` turns those log lines into a skipped record.
+parents, and only logs it; ``dropped`` turns those log lines into a skipped record. It writes a
+file with the bytes its data chunks hold, whatever its header says; ``short_files`` compares the
+two (reading only the packed tags and the headers' file sizes) and records the files that differ:
+an image cut short, or a header that lies.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import os
 import struct
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, Literal
 
 from assay.ingest import magic, scan
 from assay.ingest.unblob_report import Region
@@ -62,7 +65,7 @@ def split(
         if region.handler in UNCLAIMED:
             at = scan.yaffs2_start(image, max(region.start, 1), region.end)
         end = None if at is None else _extent(image, at)
-        if at is None or end is None:
+        if at is None or end is None or end <= at:  # (not one whole chunk: left as it is)
             out.append(region)
             continue
         for other in todo:  # a claimed region crossing the image's end ends it there
@@ -100,7 +103,7 @@ def _extent(image: Path, at: int) -> int | None:
         if layout is None:
             return None
         page, marker, order = layout
-        spare = _spare(stream, at, page, marker, order)
+        spare = _spare(stream, at, page, marker)
         if spare is None:
             return None
         end = at
@@ -116,7 +119,7 @@ def _extent(image: Path, at: int) -> int | None:
         return end
 
 
-def _spare(stream: BinaryIO, at: int, page: int, marker: int, order: str) -> int | None:
+def _spare(stream: BinaryIO, at: int, page: int, marker: int) -> int | None:
     """The spare area size: the one after which the second chunk's tags carry the first
     block's sequence number too."""
     stream.seek(at + page + marker)
@@ -141,6 +144,52 @@ def _copy(image: Path, start: int, end: int, to: Path) -> None:
         while left and (data := source.read(min(left, 1 << 20))):
             out.write(data)
             left -= len(data)
+
+
+def short_files(image: Path, region: Region, archive_path: str) -> Skipped | None:
+    """The record of the regular files in the yaffs2 image ``region`` of ``image`` whose data
+    chunks hold fewer or more bytes than their object header says: unblob writes what the
+    chunks hold, so a file of a cut-short image, or whose header lies, would be written short
+    (or long) without a word. Only the packed tags and the headers' sizes are read."""
+    with image.open("rb") as stream:
+        stream.seek(region.start)
+        layout = magic.yaffs2_layout(stream.read(magic.YAFFS2_PAGES[-1] + 6))
+        spare = None if layout is None else _spare(stream, region.start, *layout[:2])
+        if layout is None or spare is None:
+            return None
+        page, marker, order = layout
+        declared: dict[int, int] = {}
+        stored: dict[int, int] = {}
+        at = region.start
+        while at + page + spare <= region.end:
+            stream.seek(at)
+            chunk = stream.read(page + spare)
+            tags = chunk[page + marker : page + marker + 16]
+            sequence, object_id, chunk_id, count = struct.unpack(f"{_ORDER[order]}4I", tags)
+            if 0x1000 <= sequence < _ERASED and chunk_id == 0:
+                if int.from_bytes(chunk[:4], order) == 1:  # a regular file's header
+                    declared[object_id] = _file_size(chunk, order)
+            elif 0x1000 <= sequence < _ERASED:
+                stored[object_id] = stored.get(object_id, 0) + min(count, page)
+            at += page + spare
+    wrong = {o: size for o, size in declared.items() if stored.get(o, 0) != size}
+    if not wrong:
+        return None
+    missing = sum(max(0, size - stored.get(o, 0)) for o, size in wrong.items())
+    detail = (
+        f"yaffs image: {len(wrong)} file(s) whose data chunks do not hold the size their header "
+        f"says ({missing} bytes missing in all; cut short, or a header that lies): written "
+        "with the bytes stored"
+    )
+    return Skipped(archive_path, "ingest", "image-errors", detail)
+
+
+def _file_size(header: bytes, order: Literal["little", "big"]) -> int:
+    """The file size in an object header: its low word, and its high word when that is set
+    (0xffffffff: unused, as mkyaffs2image leaves it)."""
+    low = int.from_bytes(header[292:296], order)
+    high = int.from_bytes(header[496:500], order)
+    return low if high == _ERASED else high << 32 | low
 
 
 _ORPHANS: Final = (
