@@ -44,6 +44,18 @@ works 7zz x -y -o"$work/7zz" "$work/x.sqfs" && works cmp "$work/7zz/x" "$work/tr
   missing+=(7zip)
 need file sh -c "file -b '$work/x.sqfs' | grep -q '^Squashfs filesystem, little endian, version 4.0'"
 works lzop -o "$work/x.lzo" "$work/tree/x" && works lzop -t "$work/x.lzo" || missing+=(lzop)
+# unyaffs, the tests' independent reader of the yaffs2 images they write (no packaged tool
+# builds one): four directory headers, 2 KiB pages and 64-byte spares, read back.
+python3 - "$work/x.yaffs2" <<'PY'
+import struct, sys
+chunks = b""
+for n in range(4):
+    header = struct.pack("<IIH", 3, 1, 0xFFFF) + b"d%d" % n + bytes(254)
+    tags = struct.pack("<4I", 0x1000, 0x100 + n, 0, 0xFFFF)
+    chunks += header.ljust(2048, b"\xff") + tags.ljust(64, b"\xff")
+open(sys.argv[1], "wb").write(chunks)
+PY
+works unyaffs "$work/x.yaffs2" "$work/yaffs" && [ -d "$work/yaffs/d3" ] || missing+=(unyaffs)
 works lz4 -l -f "$work/tree/x" "$work/x.lz4" && works lz4 -t "$work/x.lz4" || missing+=(lz4)
 works zstd -q -f "$work/tree/x" -o "$work/x.zst" && works zstd -t "$work/x.zst" || missing+=(zstd)
 # libmagic, which unblob (a Python dependency) loads through python-magic.
@@ -63,6 +75,11 @@ for arch in mips powerpc; do
   works "$arch-linux-gnu-gcc" -o "$work/$arch" "$work/plain.c" ||
     missing+=("gcc-$arch-linux-gnu" "libc6-dev-$arch-cross")
 done
+# qemu-user runs Debian's big-endian (s390x) unyaffs, the reader of the big-endian images: run a
+# static big-endian program with it (without the cross compiler it is installed too, untested).
+works powerpc-linux-gnu-gcc -static -o "$work/ppc-static" "$work/plain.c" &&
+  works qemu-ppc-static "$work/ppc-static" && works qemu-s390x-static -version ||
+  missing+=(qemu-user-static)
 # A headless browser for the report's browser tests, and npm for the jscpd oracle.
 need chromium timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \

@@ -6,11 +6,11 @@ case as built. This test is honest about that: it takes Debian's real arm64 kern
 (a real decompressed kernel payload, booted as is), finds the span of its built-in initramfs
 with assay's plain-cpio reader, and writes over that span, at the same offset and within the
 same size, a real cpio archive built by ``cpio`` and compressed by each compressor the kernel
-offers for ``CONFIG_INITRAMFS_COMPRESSION_*`` (gzip, bzip2, lzma, xz, lz4 legacy, zstd; lzo is
-not read), the rest of the span zeroed as the linker pads it. What the rest of the kernel
-holds (its own gzip-compressed config, the compressors' magic constants in its decompressors)
-is what the finder must see past. Expected contents are the files put in; the expected release
-is read from the package index, as in ``test_kernels_realworld``.
+offers for ``CONFIG_INITRAMFS_COMPRESSION_*`` (gzip, bzip2, lzma, xz, lzo by ``lzop``, lz4
+legacy by ``lz4``, zstd), the rest of the span zeroed as the linker pads it. What the rest of
+the kernel holds (its own gzip-compressed config, the compressors' magic constants in its
+decompressors) is what the finder must see past. Expected contents are the files put in; the
+expected release is read from the package index, as in ``test_kernels_realworld``.
 """
 
 from __future__ import annotations
@@ -44,12 +44,22 @@ def _lz4_legacy(data: bytes) -> bytes:
     return subprocess.run([lz4, "-l", "-c"], input=data, capture_output=True, check=True).stdout
 
 
+def _lzop(data: bytes) -> bytes:
+    """As the kernel's build compresses an initramfs for CONFIG_INITRAMFS_COMPRESSION_LZO
+    (``scripts/Makefile.lib``: ``lzop -9``, from standard input)."""
+    lzop = shutil.which("lzop")
+    if lzop is None:
+        pytest.fail("lzop is not installed (Debian: apt-get install lzop)")
+    return subprocess.run([lzop, "-9", "-c"], input=data, capture_output=True, check=True).stdout
+
+
 COMPRESS: dict[str, Callable[[bytes], bytes]] = {
     "gzip": lambda data: gzip.compress(data, 9),
     "bzip2": bz2.compress,
     "lzma": lambda data: lzma.compress(data, format=lzma.FORMAT_ALONE),
     "xz": lambda data: lzma.compress(data, check=lzma.CHECK_CRC32),  # as the kernel's xz -C crc32
     "lz4": _lz4_legacy,
+    "lzo": _lzop,
     "zstd": lambda data: zstandard.ZstdCompressor(level=19).compress(data),
 }
 
@@ -101,7 +111,7 @@ def test_compressed_initramfs_in_a_real_kernel_is_opened(tmp_path: Path, comp: s
         f.path.rpartition("!/")[2]: Path(f.disk_path).read_bytes()
         for f in result.files
         if f.path.startswith(prefix) and f.kind is not FileKind.ARCHIVE
-    }  # (lz4 legacy is opened by unblob, which names its output lz4.uncompressed, a cpio)
+    }  # (lz4 legacy and lzo are opened by unblob, whose output is one more cpio file)
     assert files == {
         "init": b"#!/bin/sh\nexec /sbin/init\n",
         "etc/hostname": b"initramfs-test\n",
@@ -128,16 +138,17 @@ def _kernel_with(tmp_path: Path, blob: bytes) -> tuple[Path, int]:
     return release, start
 
 
-def test_initramfs_bomb_is_stopped_before_anything_is_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize("comp", ["zstd", "lzo"])
+def test_initramfs_bomb_is_stopped_before_anything_is_written(tmp_path: Path, comp: str) -> None:
     header = _cpio(tmp_path / "root")[:110]  # a real newc header, then 256 MiB of zeros
-    bomb = zstandard.ZstdCompressor(level=3).compress(header + bytes(256 << 20))
+    bomb = COMPRESS[comp](header + bytes(256 << 20))
     release, _ = _kernel_with(tmp_path, bomb)
     limits = ArchiveLimits(max_total_bytes=64 << 20, max_depth=4)
     result = ingest(release, tmp_path / "work", limits)
     assert not [c for c in result.containers if c.path.endswith(":initramfs")]
     (record,) = [s for s in result.skipped if s.path == "Image"]
     assert record.reason == "bomb-total-size"
-    assert "zstd initramfs decompresses past" in record.detail
+    assert f"{comp} initramfs decompresses past" in record.detail
     written = sum(p.stat().st_size for p in (tmp_path / "work").rglob("*") if p.is_file())
     assert written < 64 << 20
 

@@ -32,13 +32,16 @@ from pathlib import Path
 from typing import Final
 
 from assay import sandbox
+from assay.ingest import yaffs2
 from assay.ingest.archive import Budget
 from assay.ingest.images import ImageUnreadable, bytes_allowed, sandbox_problem, stopped
 from assay.ingest.magic import UNOPENED, ArchiveFormat
 from assay.ingest.unblob_report import Region, records, region_path, regions
 from assay.model import Skipped
 
-CARVED: Final = frozenset({*UNOPENED, ArchiveFormat.JFFS2, ArchiveFormat.UBI, ArchiveFormat.UBIFS})
+CARVED: Final = frozenset(
+    {*UNOPENED, ArchiveFormat.JFFS2, ArchiveFormat.UBI, ArchiveFormat.UBIFS, ArchiveFormat.YAFFS2}
+)
 """Formats that ingest does not read itself: unblob carves and unpacks them (see above)."""
 STREAMS: Final = frozenset({"gzip", "bzip2", "lzma", "xz", "lzo", "lz4", "zstd", "zlib"})
 """Region types that are one compressed stream (unblob's handler names, shortened)."""
@@ -146,11 +149,21 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
         )
         raise ImageUnreadable("bomb-total-size", f"{detail}; nothing kept")
     size = image.stat().st_size
-    whole = len(found) == 1 and found[0].start == 0 and found[0].end == size
     base = dest / OUT / f"{image.name}_extract"
+    found, inside = yaffs2.split(found, image, base)
+    for region in inside:  # claimed inside a yaffs2 image: its files are the image's
+        for written in region_files(region):
+            if "/" not in written and "\0" not in written:  # a name from the report
+                _remove_path(base / written)
+    whole = len(found) == 1 and found[0].start == 0 and found[0].end == size
+    lost = [yaffs2.dropped(dest / "unblob.log", archive_path)]
+    for region in found:
+        if region.handler == "yaffs":  # unpacked by unblob here
+            lost.append(yaffs2.short_files(image, region, archive_path))
+    extra = tuple(record for record in lost if record is not None)
     if whole:
-        return Carved(True, found, base, records(found, archive_path, "", whole=True))
-    return Carved(False, found, base, records(found, archive_path, name, whole=False))
+        return Carved(True, found, base, records(found, archive_path, "", whole=True) + extra)
+    return Carved(False, found, base, records(found, archive_path, name, whole=False) + extra)
 
 
 def _over_cap(out: Path, allowed: int) -> tuple[str, str] | None:
@@ -216,6 +229,16 @@ def _open_up(folder: str, folders: list[str]) -> None:
         path = os.path.join(folder, name)
         if not os.path.islink(path):
             os.chmod(path, 0o700)
+
+
+def _remove_path(path: Path) -> None:
+    """Remove the file or the tree at ``path`` (directories an image made unreadable too)."""
+    if path.is_dir() and not path.is_symlink():
+        for folder, folders, _ in os.walk(path):
+            _open_up(folder, folders)
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _remove(dest: Path) -> None:

@@ -13,8 +13,8 @@ Where the stream ends is learnt by decompressing it with the standard library's 
 stop; the output is counted and dropped, and decompression stops at ``most`` bytes (the caps
 still allowed), so a bomb is found before anything is written. Those compressed bytes are then
 cut out as one more file, which ingest opens like any compressed cpio, charging the caps while
-the members stream. An lz4 legacy or lzo initramfs is found and named but not opened: no
-library here reads those formats (unblob does, when carving the kernel image whole).
+the members stream. lz4 legacy and lzo streams are read block by block (``lz4``; ``lzop``
+with ``lzallright``), the same way; unblob opens them (``lz4``, ``lzop`` in the sandbox).
 Hand-written because the search is the kernel's own layout, which no library reads.
 """
 
@@ -32,6 +32,7 @@ from typing import Final, Protocol, cast
 import lz4.block
 import zstandard
 
+from assay.ingest import lzop
 from assay.ingest.magic import ArchiveFormat
 
 _CHUNK: Final = 1 << 20
@@ -56,6 +57,7 @@ _MAGICS: Final = {
         "bzip2": rb"BZh[1-9]1AY&SY",
         "lzma": rb"\x5d\x00\x00.[\x00-\x08]",  # properties 0x5d, a dictionary up to 128 MiB
         "lz4": rb"\x02\x21\x4c\x18",  # the legacy frame, as the kernel writes it
+        "lzo": re.escape(lzop.MAGIC),  # an lzop stream, as the kernel writes it
     }.items()
 }
 """One pattern per compressor: each starts with a literal, which ``re`` searches fast (one
@@ -67,6 +69,7 @@ _FORMATS: Final = {
     "bzip2": ArchiveFormat.BZIP2,
     "lzma": ArchiveFormat.LZMA,
     "lz4": ArchiveFormat.LZ4_LEGACY,
+    "lzo": ArchiveFormat.LZO,
 }
 _CPIO: Final = b"07070"
 _LZ4_MAGIC: Final = b"\x02\x21\x4c\x18"
@@ -101,6 +104,10 @@ class Found:
     reason: str = ""
     """The skipped record's reason when not opened: ``bomb-total-size``, ``corrupt-archive``."""
 
+    def holds(self, offset: int) -> bool:
+        """Whether the stream, read to its end, holds the byte at ``offset``."""
+        return self.end is not None and self.start <= offset < self.end
+
 
 def find(path: Path, most: int) -> Found | None:
     """The compressed initramfs in the decompressed kernel at ``path``, or ``None``; its end is
@@ -126,9 +133,10 @@ def find(path: Path, most: int) -> Found | None:
                 start = base + at
                 if spent[0] > _PROBE_BUDGET:
                     return None
-                if kind == "lz4" and _lz4_cpio(path, start, spent):
-                    return _lz4_measure(path, start, most)
-                if kind != "lz4" and _starts_cpio(path, start, kind, spent):
+                if kind in ("lz4", "lzo"):
+                    if _framed_cpio(path, start, kind, spent):
+                        return _framed_measure(path, start, kind, most)
+                elif _starts_cpio(path, start, kind, spent):
                     return _measure(path, start, kind, most)
             offset += len(chunk)
             tail = window[-_OVERLAP:]
@@ -221,31 +229,51 @@ def _lz4_blocks(
             yield position, lz4.block.decompress(block, uncompressed_size=_LZ4_BLOCK)
 
 
-def _lz4_cpio(path: Path, start: int, spent: list[int]) -> bool:
-    """Whether the lz4 legacy stream at ``start`` decompresses to a cpio header (its first
-    block, whose size is added to ``spent[0]``)."""
+def _lzo_blocks(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
+    """The blocks of the lzop stream at ``start`` as ``_lz4_blocks`` gives them, then the
+    offset past its end marker with no bytes."""
+    with path.open("rb") as stream:
+        stream.seek(start)
+        for _, data in lzop.blocks(stream):
+            yield stream.tell(), data
+        yield stream.tell(), b""
+
+
+def _framed(path: Path, start: int, kind: str, spent: list[int] | None = None) -> _Blocks:
+    """The blocks of the lz4 legacy or lzop stream at ``start``."""
+    return _lz4_blocks(path, start, spent) if kind == "lz4" else _lzo_blocks(path, start)
+
+
+_Blocks = Iterator[tuple[int, bytes]]
+_FRAME_ERRORS: Final = (ValueError, lz4.block.LZ4BlockError)  # lzop.LzopError: a ValueError
+
+
+def _framed_cpio(path: Path, start: int, kind: str, spent: list[int]) -> bool:
+    """Whether the lz4 legacy or lzop stream at ``start`` decompresses to a cpio header (its
+    first block, whose size is added to ``spent[0]``)."""
     try:
-        for end, data in _lz4_blocks(path, start, spent):
+        for end, data in _framed(path, start, kind, spent):
             spent[0] += end - start
             return data.startswith(_CPIO)
-    except (ValueError, lz4.block.LZ4BlockError):
+    except _FRAME_ERRORS:
         return False
     return False
 
 
-def _lz4_measure(path: Path, start: int, most: int) -> Found:
-    """The end of the lz4 legacy stream at ``start`` (each block holds 8 MiB at most)."""
+def _framed_measure(path: Path, start: int, kind: str, most: int) -> Found:
+    """The end of the lz4 legacy or lzop stream at ``start``, read block by block (an lz4
+    block holds 8 MiB at most, an lzo block 256 KiB)."""
     made = 0
     end = start
     try:
-        for end, data in _lz4_blocks(path, start):  # noqa: B007  (the last end is the stream's)
+        for end, data in _framed(path, start, kind):  # noqa: B007  (the last end is the stream's)
             made += len(data)
             if made > most:
-                detail = f"lz4 initramfs decompresses past the {most} bytes the caps allow"
-                return Found(start, "lz4", None, detail, "bomb-total-size")
-    except (ValueError, lz4.block.LZ4BlockError) as exc:
-        return Found(start, "lz4", None, f"lz4 initramfs damaged: {exc}", "corrupt-archive")
-    return Found(start, "lz4", end)
+                detail = f"{kind} initramfs decompresses past the {most} bytes the caps allow"
+                return Found(start, kind, None, detail, "bomb-total-size")
+    except _FRAME_ERRORS as exc:
+        return Found(start, kind, None, f"{kind} initramfs damaged: {exc}", "corrupt-archive")
+    return Found(start, kind, end)
 
 
 def _measure(path: Path, start: int, kind: str, most: int) -> Found:

@@ -3,13 +3,14 @@
 ``ArchiveFormat`` names every format ingest recognises. ``classify`` checks the archive and
 image magics; this module checks the single compressed streams (LZMA, lz4, zstd, lzo) and the
 firmware containers (U-Boot images, TRX, Linux kernel images, old binary cpio, 7z, romfs,
-squashfs variants) by their headers, never by name. Those that ingest does not open are listed
-in ``UNOPENED`` with what would be needed, so that each gets a skipped record instead of being
-counted as an ordinary file.
+squashfs variants, yaffs2) by their headers, never by name. Those that ingest does not open
+are listed in ``UNOPENED`` with what would be needed, so that each gets a skipped record
+instead of being counted as an ordinary file.
 """
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from enum import StrEnum
@@ -46,6 +47,7 @@ class ArchiveFormat(StrEnum):
     SQUASHFS_VARIANT = "squashfs variant"
     UBIFS = "ubifs"
     ARM64_IMAGE = "arm64 kernel image"
+    YAFFS2 = "yaffs2"
 
 
 COMPRESSED: Final = frozenset(
@@ -120,6 +122,22 @@ _BINARY_CPIO: Final[dict[bytes, Literal["little", "big"]]] = {
     b"\x71\xc7": "big",
 }  # 0o070707, either byte order
 _FDT_IMAGES_NODE: Final = b"\x00\x00\x00\x01images\x00"  # FDT_BEGIN_NODE "images"
+_YAFFS2_PARENT: Final = {
+    "little": re.compile(rb"\x01\x00\x00\x00\xff\xff[^\x00\xff]"),
+    "big": re.compile(rb"\x00\x00\x00\x01\xff\xff[^\x00\xff]"),
+}
+"""The parent (the root, 1), the unused name checksum 0xffff and a name's first byte of a
+yaffs2 object header in the root directory; its type (before) is checked apart. One pattern per
+byte order, each starting with a literal, which ``re`` searches fast."""
+_YAFFS2_TYPES: Final = {
+    "little": (b"\x01\x00\x00\x00", b"\x03\x00\x00\x00"),
+    "big": (b"\x00\x00\x00\x01", b"\x00\x00\x00\x03"),
+}
+"""A file or a directory (unblob's yaffs handler looks for these two)."""
+YAFFS2_PAGES: Final = (512, 1024, 2048, 4096, 8192, 16384)
+"""NAND page sizes whose spare area follows the first chunk (unblob's handler tries these)."""
+_YAFFS2_TAGS: Final = {"little": b"\x00\x10\x00\x00", "big": b"\x00\x00\x10\x00"}
+"""The first block's sequence number, 0x1000, opening the packed tags in the spare area."""
 
 
 def stream_format(head: bytes) -> ArchiveFormat | None:
@@ -161,6 +179,43 @@ def container_format(head: bytes) -> ArchiveFormat | None:
         return ArchiveFormat.ARM64_IMAGE  # arm64 boot.rst: magic, and a non-zero image size
     if head.startswith(b"\x31\x18\x10\x06") and len(head) > 20 and head[20] == 6:
         return ArchiveFormat.UBIFS  # a UBIFS superblock node (node type 6) at the start
+    if is_yaffs2(head):
+        return ArchiveFormat.YAFFS2
+    return None
+
+
+def yaffs2_headers(window: bytes) -> list[int]:
+    """Offsets in ``window`` where a root-level yaffs2 object header may start, in order."""
+    found = [
+        hit.start() - 4
+        for order, pattern in _YAFFS2_PARENT.items()
+        for hit in pattern.finditer(window)
+        if window[max(0, hit.start() - 4) : hit.start()] in _YAFFS2_TYPES[order]
+    ]
+    return sorted(found)
+
+
+def is_yaffs2(data: bytes) -> bool:
+    """A yaffs2 image starts ``data`` (see ``yaffs2_layout``)."""
+    return yaffs2_layout(data) is not None
+
+
+def yaffs2_layout(data: bytes) -> tuple[int, int, Literal["little", "big"]] | None:
+    """(page size, bytes before the tags in the spare area, byte order) of the yaffs2 image that
+    starts ``data``: a root-level object header, and one NAND page later the packed tags of the
+    first block (sequence 0x1000), after a 2-byte bad-block marker or not; ``None`` when none
+    starts it. Pages past ``data`` are not checked (8 KiB or more are found when carving)."""
+    if yaffs2_headers(data[:11])[:1] != [0]:
+        return None
+    order: Literal["little", "big"] = "little" if data[0] else "big"
+    tags = _YAFFS2_TAGS[order]
+    for page in YAFFS2_PAGES:
+        for marker in (0, 2):
+            if (
+                data[page : page + marker] == b"\xff" * marker
+                and data[page + marker : page + marker + 4] == tags
+            ):
+                return page, marker, order
     return None
 
 

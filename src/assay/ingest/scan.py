@@ -7,14 +7,19 @@ the offsets they can sit at; only a file where one is found is carved. The magic
 (four bytes or more, most with a fixed byte after them), so that compressed data rarely holds
 one by chance; a chance hit only costs one unblob run that finds nothing (and is not
 recorded). Memory stays bounded: the file is read in 1 MiB chunks with a small overlap.
+
+A yaffs2 partition has no superblock: its first object header (type, parent 1, 0xffff, a
+name) is short and common enough in code that a hit is kept only when, one NAND page later,
+the spare area holds the packed tags of the first block (``magic.is_yaffs2``).
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
+from assay.ingest.magic import YAFFS2_PAGES, is_yaffs2, yaffs2_headers
 from assay.model import FileKind
 
 MIN_SIZE: Final = 64 << 10
@@ -54,7 +59,7 @@ def binary(kind: FileKind, head: bytes) -> bool:
 
 def holds_images(path: Path) -> bool:
     """Whether the file at ``path`` holds the magic of a firmware image past its start."""
-    with path.open("rb") as stream:
+    with path.open("rb") as stream, path.open("rb") as probe:
         tail = b""
         offset = 0
         while chunk := stream.read(_CHUNK):
@@ -62,6 +67,34 @@ def holds_images(path: Path) -> bool:
             for found in _MAGICS.finditer(window):
                 if offset - len(tail) + found.start() > 0:
                     return True
+            for start in yaffs2_headers(window):
+                at = offset - len(tail) + start
+                if at > 0 and start + 11 > len(tail) and _yaffs2_at(probe, at):
+                    return True
             offset += len(chunk)
             tail = window[-_OVERLAP:]
     return False
+
+
+def _yaffs2_at(probe: BinaryIO, at: int) -> bool:
+    """Whether a yaffs2 image starts at ``at``: its first chunk's tags where a page ends."""
+    probe.seek(at)
+    return is_yaffs2(probe.read(YAFFS2_PAGES[-1] + 6))
+
+
+def yaffs2_start(path: Path, start: int, end: int) -> int | None:
+    """The offset of the first yaffs2 image that starts in ``[start, end)`` of the file at
+    ``path``, or ``None``."""
+    with path.open("rb") as stream, path.open("rb") as probe:
+        stream.seek(start)
+        tail = b""
+        offset = start
+        while offset < end and (chunk := stream.read(min(_CHUNK, end - offset))):
+            window = tail + chunk
+            for start in yaffs2_headers(window):
+                at = offset - len(tail) + start
+                if start + 11 > len(tail) and _yaffs2_at(probe, at):
+                    return at
+            offset += len(chunk)
+            tail = window[-_OVERLAP:]
+    return None

@@ -280,10 +280,7 @@ class _Inventory:
                 continue
             kind = Container(payload.path, "linux-kernel", path, None, payload.size, facts.version)
             self.containers.append(kind)
-            if facts.initramfs is not None:
-                span: tuple[int, int, str] | None = (*facts.initramfs, "cpio")
-            else:
-                span = self._compressed_initramfs(payload)
+            span = self._initramfs(payload, facts.initramfs)
             if span is None:
                 continue
             start, end, fmt = span
@@ -305,13 +302,19 @@ class _Inventory:
             found.append(SourceFile(where, str(disk), FileKind.ARCHIVE, digest.size, digest.sha256))
         return found
 
-    def _compressed_initramfs(self, payload: SourceFile) -> tuple[int, int, str] | None:
-        """Where a compressed built-in initramfs lies in ``payload`` (``initramfs``), and its
-        compressor; a record when one is found but not read (a cap, damaged data)."""
+    def _initramfs(
+        self, payload: SourceFile, plain: tuple[int, int] | None
+    ) -> tuple[int, int, str] | None:
+        """Where the built-in initramfs lies in ``payload`` and its format: the plain cpio
+        ``kernel`` found, unless a compressed one (``initramfs``) holds it (a compressor that
+        stores literals, lzo or lz4, can leave a cpio header and trailer readable inside its
+        stream); a record when a compressed one is found but not read (a cap, damaged data)."""
         most = self.budget.limits.max_total_bytes - self.budget.total_bytes
         found = initramfs.find(Path(payload.disk_path), most)
+        if plain is not None and (found is None or not found.holds(plain[0])):
+            found = None  # none, or another stream: the plain one is the initramfs
         if found is None:
-            return None
+            return None if plain is None else (*plain, "cpio")
         if found.end is None:
             self.skipped.append(Skipped(payload.path, "ingest", found.reason, found.problem))
             return None
