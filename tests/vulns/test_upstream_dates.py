@@ -153,3 +153,26 @@ def test_a_regular_branch_missing_between_listed_branches_has_ended() -> None:
     assert "older than 3.0, the oldest non-LTS branch listed" in gap.reason
     # newer than every listed branch: not known to the data
     assert status(policy, "4.0.0", cycles, [], "2026-01-01").support is Support.UNKNOWN
+
+
+CONFIRMED_NOW: tuple[tuple[str, str, int | None, str], ...] = (
+    # product, policy kind, newest N, what the stored copy says
+    ("unbound", "latest", None, "NLnet Labs SECURITY.md (NSD repository): the latest release only, no back-ports to older minor versions"),
+    ("openldap", "newest", 2, "OpenLDAP release maintenance policy (Symas copy): the current LTS and the current feature release"),
+    ("jansson", "latest", None, "jansson SECURITY.md@60097f00: supported versions: latest released version"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("product", "kind", "branches", "page"), CONFIRMED_NOW)
+def test_policies_confirmed_from_stored_copies(
+    product: str, kind: str, branches: int | None, page: str
+) -> None:
+    policy = DB.policy(product)
+    assert policy is not None and policy.verified.startswith("https://"), page
+    assert (policy.kind, policy.branches, policy.unverified) == (kind, branches, ""), page
+
+
+def test_nss_is_not_confirmed_its_esr_branch_is_not_encoded() -> None:
+    # the stored NSS release index names the latest release and the latest ESR release
+    policy = DB.policy("nss")
+    assert policy is not None and not policy.verified and "ESR" in policy.unverified
