@@ -1,7 +1,8 @@
 # ruff: noqa: E501  (rows cite their sources)
 """Release dates read from the publishers' own pages (data/vulns/upstream/release-dates.toml) on
 the shipped data (src/assay/data/vulndb.json.gz): LibreSSL's releases page, ThreadX's and NetX
-Duo's CHANGELOG.md, GoAhead's release notes, Zephyr's "Supported Releases" tables.
+Duo's CHANGELOG.md, GoAhead's release notes, thttpd 2.29's README, Zephyr's "Supported Releases"
+tables; and the policies confirmed from stored copies of the projects' own statements.
 
 Each expected date and version is the one the cited page states (read by hand), not taken from
 assay's output; the status follows from the product's policy row."""
@@ -42,6 +43,9 @@ SUPERSEDED: tuple[tuple[str, str, str, str, str], ...] = (
     ("netx", "6.4.2", "6.4.3", "2025-03-18", "netxduo CHANGELOG.md: 6.4.3 release 18/03/2025"),
     # GoAhead: AI/releases/v6.1.0.md "Release Date: November 3, 2025"
     ("goahead", "6.0.4", "6.1.0", "2025-11-03", "goahead v6.1.0 release notes: November 3, 2025"),
+    # thttpd: latest; a copy of the 2.29 README "version 2.29 of 23May2018" (larryhe/tinyhttpd@b3c84edc)
+    ("thttpd", "2.28", "2.29", "2018-05-23", "thttpd 2.29 README: version 2.29 of 23May2018"),
+    ("thttpd", "2.25b", "2.29", "2018-05-23", "thttpd 2.29 README: the only dated release, so an upper bound"),
 )  # fmt: skip
 
 
@@ -62,6 +66,7 @@ def test_an_older_release_is_superseded_on_the_date_the_page_states(
         ("libressl", "4.2.1"),  # 4.2 and 4.3 are the newest two series on the page
         ("libressl", "4.3.2"),  # the newest release the page lists (May 25th, 2026)
         ("threadx", "6.4.2"),  # the newest ThreadX release row of the stored CHANGELOG.md
+        ("thttpd", "2.29"),  # the last thttpd release (23May2018)
     ],
 )
 def test_the_newest_releases_are_supported(product: str, version: str) -> None:
@@ -119,6 +124,8 @@ def test_the_table_is_read_with_its_sources() -> None:
     assert dated["libressl 2.0.0"].date == "2014-07-11"  # "First LibreSSL release"
     assert "PuffSpace/puffspace.github.io@637e82dc" in dated["libressl 3.9.0"].source
     assert "eclipse-threadx/threadx@9b446713" in dated["threadx 6.1.2"].source
+    assert dated["thttpd 2.29"].date == "2018-05-23"  # "version 2.29 of 23May2018"
+    assert "larryhe/tinyhttpd@b3c84edc" in dated["thttpd 2.29"].source
     zephyr = {c.cycle: c for c in upstream_dates.cycles(DATA)}
     assert (zephyr["3.7"].lts, zephyr["3.7"].eol) == (True, "2029-07-27")
     assert zephyr["2.7"].released is None  # the table gives 2.7.6's date, not the branch's first
@@ -139,9 +146,9 @@ def test_a_missing_table_gives_nothing(tmp_path: Path) -> None:
     assert list(upstream_dates.cycles(tmp_path)) == []
 
 
-def test_only_three_products_stay_undated() -> None:
+def test_only_two_products_stay_undated() -> None:
     # no stored copy of their own pages dates a release (docs/vulnerabilities.md says why)
-    assert coverage.undated(DB) == ["thttpd", "uclibc-ng", "zlib-ng"]
+    assert coverage.undated(DB) == ["uclibc-ng", "zlib-ng"]
 
 
 def test_a_regular_branch_missing_between_listed_branches_has_ended() -> None:
@@ -160,6 +167,9 @@ CONFIRMED_NOW: tuple[tuple[str, str, int | None, str], ...] = (
     ("unbound", "latest", None, "NLnet Labs SECURITY.md (NSD repository): the latest release only, no back-ports to older minor versions"),
     ("openldap", "newest", 2, "OpenLDAP release maintenance policy (Symas copy): the current LTS and the current feature release"),
     ("jansson", "latest", None, "jansson SECURITY.md@60097f00: supported versions: latest released version"),
+    ("libyaml", "newest", 1, "libyaml Security.md@3774f9b0: 0.2.x supported, older than 0.2 not (was latest)"),
+    ("libmicrohttpd", "newest", 1, "GNU libmicrohttpd SECURITY.md: the most recent stable series, 1.x, and the development series (was latest)"),
+    ("boa", "stopped", None, "boa.org news.html: newest entry 23 Feb 2005, 0.94.14rc21 released"),
 )  # fmt: skip
 
 
@@ -168,7 +178,7 @@ def test_policies_confirmed_from_stored_copies(
     product: str, kind: str, branches: int | None, page: str
 ) -> None:
     policy = DB.policy(product)
-    assert policy is not None and policy.verified.startswith("https://"), page
+    assert policy is not None and policy.verified.startswith(("https://", "http://")), page
     assert (policy.kind, policy.branches, policy.unverified) == (kind, branches, ""), page
 
 
@@ -176,3 +186,33 @@ def test_nss_is_not_confirmed_its_esr_branch_is_not_encoded() -> None:
     # the stored NSS release index names the latest release and the latest ESR release
     policy = DB.policy("nss")
     assert policy is not None and not policy.verified and "ESR" in policy.unverified
+
+
+SERIES: tuple[tuple[str, str, Support, str, str], ...] = (
+    # product, version, status, the series that pushed it out ("" when supported), statement
+    ("libyaml", "0.2.2", Support.SUPPORTED, "", "Security.md: 0.2.x supported"),
+    ("libyaml", "0.1.7", Support.END_OF_LIFE, "0.2.", "Security.md: versions before 0.2 not supported"),
+    ("libmicrohttpd", "1.0.1", Support.SUPPORTED, "", "SECURITY.md: the most recent stable series (1.x)"),
+    ("libmicrohttpd", "0.9.77", Support.END_OF_LIFE, "1.0.", "SECURITY.md: only the most recent stable series"),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(("product", "version", "support", "pushed_by", "page"), SERIES)
+def test_a_series_statement_keeps_an_older_release_of_the_series_supported(
+    product: str, version: str, support: Support, pushed_by: str, page: str
+) -> None:
+    # a release of a supported series is not reported superseded by the next release of the
+    # series (as `latest` did), and a release of an older series has ended
+    state = _status(product, version)
+    assert state.support is support, page
+    if pushed_by:
+        assert state.superseded_by is not None and state.superseded_by.startswith(pushed_by), page
+    else:
+        assert state.superseded_by is None, page
+
+
+def test_boa_is_end_of_life_since_its_last_release() -> None:
+    # boa.org/news.html: "23 Feb 2005 - Version 0.94.14rc21 released!", no later entry
+    state = _status("boa", "0.94.13")
+    assert (state.support, state.since) == (Support.END_OF_LIFE, "2005-02-23")
+    assert "0.94.14rc21" in state.reason
