@@ -22,6 +22,7 @@ walks the trees with the directory rules (links, devices, escapes) and charges t
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -32,7 +33,7 @@ from pathlib import Path
 from typing import Final
 
 from assay import sandbox
-from assay.ingest import yaffs2
+from assay.ingest import unblob_runner, yaffs2
 from assay.ingest.archive import Budget
 from assay.ingest.images import ImageUnreadable, bytes_allowed, sandbox_problem, stopped
 from assay.ingest.magic import UNOPENED, ArchiveFormat
@@ -54,6 +55,8 @@ OUT: Final = "out"
 """Directory of the destination that unblob fills."""
 REPORT: Final = "report.json"
 """unblob's JSON report, in the destination (outside ``OUT``)."""
+
+log = logging.getLogger("assay")
 
 _UID: Final = 1000
 _SIGXFSZ: Final = "exit_code -25"
@@ -90,9 +93,14 @@ class Carved:
         return any(r.start == 0 for r in found)
 
 
+RUNNER: Final = Path(__file__).with_name("unblob_runner.py")
+"""unblob's command line with the dump's pages released as it reads (see the module)."""
+
+
 def _default_command() -> list[str]:
-    """unblob started by the interpreter running assay, from its own environment."""
-    return [sys.executable, "-m", "unblob.cli"]
+    """unblob started through ``RUNNER`` by the interpreter running assay (``-P``: the
+    runner's folder is not put on ``sys.path``)."""
+    return [sys.executable, "-P", str(RUNNER)]
 
 
 unblob_command: Callable[[], list[str]] = _default_command
@@ -137,6 +145,7 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
         timeout=budget.limits.extract_timeout,
         uid=_UID,
     )
+    _log_runner(result.stderr)
     stop = stopped(result, "unblob", allowed) or _over_cap(dest / OUT, allowed)
     if stop is not None:
         _remove(dest)
@@ -164,6 +173,17 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
     if whole:
         return Carved(True, found, base, records(found, archive_path, "", whole=True) + extra)
     return Carved(False, found, base, records(found, archive_path, name, whole=False) + extra)
+
+
+def _log_runner(stderr: bytes) -> None:
+    """Pass on what ``RUNNER`` said: how often it released the dump's pages and its peak
+    RSS, or (a warning) why unblob ran unhooked, its memory then growing with the dump."""
+    for line in stderr.decode("utf-8", "replace").splitlines():
+        if line.startswith(unblob_runner.PREFIX):
+            if "not hooked" in line:
+                log.warning("%s", line)
+            else:
+                log.debug("%s", line)
 
 
 def _over_cap(out: Path, allowed: int) -> tuple[str, str] | None:
@@ -194,7 +214,7 @@ def region_files(region: Region) -> tuple[str, str]:
 
 def _readable(image: Path) -> list[Path]:
     """The image, and the Python environment unblob is installed in (outside /usr)."""
-    paths = [image]
+    paths = [image, RUNNER]
     for prefix in {sys.prefix, sys.base_prefix, sysconfig.get_path("purelib")}:
         path = Path(prefix)
         if path.is_dir() and not path.is_relative_to("/usr"):
