@@ -38,6 +38,7 @@ from assay.assess.vulns import (
     openssl,
     release_dates,
     sqlite,
+    upstream_dates,
 )
 from assay.assess.vulns.db import VulnDB, default_path, write
 from assay.assess.vulns.model import Advisory, Cycle
@@ -59,7 +60,7 @@ FOLDERS = {
     "mbedtls-advisories": "mbedtls-advisories", "changelogs (expat, libpng)": "changelogs",
     "sqlite cves.html": "sqlite", "curated (tables per product)": "curated",
     "mbedtls BRANCHES.md": "changelogs", "endoflife.date": "endoflife",
-    "linux-kernel-cves": "linux-kernel-cves",
+    "linux-kernel-cves": "linux-kernel-cves", "upstream release-dates.toml": "upstream",
 }  # fmt: skip
 """The data folder each parser reads."""
 RENAMED = {"linux-kernel": "linux", "alpine-linux": "alpine"}
@@ -68,6 +69,7 @@ CYCLES: tuple[tuple[str, Callable[[Path], Sequence[Cycle]]], ...] = (
     ("openssl-release-metadata", openssl.load_cycles),
     ("mbedtls BRANCHES.md", mbedtls_branches.load),
     ("endoflife.date", endoflife.load),
+    ("upstream release-dates.toml", upstream_dates.cycles),
 )
 
 
@@ -109,7 +111,14 @@ def build(data: Path) -> VulnDB:
                         "back-port rows", f"{len(debian.releases)} release dates"]  # fmt: skip
     counts["debian-changelogs"] = ["changelogs cited by the curated tables"]
     notes = {r.version for r in (*release_dates.ntp(data), *release_dates.toybox(data))}
-    counts["upstream"] = [f"{len(notes)} release dates (ntp ChangeLog, toybox news)"]
+    pages = {r.version for r in upstream_dates.releases(data)}
+    paged = sorted({version.partition(" ")[0] for version in pages})
+    counts.setdefault("upstream", []).extend(
+        [
+            f"{len(notes)} release dates (ntp ChangeLog, toybox news)",
+            f"{len(pages)} release dates read from publishers' pages ({', '.join(paged)})",
+        ]
+    )
     counts["products.toml"] = [f"{len(debian.policies)} support policies"]
     dates["products.toml"] = dates.get("debian", catalog.released)
     print(f"CISA KEV {catalog.version}: {len(catalog.cves)} exploited CVEs")

@@ -117,3 +117,19 @@ def test_only_runs_the_chosen_categories(tmp_path: Path, caplog: pytest.LogCaptu
     assert "unknown categories bogus" in caplog.text and "secrets" in caplog.text
     with pytest.raises(SystemExit):
         main([*args, "--only", " , "])
+
+
+def test_output_closed_by_its_reader_ends_quietly() -> None:
+    # `assay rules | head -1`: the reader goes away; one exit code, no traceback
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assay", "rules"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command writes anything: its first write fails
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err
+    proc.stderr.close()

@@ -244,3 +244,30 @@ def test_tplink_update_file_is_carved_behind_its_vendor_header(tmp_path: Path) -
     ]
     (header,) = [f for f in result.files if f.path == "wr841nv14_en_up.bin@0x0:unknown"]
     assert Path(header.disk_path).read_bytes()[4:24] == b"TP-LINK Technologies"
+
+
+def test_a_kernel_read_by_ingest_is_not_carved_again_for_its_own_streams(tmp_path: Path) -> None:
+    # a decompressed kernel holds the xz magic (its own decompressor, a compressed blob):
+    # ingest reads its version and built-in initramfs itself, and does not run unblob on it
+    # for that (on a real 20 MB armhf kernel: 11 s, the vDSO carved as a program, the
+    # initramfs twice); an image inside it is still carved
+    box = sandbox(tmp_path)
+    blob = lzma.compress(bytes(range(256)) * 300, format=lzma.FORMAT_XZ)
+    tree(tmp_path / "root", "inner")
+    rootfs = squashfs(tmp_path / "root", tmp_path / "sq.img")
+    kernels = {
+        "plain": fake_kernel("5.15.0-plain") + blob + b"\0" * (64 << 10),
+        "holding": fake_kernel("5.15.0-holding") + b"\0" * (64 << 10) + rootfs.read_bytes(),
+    }
+    release = box.inputs / "release"
+    release.mkdir()
+    for name, kernel in kernels.items():
+        (release / f"{name}.bin").write_bytes(
+            b"VENDORHDR" + bytes(range(256)) * 255 + b"\xff" * 1271 + lzma.compress(kernel)
+        )
+    result = box.ingest(release, LIMITS)
+    found = {c.version: c.path for c in result.containers if c.format == "linux-kernel"}
+    assert set(found) == {"5.15.0-plain", "5.15.0-holding"}
+    inside = {v: [c.format for c in result.containers if c.parent == p] for v, p in found.items()}
+    assert inside["5.15.0-plain"] == []
+    assert "squashfs" in inside["5.15.0-holding"]

@@ -151,14 +151,14 @@ def test_every_policy_says_whether_a_stored_copy_confirmed_it() -> None:
     confirmed = sum(1 for p in DB.policies if p.verified)
     assert f"policies confirmed by a stored public copy: {confirmed} of {len(DB.policies)}" in table
     assert (
-        "| zephyr | newest 2 " in table
+        "| zephyr | branches (10 branches) " in table
         and "yes: https://github.com/zephyrproject-rtos/zephyr/security" in table
     )
 
 
 CONFIRMED: tuple[tuple[str, str, int | None, str], ...] = (
     # product, policy kind, newest N, what the stored copy says
-    ("zephyr", "newest", 2, "zephyr .github/SECURITY.md: the most recent release, the one before it, and active LTS releases"),
+    ("zephyr", "branches", None, "zephyr .github/SECURITY.md: the most recent release, the one before it, and active LTS releases; docs releases page: a table of branches with end dates"),
     ("samba", "newest", 3, "wiki.samba.org Samba_Release_Planning: current, maintenance, security-fixes-only series"),
     ("libressl", "newest", 2, "libressl.org releases page as quoted in ruby/openssl#636: 3.6 and 3.7 supported, one year each"),
     ("libuv", "latest", None, "libuv SECURITY.md: security updates for the latest v1.x release"),

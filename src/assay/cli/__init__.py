@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Protocol
@@ -77,6 +78,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # wherever it arrives, from parsing the arguments on
         log.error("interrupted")
         return exits.INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`| head`): no traceback, no more output
+        _silence_stdout()
+        return exits.CLOSED_OUTPUT
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's flush at exit does not
+    fail again on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real descriptor (captured output): nothing to flush
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:

@@ -10,3 +10,6 @@ ERROR = 2
 """A usage error, or an error that stopped the command (``AssayError``)."""
 INTERRUPTED = 130
 """Interrupted (Ctrl-C): the shell's code for a process ended by SIGINT."""
+CLOSED_OUTPUT = 141
+"""The reader of the output went away (``assay rules | head``): the shell's code for a process
+ended by SIGPIPE; nothing more is printed."""

@@ -37,8 +37,8 @@ _MAGICS: Final = re.compile(
     rb"|-rom1fs-"
     rb"|\x27\x05\x19\x56.{24}[\x00-\x10][\x01-\x20][\x01-\x10][\x00-\x06]"  # U-Boot image
     rb"|\x45\x3d\xcd\x28|\x28\xcd\x3d\x45"  # cramfs, either order
-    rb"|\xfd7zXZ\x00"  # xz
-    rb"|7z\xbc\xaf\x27\x1c\x00",  # 7z
+    rb"|(?P<stream>\xfd7zXZ\x00"  # xz
+    rb"|7z\xbc\xaf\x27\x1c\x00)",  # 7z
     re.DOTALL,
 )
 
@@ -57,15 +57,18 @@ def binary(kind: FileKind, head: bytes) -> bool:
     return False
 
 
-def holds_images(path: Path) -> bool:
-    """Whether the file at ``path`` holds the magic of a firmware image past its start."""
+def holds_images(path: Path, streams: bool = True) -> bool:
+    """Whether the file at ``path`` holds the magic of a firmware image past its start;
+    ``streams=False``: of a file system or firmware image only, not of an xz or 7z stream (a
+    decompressed kernel holds the xz magic in its own decompressor, and assay reads its
+    built-in initramfs itself)."""
     with path.open("rb") as stream, path.open("rb") as probe:
         tail = b""
         offset = 0
         while chunk := stream.read(_CHUNK):
             window = tail + chunk
             for found in _MAGICS.finditer(window):
-                if offset - len(tail) + found.start() > 0:
+                if offset - len(tail) + found.start() > 0 and (streams or not found["stream"]):
                     return True
             for start in yaffs2_headers(window):
                 at = offset - len(tail) + start

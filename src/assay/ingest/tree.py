@@ -127,6 +127,8 @@ class _Inventory:
         self.containers: list[Container] = []
         self._streams: dict[str, list[str]] = {}
         """Per carved file, the prefixes of its compressed-stream regions (kernels may be in)."""
+        self._kernel_paths: set[str] = set()
+        """Paths of the decompressed kernels read (``_kernels``)."""
         self._root: Path | None = None
         self._made = 0
 
@@ -221,7 +223,10 @@ class _Inventory:
             return False  # regions unblob left unknown are not carved again
         try:
             head = _read_head(file.disk_path)
-            return scan.binary(file.kind, head) and scan.holds_images(Path(file.disk_path))
+            # a kernel that ingest read (version, built-in initramfs) is carved only for an
+            # image inside it: unblob on a 20 MB kernel takes seconds and finds its own parts
+            streams = file.path not in self._kernel_paths
+            return scan.binary(file.kind, head) and scan.holds_images(Path(file.disk_path), streams)
         except OSError:
             return False
 
@@ -280,6 +285,7 @@ class _Inventory:
                 continue
             kind = Container(payload.path, "linux-kernel", path, None, payload.size, facts.version)
             self.containers.append(kind)
+            self._kernel_paths.add(payload.path)
             span = self._initramfs(payload, facts.initramfs)
             if span is None:
                 continue

@@ -29,7 +29,7 @@ from assay.rules import rule_from_row, rule_table
 
 ID = findings.CATEGORY
 """Analyzer and category id."""
-VERSION = "3"
+VERSION = "4"
 """Bumped whenever results for the same input can change."""
 
 

@@ -24,8 +24,12 @@ import struct
 
 _NAME = re.compile(
     r"^(?:vmlinu[xz](?:[-.].*)?|bzImage|zImage|uImage|kernel(?:-.*)?"
-    r"|Image(?:\.(?:gz|bz2|lz4|lzma|lzo|xz|zst))?)$"
+    r"|Image(?:\.(?:gz|bz2|lz4|lzma|lzo|xz|zst))?"
+    r"|(?:bzip2|gzip|lz4|lzma|lzw|xz|zlib|zstd)\.uncompressed)$"
 )
+"""Kernel image names, and the names unblob gives a compressed stream it carved and
+decompressed (``xz.uncompressed``): a kernel in a flash dump (a zImage's payload, an LZMA
+kernel behind a vendor header) reaches the analyzer only under that name."""
 _BANNER = b"Linux version "
 _TEXT_MAX = 400
 _BANNERS_MAX = 8
@@ -38,7 +42,7 @@ _SETUP_BASE = 0x200
 def is_image_name(name: str) -> bool:
     """Whether a base name is one a kernel image is given (``vmlinuz-6.1.0-50-amd64``,
     ``bzImage``, ``zImage``, ``Image``, ``uImage``, ``kernel`` as ingest names a U-Boot
-    image's payload)."""
+    image's payload, ``xz.uncompressed`` as unblob names a carved stream it decompressed)."""
     return _NAME.match(name) is not None
 
 

@@ -4,7 +4,10 @@ Every product assay names has one policy row (``data/vulns/products.toml``, pinn
 vulnerability data), each citing where the project states it:
 
 - ``branches``: release branches with end dates (endoflife.date pages, Mbed TLS's
-  BRANCHES.md); a version older than the oldest branch listed is end of life as well;
+  BRANCHES.md, Zephyr's release tables); a version older than the oldest branch listed is end
+  of life as well, and so is one with no branch of its own that is older than the oldest
+  non-LTS branch listed (the list keeps long-term branches longer: Zephyr 3.4 between LTS 2.7
+  and 3.5), its end date unknown;
 - ``newest``: only the newest ``branches`` release series get fixes; an older series ended
   when the series that pushed it out was first released;
 - ``latest``: only the newest release gets fixes; an older one is unsupported since the first
@@ -130,6 +133,16 @@ def _branches(policy: Policy, version: str, cycles: Sequence[Cycle], today: str)
         return Status(Support.END_OF_LIFE, None, since,
                       reason=f"older than {oldest.cycle}, the oldest branch the data lists "
                       f"(released {oldest.released or 'date unknown'})",
+                      source=policy.source)  # fmt: skip
+    regular = [(k, c) for k, c in known if not c.lts]
+    if regular and at < min(regular, key=lambda kc: kc[0])[0]:
+        # between listed branches: only long-term branches are older, so the publisher's list
+        # (which keeps every supported branch) dropped this regular one: it has ended
+        first = min(regular, key=lambda kc: kc[0])[1]
+        return Status(Support.END_OF_LIFE, None, None,
+                      reason=f"no branch of {version} in the data, and it is older than "
+                      f"{first.cycle}, the oldest non-LTS branch listed (released "
+                      f"{first.released or 'date unknown'}): its end date is not in the data",
                       source=policy.source)  # fmt: skip
     return Status(Support.UNKNOWN, reason=f"no branch of {version} in the data",
                   source=policy.source)  # fmt: skip

@@ -8,8 +8,10 @@ only an upper bound. Read: endoflife.date's release data (``endoflife/release-da
 2023``), and the upstream notes Debian's binary packages ship (``upstream/``, copied by
 ``scripts/fetch_upstream_notes.py``): ntp's ChangeLog (``(4.2.8p15) 2020/06/23 Released by``;
 only the stable series, whose middle number is even: 4.2.5 and 4.2.7 are development
-snapshots) and toybox's news page (a dated ``<h2>`` heading, then the release's download link).
-Pre-releases and undated headings (``xx Jan 2024``) are left out.
+snapshots) and toybox's news page (a dated ``<h2>`` heading, then the release's download link);
+and the dates read by hand from stored copies of the publishers' pages
+(``upstream/release-dates.toml``, :mod:`assay.assess.vulns.upstream_dates`: LibreSSL, ThreadX,
+NetX Duo, GoAhead). Pre-releases and undated headings (``xx Jan 2024``) are left out.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from assay.assess.vulns import upstream_dates
 from assay.assess.vulns.policy import Release
 
 RENAMED = {"linux-kernel": "linux", "alpine-linux": "alpine"}
@@ -75,7 +78,8 @@ def changelogs(data: Path) -> Iterator[Release]:
 def load(data: Path) -> list[Release]:
     """Every publisher-dated release, each version once (the first source that dates it)."""
     seen: dict[str, Release] = {}
-    for release in (*endoflife(data), *changelogs(data), *ntp(data), *toybox(data)):
+    for release in (*endoflife(data), *changelogs(data), *ntp(data), *toybox(data),
+                    *upstream_dates.releases(data)):  # fmt: skip
         seen.setdefault(release.version, release)
     return sorted(seen.values(), key=lambda r: r.version)
 
