@@ -5,7 +5,9 @@ format (TRX, 7z, old binary cpio, romfs, squashfs 1 to 4, JFFS2, UBI/UBIFS, yaff
 legacy and some eighty more), and a carver that finds every image inside a flash dump or an
 update file by its magic, reading the file once (it is memory-mapped and searched with
 Hyperscan). assay does not write those parsers again. It runs unblob as a program, never in
-its own process: ``python -m unblob`` starts inside ``assay.sandbox`` (no network, the image
+its own process: unblob's command line, started through ``unblob_runner.py`` (which releases
+the pages of the dump unblob has read as it goes, so its memory does not grow with the dump;
+see that module), runs inside ``assay.sandbox`` (no network, the image
 read-only, only the fresh output directory writable, the wall-clock cap) and under
 ``RLIMIT_FSIZE`` set to the bytes the caps still allow, so no file it writes can outgrow them.
 
@@ -145,7 +147,7 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
         timeout=budget.limits.extract_timeout,
         uid=_UID,
     )
-    _log_runner(result.stderr)
+    _log_runner(result.stderr, image)
     stop = stopped(result, "unblob", allowed) or _over_cap(dest / OUT, allowed)
     if stop is not None:
         _remove(dest)
@@ -175,15 +177,28 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
     return Carved(False, found, base, records(found, archive_path, name, whole=False) + extra)
 
 
-def _log_runner(stderr: bytes) -> None:
-    """Pass on what ``RUNNER`` said: how often it released the dump's pages and its peak
-    RSS, or (a warning) why unblob ran unhooked, its memory then growing with the dump."""
-    for line in stderr.decode("utf-8", "replace").splitlines():
-        if line.startswith(unblob_runner.PREFIX):
-            if "not hooked" in line:
-                log.warning("%s", line)
-            else:
-                log.debug("%s", line)
+def _log_runner(stderr: bytes, image: Path) -> None:
+    """Pass on what ``RUNNER`` said: how often it released the pages of ``image`` it had read
+    and its peak RSS, or (a warning) why unblob ran unhooked, its memory then growing with the
+    dump. Nothing when it said nothing (killed by a cap, or a stub ran)."""
+    said = unblob_runner.said(stderr.decode("utf-8", "replace"))
+    if said is None:
+        return
+    if said.hooked:
+        log.debug(
+            "unblob on %s: pages released %d times, peak RSS %d bytes",
+            image.name,
+            said.releases,
+            said.peak_rss,
+        )
+    else:
+        log.warning(
+            "unblob on %s ran unhooked, every page of the file it reads staying mapped (its "
+            "memory grows with the file): %s; peak RSS %d bytes",
+            image.name,
+            said.reason,
+            said.peak_rss,
+        )
 
 
 def _over_cap(out: Path, allowed: int) -> tuple[str, str] | None:
