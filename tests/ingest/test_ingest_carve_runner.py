@@ -242,3 +242,29 @@ def test_carve_logs_what_the_runner_said(caplog: pytest.LogCaptureFixture) -> No
 def test_the_hook_is_not_installed_on_a_version_it_does_not_know() -> None:
     problem = unblob_runner.install("25.1.0")
     assert problem is not None and "unblob 25.1.0 is not a version" in problem
+
+
+@pytest.mark.parametrize(
+    ("data", "start", "pattern"),
+    [
+        (b"\xff" * 200_000 + b"\x85\x19" + b"\xff" * 10, 0, b"\x00\xff"),  # JFFS2 in erased flash
+        (b"\x00\xff" * 70_000 + b"hsqs", 3, b"\x00\xff"),
+        (b"\x00" * 131_072, 5, b"\x00"),  # padding to the end of the file
+        (b"\x00" * 65_536 + b"\x01", 0, b"\x00"),  # the first other byte just past a slice
+        (b"abc", 1, b"\x00"),  # not padding at all
+        (b"\xff\xff", 2, b"\xff"),  # already at the end
+    ],
+)
+def test_read_until_past_reads_in_slices_with_unblobs_result_and_position(
+    data: bytes, start: int, pattern: bytes
+) -> None:
+    from unblob.file_utils import File, OffsetFile, read_until_past
+
+    shift = min(start, 1)  # the same place, also read through an OffsetFile (as handlers do)
+    for wrap in (lambda f: f, lambda f: OffsetFile(f, shift)):
+        results = []
+        for reader in (read_until_past, unblob_runner._read_until_past):
+            file = wrap(File.from_bytes(data))
+            file.seek(start - (shift if isinstance(file, OffsetFile) else 0))
+            results.append((reader(file, pattern), file.tell()))
+        assert results[0] == results[1]
