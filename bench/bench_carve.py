@@ -16,8 +16,11 @@ extractors it runs), split as ``/proc/PID/status`` splits it: anonymous memory (
 the heaps) and file-backed memory (``RssFile`` + ``RssShmem``: mapped files, among them the
 dump that unblob memory-maps, whose pages count as resident once read though the kernel can
 drop them at any time), each summed over the tree at the sample where it peaks; and the ratios
-assay / unblob. It runs once more on a dump ``--scale`` times larger (default 4: 256 MiB) to
-show which memory grows with the dump's size.
+assay / unblob. assay starts unblob through ``ingest/unblob_runner.py``, which releases the
+pages of the dump unblob has read every 8 MiB; under assay's line, what the runner said of the
+dump (times released, unblob's own peak RSS). It runs once more on a dump ``--scale`` times
+larger (default 4: 256 MiB) to show which memory grows with the dump's size (unblob alone:
+the file-backed part, by the dump's added size).
 """
 
 from __future__ import annotations
