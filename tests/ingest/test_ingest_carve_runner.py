@@ -8,10 +8,12 @@ import bz2
 import gzip
 import logging
 import lzma
+import mmap
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from firmware_build import flash, jffs2, romfs, sevenzip, squashfs, tree
@@ -268,3 +270,30 @@ def test_read_until_past_reads_in_slices_with_unblobs_result_and_position(
             file.seek(start - (shift if isinstance(file, OffsetFile) else 0))
             results.append((reader(file, pattern), file.tell()))
         assert results[0] == results[1]
+
+
+def test_the_hook_checks_the_unblob_structure_it_relies_on() -> None:
+    from unblob import file_utils, finder
+
+    assert unblob_runner._changed(file_utils.File, finder, file_utils) is None
+
+    def scan_with_more(scanner: object, file: object, context: object, extra: object) -> None:
+        """A search that takes another parameter."""
+
+    moved = SimpleNamespace(stream_scan_chunks=scan_with_more)
+    assert unblob_runner._changed(file_utils.File, moved, file_utils) == (
+        "unblob.finder.stream_scan_chunks no longer takes (scanner, file, context)"
+    )
+    gone = SimpleNamespace(stream_scan=file_utils.stream_scan)  # no read_until_past
+    assert unblob_runner._changed(file_utils.File, finder, gone) == (
+        "unblob.file_utils.read_until_past is gone"
+    )
+
+    class Writable(file_utils.File):
+        @classmethod
+        def from_path(cls, path: Path, access: int = mmap.ACCESS_WRITE) -> file_utils.File:
+            raise AssertionError("never opened")
+
+    assert unblob_runner._changed(Writable, finder, file_utils) == (
+        "unblob.file_utils.File.from_path no longer maps read-only by default"
+    )
