@@ -16,8 +16,11 @@ extractors it runs), split as ``/proc/PID/status`` splits it: anonymous memory (
 the heaps) and file-backed memory (``RssFile`` + ``RssShmem``: mapped files, among them the
 dump that unblob memory-maps, whose pages count as resident once read though the kernel can
 drop them at any time), each summed over the tree at the sample where it peaks; and the ratios
-assay / unblob. It runs once more on a dump ``--scale`` times larger (default 4: 256 MiB) to
-show which memory grows with the dump's size.
+assay / unblob. assay starts unblob through ``ingest/unblob_runner.py``, which releases the
+pages of the dump unblob has read every 8 MiB; under assay's line, what the runner said of the
+dump (times released, unblob's own peak RSS). It runs once more on a dump ``--scale`` times
+larger (default 4: 256 MiB) to show which memory grows with the dump's size (unblob alone:
+the file-backed part, by the dump's added size).
 """
 
 from __future__ import annotations
@@ -40,14 +43,24 @@ import debian_binaries  # noqa: E402  (tools/ is a plain script folder)
 
 TARGET_S = 10.0
 INGEST = """
-import sys
+import logging, sys
 from pathlib import Path
 from assay.ingest import ArchiveLimits, ingest
+said = []
+class Said(logging.Handler):
+    def emit(self, record):
+        if record.getMessage().startswith("unblob on " + Path(sys.argv[1]).name):
+            said.append(record.getMessage())
+logging.getLogger("assay").addHandler(Said(logging.DEBUG))
+logging.getLogger("assay").setLevel(logging.DEBUG)
 result = ingest(Path(sys.argv[1]), Path(sys.argv[2]), ArchiveLimits())
 kept = [c for c in result.containers if c.offset is not None]
 images = {c.path for c in kept if c.format not in ("unknown", "padding")}
 print(len(result.files), len(images), len(result.skipped))
+print(*said, sep="\\n")
 """
+"""assay's ingest of the dump; prints files, images, skipped, then what the unblob runner
+said about the dump (pages released, unblob's own peak RSS)."""
 
 
 def root_fs(root: Path) -> None:
@@ -180,9 +193,12 @@ def run(size: int, parts: list[bytes], work: Path) -> tuple[Measured, Measured]:
     peer_files = sum(1 for p in peer_out.rglob("*") if p.is_file() and not p.is_symlink())
     if not report.is_file() or peer_files == 0:
         sys.exit(f"unblob wrote nothing for {image}: the comparison would be void")
-    files, found, skipped = ours.output.split()
+    counts, *said = ours.output.splitlines()
+    files, found, skipped = counts.split()
     print(f"dump: {size >> 20} MiB, {found} images carved, {files} files, {skipped} skipped")
     print(f"  assay:  {ours.line()}")
+    for line in said:
+        print(f"    {line}")
     print(f"  unblob: {peer.line()}, {peer_files} files")
     print(
         f"  ratio assay/unblob: wall {ours.wall / peer.wall:.2f}, CPU {ours.cpu / peer.cpu:.2f}, "

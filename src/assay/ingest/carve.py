@@ -5,7 +5,9 @@ format (TRX, 7z, old binary cpio, romfs, squashfs 1 to 4, JFFS2, UBI/UBIFS, yaff
 legacy and some eighty more), and a carver that finds every image inside a flash dump or an
 update file by its magic, reading the file once (it is memory-mapped and searched with
 Hyperscan). assay does not write those parsers again. It runs unblob as a program, never in
-its own process: ``python -m unblob`` starts inside ``assay.sandbox`` (no network, the image
+its own process: unblob's command line, started through ``unblob_runner.py`` (which releases
+the pages of the dump unblob has read as it goes, so its memory does not grow with the dump;
+see that module), runs inside ``assay.sandbox`` (no network, the image
 read-only, only the fresh output directory writable, the wall-clock cap) and under
 ``RLIMIT_FSIZE`` set to the bytes the caps still allow, so no file it writes can outgrow them.
 
@@ -22,6 +24,7 @@ walks the trees with the directory rules (links, devices, escapes) and charges t
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import Final
 
 from assay import sandbox
-from assay.ingest import yaffs2
+from assay.ingest import unblob_runner, yaffs2
 from assay.ingest.archive import Budget
 from assay.ingest.images import ImageUnreadable, bytes_allowed, sandbox_problem, stopped
 from assay.ingest.magic import UNOPENED, ArchiveFormat
@@ -54,6 +57,8 @@ OUT: Final = "out"
 """Directory of the destination that unblob fills."""
 REPORT: Final = "report.json"
 """unblob's JSON report, in the destination (outside ``OUT``)."""
+
+log = logging.getLogger("assay")
 
 _UID: Final = 1000
 _SIGXFSZ: Final = "exit_code -25"
@@ -90,9 +95,14 @@ class Carved:
         return any(r.start == 0 for r in found)
 
 
+RUNNER: Final = Path(__file__).with_name("unblob_runner.py")
+"""unblob's command line with the dump's pages released as it reads (see the module)."""
+
+
 def _default_command() -> list[str]:
-    """unblob started by the interpreter running assay, from its own environment."""
-    return [sys.executable, "-m", "unblob.cli"]
+    """unblob started through ``RUNNER`` by the interpreter running assay (``-P``: the
+    runner's folder is not put on ``sys.path``)."""
+    return [sys.executable, "-P", str(RUNNER)]
 
 
 unblob_command: Callable[[], list[str]] = _default_command
@@ -137,6 +147,7 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
         timeout=budget.limits.extract_timeout,
         uid=_UID,
     )
+    _log_runner(result.stderr, image)
     stop = stopped(result, "unblob", allowed) or _over_cap(dest / OUT, allowed)
     if stop is not None:
         _remove(dest)
@@ -164,6 +175,30 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
     if whole:
         return Carved(True, found, base, records(found, archive_path, "", whole=True) + extra)
     return Carved(False, found, base, records(found, archive_path, name, whole=False) + extra)
+
+
+def _log_runner(stderr: bytes, image: Path) -> None:
+    """Pass on what ``RUNNER`` said: how often it released the pages of ``image`` it had read
+    and its peak RSS, or (a warning) why unblob ran unhooked, its memory then growing with the
+    dump. Nothing when it said nothing (killed by a cap, or a stub ran)."""
+    said = unblob_runner.said(stderr.decode("utf-8", "replace"))
+    if said is None:
+        return
+    if said.hooked:
+        log.debug(
+            "unblob on %s: pages released %d times, peak RSS %d bytes",
+            image.name,
+            said.releases,
+            said.peak_rss,
+        )
+    else:
+        log.warning(
+            "unblob on %s ran unhooked, every page of the file it reads staying mapped (its "
+            "memory grows with the file): %s; peak RSS %d bytes",
+            image.name,
+            said.reason,
+            said.peak_rss,
+        )
 
 
 def _over_cap(out: Path, allowed: int) -> tuple[str, str] | None:
@@ -194,7 +229,7 @@ def region_files(region: Region) -> tuple[str, str]:
 
 def _readable(image: Path) -> list[Path]:
     """The image, and the Python environment unblob is installed in (outside /usr)."""
-    paths = [image]
+    paths = [image, RUNNER]
     for prefix in {sys.prefix, sys.base_prefix, sysconfig.get_path("purelib")}:
         path = Path(prefix)
         if path.is_dir() and not path.is_relative_to("/usr"):
