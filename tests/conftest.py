@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from assay import examples
+from assay import sandbox as bwrap
 from support import Run, run_evaluation
 
 
@@ -35,3 +36,12 @@ def _isolated_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: A
     result cache (user cache directory) out of tests; the download caches stay shared."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
     monkeypatch.setenv("ASSAY_CACHE_DIR", str(tmp_path_factory.mktemp("results-cache")))
+
+
+@pytest.fixture
+def need_sandbox() -> None:
+    """Fail (never skip) where the extraction sandbox cannot run: the extractors it confines are
+    what the test is about. Modules use it as ``pytest.mark.usefixtures("need_sandbox")``."""
+    problem = bwrap.available()
+    if problem is not None:
+        pytest.fail(f"the extraction sandbox does not work here: {problem}")

@@ -12,18 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from assay import sandbox as bwrap
 from support import run_evaluation
 
 VERSION = "5.10.201"
 BANNER = f"Linux version {VERSION}-router (builder@host) (gcc 12) #1 SMP\n\0".encode()
 
 
-@pytest.fixture(autouse=True)
-def _need_sandbox() -> None:
-    problem = bwrap.available()
-    if problem is not None:
-        pytest.fail(f"the extraction sandbox does not work here: {problem}")
+pytestmark = pytest.mark.usefixtures("need_sandbox")
 
 
 def _dump(tmp_path: Path) -> Path:

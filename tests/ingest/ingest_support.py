@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import hashlib
 import io
 import lzma
 import os
@@ -65,6 +66,28 @@ def sandbox(tmp_path: Path) -> Sandbox:
     inputs = tmp_path / "in"
     inputs.mkdir()
     return Sandbox(tmp_path, inputs, tmp_path / "work")
+
+
+def unpacked(result: IngestResult, prefix: str) -> tuple[dict[str, bytes], dict[str, str]]:
+    """Files (path below ``prefix`` -> bytes read back, each checked against its recorded
+    sha256) and links (path -> target) that ingest found below ``prefix``."""
+    files = {}
+    for file in result.files:
+        if file.path.startswith(prefix):
+            data = Path(file.disk_path).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == file.sha256, file.path
+            files[file.path[len(prefix) :]] = data
+    links = {
+        s.path[len(prefix) :]: s.detail.removeprefix("symlink -> ")
+        for s in result.skipped
+        if s.path.startswith(prefix) and s.reason == "link"
+    }
+    return files, links
+
+
+def written(result: IngestResult, prefix: str) -> dict[str, bytes]:
+    """The files of ``unpacked``, without the links."""
+    return unpacked(result, prefix)[0]
 
 
 def member(

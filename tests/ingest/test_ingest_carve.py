@@ -25,30 +25,21 @@ from firmware_build import (
     tree,
     ubi,
 )
-from ingest_support import sandbox
+from ingest_support import sandbox, written
 
-from assay import sandbox as bwrap
 from assay.ingest import ArchiveLimits, IngestResult
 
 LIMITS = ArchiveLimits(max_total_bytes=256 << 20, max_files=10_000, max_depth=4)
 
 
-@pytest.fixture(autouse=True)
-def _need_sandbox() -> None:
-    problem = bwrap.available()
-    if problem is not None:
-        pytest.fail(f"the extraction sandbox does not work here: {problem}")
+pytestmark = pytest.mark.usefixtures("need_sandbox")
 
 
 def contents(result: IngestResult, prefix: str) -> dict[str, str]:
     """path -> sha256 of the files below ``prefix``, read back from what ingest wrote."""
-    found = {}
-    for file in result.files:
-        if file.path.startswith(prefix):
-            data = Path(file.disk_path).read_bytes()
-            assert hashlib.sha256(data).hexdigest() == file.sha256
-            found[file.path[len(prefix) :]] = file.sha256
-    return found
+    return {
+        path: hashlib.sha256(data).hexdigest() for path, data in written(result, prefix).items()
+    }
 
 
 def test_flash_dump_is_carved_each_image_named_by_offset_and_type(tmp_path: Path) -> None:

@@ -16,7 +16,6 @@ import zstandard
 from firmware_build import flash, jffs2, mkimage, romfs, run, sevenzip, squashfs, tool, tree, ubi
 from ingest_support import sandbox
 
-from assay import sandbox as bwrap
 from assay.ingest import ArchiveLimits, carve
 from support import run_evaluation
 
@@ -24,11 +23,7 @@ LIMITS = ArchiveLimits(max_total_bytes=64 << 20, max_ratio=50.0, max_files=2000,
 SCHEMA = Path(__file__).parents[2] / "src/assay/schemas/evaluation.schema.json"
 
 
-@pytest.fixture(autouse=True)
-def _need_sandbox() -> None:
-    problem = bwrap.available()
-    if problem is not None:
-        pytest.fail(f"the extraction sandbox does not work here: {problem}")
+pytestmark = pytest.mark.usefixtures("need_sandbox")
 
 
 def bomb_tree(root: Path, size: int = 8 << 20) -> Path:

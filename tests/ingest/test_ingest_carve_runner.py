@@ -19,7 +19,6 @@ import pytest
 from firmware_build import flash, jffs2, romfs, sevenzip, squashfs, tree
 from ingest_support import sandbox
 
-from assay import sandbox as bwrap
 from assay.ingest import ArchiveLimits, IngestResult, carve, unblob_runner
 
 LIMITS = ArchiveLimits(max_total_bytes=256 << 20, max_files=10_000, max_depth=4)
@@ -38,11 +37,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """The runner, with unblob's version read as one it was not checked against."""
 
 
-@pytest.fixture(autouse=True)
-def _need_sandbox() -> None:
-    problem = bwrap.available()
-    if problem is not None:
-        pytest.fail(f"the extraction sandbox does not work here: {problem}")
+pytestmark = pytest.mark.usefixtures("need_sandbox")
 
 
 def dump_parts(tmp: Path) -> list[tuple[int, bytes]]:

@@ -16,10 +16,9 @@ from typing import Literal
 
 import pytest
 from firmware_build import flash, squashfs, tool, tree
-from ingest_support import SMALL, Sandbox, sandbox
+from ingest_support import SMALL, Sandbox, sandbox, written
 from squashfs23_writer import Compression, Device, Order, Symlink, Tree, build
 
-from assay import sandbox as bwrap
 from assay.ingest import ArchiveLimits, IngestResult, squashfs7z
 from assay.model import Skipped
 
@@ -34,22 +33,7 @@ READER = {"gzip": "unsquashfs", "none": "unsquashfs", "lzma": "7zz", "sqlzma": "
 """unsquashfs reads squashfs 3 with zlib (or stored) blocks; only 7-Zip reads the LZMA ones."""
 
 
-@pytest.fixture(autouse=True)
-def _need_sandbox() -> None:
-    problem = bwrap.available()
-    if problem is not None:
-        pytest.fail(f"the extraction sandbox does not work here: {problem}")
-
-
-def contents(result: IngestResult, prefix: str) -> dict[str, bytes]:
-    """path below ``prefix`` -> bytes, read back from what ingest wrote (hash checked)."""
-    found = {}
-    for file in result.files:
-        if file.path.startswith(prefix):
-            data = Path(file.disk_path).read_bytes()
-            assert hashlib.sha256(data).hexdigest() == file.sha256
-            found[file.path[len(prefix) :]] = data
-    return found
+pytestmark = pytest.mark.usefixtures("need_sandbox")
 
 
 def records(result: IngestResult) -> dict[str, list[Skipped]]:
@@ -79,7 +63,7 @@ def test_bare_squashfs2_and_3_images_are_evaluated(
     image.write_bytes(build(TREE, order=order, compression=compression, version=version))
     assert squashfs7z.reader(image) == READER[compression]
     result = box.ingest(image, LIMITS)
-    assert contents(result, "") == PUT_IN
+    assert written(result, "") == PUT_IN
     assert [(r.path, r.reason, r.detail) for r in result.skipped] == [
         ("bin/sh", "link", "symlink -> busybox")
     ]
@@ -100,7 +84,7 @@ def test_squashfs2_and_3_inside_a_flash_dump_are_carved_and_evaluated(
     dump.write_bytes(flash([(0, boot), (0x20000, image)], 0x80000))
     result = box.ingest(dump, LIMITS)
     region = "fw.bin@0x20000:squashfs"
-    assert contents(result, f"{region}!/") == PUT_IN
+    assert written(result, f"{region}!/") == PUT_IN
     found = records(result)
     assert [r.reason for r in found.pop(f"{region}!/bin/sh")] == ["link"]
     assert not found, found  # unblob's "sasquatch missing" record is gone: the region was read
@@ -117,7 +101,7 @@ def test_squashfs4_stays_with_unsquashfs(tmp_path: Path, comp: str) -> None:
     image = squashfs(tmp_path / "root", box.inputs / "rootfs.sqfs", comp)
     assert squashfs7z.reader(image) == "unsquashfs"
     result = box.ingest(image, LIMITS)
-    got = {path: hashlib.sha256(data).hexdigest() for path, data in contents(result, "").items()}
+    got = {path: hashlib.sha256(data).hexdigest() for path, data in written(result, "").items()}
     assert got == put
     assert result.skipped == ()
 
@@ -191,7 +175,7 @@ def test_hostile_names_and_links_stay_inside_and_are_recorded(tmp_path: Path) ->
     image = box.inputs / "hostile.sqfs"
     image.write_bytes(build(hostile, order="big", compression="lzma"))
     result = box.ingest(image, LIMITS)
-    assert contents(result, "") == {"z": b"kept\n"}
+    assert written(result, "") == {"z": b"kept\n"}
     found = {(r.path, r.reason, r.detail) for r in result.skipped if r.path}
     assert found == {
         ("d", "link-outside", "symlink -> ../../../../outside"),
@@ -215,7 +199,7 @@ def test_damaged_block_is_a_partial_extraction_the_rest_kept(tmp_path: Path) -> 
     image = box.inputs / "damaged.sqfs"
     image.write_bytes(bytes(data))
     result = box.ingest(image, LIMITS)
-    assert contents(result, "") == {"etc/version": PUT_IN["etc/version"]}
+    assert written(result, "") == {"etc/version": PUT_IN["etc/version"]}
     partial = [r for r in result.skipped if r.path == ""]
     assert [r.reason for r in partial] == ["image-errors"]
     assert "Data Error" in partial[0].detail
@@ -243,7 +227,7 @@ def test_a_link_that_only_leaves_is_recorded_with_no_partial_record(tmp_path: Pa
     tree_: Tree = {"etc": {"passwd": Symlink("../../../../etc/passwd")}, "ok": b"fine\n"}
     image.write_bytes(build(tree_, order="big", compression="lzma"))
     result = box.ingest(image, LIMITS)
-    assert contents(result, "") == {"ok": b"fine\n"}
+    assert written(result, "") == {"ok": b"fine\n"}
     assert [(r.path, r.reason, r.detail) for r in result.skipped] == [
         ("etc/passwd", "link-outside", "symlink -> ../../../../etc/passwd")
     ]
@@ -268,7 +252,7 @@ def test_nothing_is_removed_through_a_restored_link(tmp_path: Path) -> None:
     result = box.ingest(image, LIMITS)  # fails if anything outside the work area changed
     assert (victim / "console").read_bytes() == b"keep me\n"
     assert sorted(p.name for p in victim.iterdir()) == ["console"]
-    assert contents(result, "") == {"z": b"kept\n"}
+    assert written(result, "") == {"z": b"kept\n"}
     found = {(r.path, r.reason) for r in result.skipped if r.path}
     assert ("a", "link-outside") in found
     assert ("a/console", "special-file") in found
@@ -290,4 +274,4 @@ def test_little_endian_squashfs3_in_a_dump_inside_a_release_is_found(
         flash([(0, bytes(range(256)) * 64), (0x10000, image)], 1 << 17)
     )
     result = box.ingest(release, LIMITS)
-    assert contents(result, "fw.bin@0x10000:squashfs!/") == PUT_IN
+    assert written(result, "fw.bin@0x10000:squashfs!/") == PUT_IN

@@ -20,36 +20,15 @@ from pathlib import Path
 import pytest
 import yaffs2_build as yaffs
 from firmware_build import flash, squashfs, tree
-from ingest_support import sandbox
+from ingest_support import sandbox, unpacked
 
-from assay import sandbox as bwrap
-from assay.ingest import ArchiveLimits, IngestResult, magic, scan
+from assay.ingest import ArchiveLimits, magic, scan
 
 LIMITS = ArchiveLimits(max_total_bytes=64 << 20, max_ratio=50.0, max_files=2000, max_depth=4)
 PAGE = 2048 + 64
 
 
-@pytest.fixture(autouse=True)
-def _need_sandbox() -> None:
-    problem = bwrap.available()
-    if problem is not None:
-        pytest.fail(f"the extraction sandbox does not work here: {problem}")
-
-
-def unpacked(result: IngestResult, prefix: str) -> tuple[dict[str, bytes], dict[str, str]]:
-    """Files (path -> bytes, read back) and links (path -> target) ingest found below
-    ``prefix``."""
-    files = {
-        f.path[len(prefix) :]: Path(f.disk_path).read_bytes()
-        for f in result.files
-        if f.path.startswith(prefix)
-    }
-    links = {
-        s.path[len(prefix) :]: s.detail.removeprefix("symlink -> ")
-        for s in result.skipped
-        if s.path.startswith(prefix) and s.reason == "link"
-    }
-    return files, links
+pytestmark = pytest.mark.usefixtures("need_sandbox")
 
 
 @pytest.mark.parametrize("marker", [False, True], ids=["plain", "bad-block-marker"])

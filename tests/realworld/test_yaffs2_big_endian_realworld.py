@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ingest"))
 
 import yaffs2_build as yaffs
 from firmware_build import flash
-from ingest_support import sandbox
+from ingest_support import sandbox, unpacked
 from test_kernels_realworld import debian_binaries
 
 from assay import sandbox as bwrap
@@ -60,15 +60,5 @@ def test_big_endian_yaffs2_read_by_a_big_endian_unyaffs_and_by_assay(
     result = box.ingest(box.inputs, LIMITS)
 
     for prefix in ("rootfs.yaffs2!/", "fw.bin@0x80000:yaffs2!/"):
-        found = {
-            f.path[len(prefix) :]: Path(f.disk_path).read_bytes()
-            for f in result.files
-            if f.path.startswith(prefix)
-        }
-        found_links = {
-            s.path[len(prefix) :]: s.detail.removeprefix("symlink -> ")
-            for s in result.skipped
-            if s.path.startswith(prefix) and s.reason == "link"
-        }
-        assert (found, found_links) == (files, links), prefix
+        assert unpacked(result, prefix) == (files, links), prefix
     assert not [s for s in result.skipped if s.reason != "link"]
