@@ -241,7 +241,7 @@ class _Inventory:
             if fmt is None and file.kind not in (FileKind.OTHER, FileKind.TEXT):
                 raise archive.ArchiveUnreadable("unreadable", "archive magic no longer present")
             if fmt is ArchiveFormat.ARM64_IMAGE:  # a kernel as it boots: nothing to unpack
-                return tuple(self._kernels([file], file.path.rpartition("!/")[0]))
+                return tuple(self._kernels([file]))
             return self._extract(Path(file.disk_path), fmt, file.path)
         except OSError as exc:
             self.skipped.append(Skipped(file.path, "ingest", "unreadable", str(exc)))
@@ -272,18 +272,23 @@ class _Inventory:
                 if f.kind is not FileKind.ARCHIVE
                 and (fmt in KERNEL_CONTAINERS or f.path.startswith(streams))
             ]
-            return (*out.files, *self._kernels(payloads, path))
+            return (*out.files, *self._kernels(payloads))
         return out.files
 
-    def _kernels(self, payloads: Sequence[SourceFile], path: str) -> list[SourceFile]:
+    def _kernels(self, payloads: Sequence[SourceFile]) -> list[SourceFile]:
         """Read the version of each decompressed kernel (``kernel``), and cut out its built-in
-        initramfs as one more archive, charged to the caps like any member."""
+        initramfs as one more archive, charged to the caps like any member. A kernel's parent
+        is the container its path is in: the uImage, or the carved stream
+        (``fw.bin@0x4e6e5:xz`` of ``fw.bin@0x4e6e5:xz!/xz.uncompressed``), not the dump."""
         found: list[SourceFile] = []
         for payload in payloads:
             facts = kernel.read(Path(payload.disk_path))
             if facts is None:
                 continue
-            kind = Container(payload.path, "linux-kernel", path, None, payload.size, facts.version)
+            parent = payload.path.rpartition("!/")[0]
+            kind = Container(
+                payload.path, "linux-kernel", parent, None, payload.size, facts.version
+            )
             self.containers.append(kind)
             self._kernel_paths.add(payload.path)
             span = self._initramfs(payload, facts.initramfs)
