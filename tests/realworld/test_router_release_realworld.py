@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from elftools.elf.elffile import ELFFile
 from router_release import KERNEL_OFFSET, ROOTFS_OFFSET, Built, build
 
 from assay import sandbox as bwrap
@@ -359,6 +360,22 @@ def test_the_dropbear_source_is_identified_as_its_release(first: Evaluated) -> N
     mismatched = {f["evidence"] for f in first.findings("binaries/source-mismatch")}
     assert f"dropbear {source.version}" not in mismatched
     assert any(e.startswith("zlib ") for e in mismatched)  # zlib has no source here
+
+
+def test_no_section_name_or_reverse_zone_is_a_public_endpoint(first: Evaluated) -> None:
+    """The strings of an ELF file hold its section names (``.data.rel.ro`` looks like a host in
+    Romania) and glibc's and dnsmasq's reverse-DNS zones: neither is a destination."""
+    sections = set()
+    for path in first.built.rootfs.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.read_bytes()[:4] == b"\x7fELF":
+            with path.open("rb") as handle:
+                sections |= {s.name.lstrip(".") for s in ELFFile(handle).iter_sections()}
+    assert "data.rel.ro" in sections
+    public = {f["evidence"] for f in first.findings("endpoints/public-endpoint")
+              if f["path"].startswith(ROOTFS)}  # fmt: skip
+    assert public, "the binaries name public hosts (curl.se, dropbear's home page...)"
+    assert public & sections == set()
+    assert not [e for e in public if e.endswith(("in-addr.arpa", "ip6.arpa"))]
 
 
 def _expected_skips(evaluated: Evaluated) -> Iterator[tuple[str, str]]:
