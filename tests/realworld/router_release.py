@@ -131,6 +131,11 @@ class Built:
         return self.release.parent / "rootfs"
 
     @property
+    def uimage(self) -> Path:
+        """The U-Boot image of the kernel written at ``KERNEL_OFFSET``."""
+        return self.release.parent / "uImage"
+
+    @property
     def squashfs(self) -> Path:
         """The squashfs image written at ``ROOTFS_OFFSET``."""
         return self.release.parent / "rootfs.sqfs"
