@@ -10,7 +10,7 @@ import pytest
 
 from assay import cli
 from assay.report.diff import compare, from_json, render_text
-from assay.storage.history import FindingRef, History, Snapshot
+from assay.storage.history import FindingRef, History, Snapshot, headline
 from support import Run, run_evaluation, write_tree
 
 DEFEATED = "#define strncpy(d, s, n) strcpy(d, s)\nvoid f(char *d, char *s) { strncpy(d, s, 4); }\n"
@@ -255,3 +255,49 @@ def test_cli_diff_and_history_changes_through_history_refs(
     assert (changes["old"], changes["new"]) == ("gw@1", "gw@2")
     assert changes["component_changes"] == doc["component_changes"]
     assert changes["listed"] == doc["listed"]
+
+
+def _shipped_headline(*rows: tuple[str, str | None, int]) -> dict[str, object]:
+    """The headline of an evaluation whose binaries section names ``rows`` (name, version,
+    files naming it)."""
+    components = [{"name": n, "version": v, "count": c, "paths": [], "evidence": ""}
+                  for n, v, c in rows]  # fmt: skip
+    return headline({"binaries": {"components": components}}, {}, {}, 0)
+
+
+def test_diff_shows_a_shipped_library_upgraded_added_and_removed() -> None:
+    """Products named in binaries (no source copy, no component group) are headline figures:
+    the diff of two firmware releases says which library changed version, came or went."""
+    old = _shipped_headline(
+        ("zlib", "1.2.13", 1),
+        ("dnsmasq", "2.90", 1),
+        ("openssl", "3.0.16", 1),
+        ("openssl", "3.0.20", 1),
+        ("lwip", None, 2),
+    )
+    new = _shipped_headline(("zlib", "1.3.1", 1), ("hostapd", "2.10", 1),
+                            ("openssl", "3.0.20", 1), ("lwip", None, 2))  # fmt: skip
+    assert old["shipped"]["openssl"] == {"files": 2, "versions": ["3.0.16", "3.0.20"]}
+    assert old["shipped"]["lwip"] == {"files": 2, "versions": []}
+    result = compare(Snapshot("a", old, ()), Snapshot("b", new, ()))
+    changed = {c.figure: (c.old, c.new) for c in result.figures if c.changed}
+    assert changed == {
+        "shipped.zlib.versions": (["1.2.13"], ["1.3.1"]),
+        "shipped.dnsmasq.files": (1, None), "shipped.dnsmasq.versions": (["2.90"], None),
+        "shipped.hostapd.files": (None, 1), "shipped.hostapd.versions": (None, ["2.10"]),
+        "shipped.openssl.files": (2, 1),
+        "shipped.openssl.versions": (["3.0.16", "3.0.20"], ["3.0.20"]),
+    }  # fmt: skip
+    text = list(render_text(result))
+    assert ' * shipped.zlib.versions: ["1.2.13"] -> ["1.3.1"]' in text
+    assert ' * shipped.dnsmasq.versions: ["2.90"] -> -' in text
+
+
+def test_a_figure_group_recorded_before_it_existed_is_not_compared() -> None:
+    """A headline recorded before ``shipped`` existed has no such group: its products are not
+    listed as all added."""
+    new = _shipped_headline(("zlib", "1.3.1", 1))
+    old = {k: v for k, v in new.items() if k != "shipped"}
+    result = compare(Snapshot("a", old, ()), Snapshot("b", new, ()))
+    assert not [c for c in result.figures if c.figure.startswith("shipped.")]
+    assert not [c for c in result.figures if c.changed]

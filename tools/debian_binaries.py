@@ -92,11 +92,17 @@ def upstream_version(version: str) -> str:
     '3.0.11'
     >>> upstream_version("1:1.35.0-4+b3")
     '1.35.0'
+    >>> upstream_version("1:1.3.dfsg+really1.3.1-1+deb13u1")
+    '1.3.1'
+
+    ``A+reallyB`` is Debian's way to ship upstream ``B`` under a version that sorts after
+    ``A``: the release inside is ``B``.
     """
     version = version.split(":", 1)[-1]
     if "-" in version:
         version = version.rsplit("-", 1)[0]
-    for suffix in ("+dfsg", ".dfsg", "+ds", "+really"):
+    version = version.rsplit("+really", 1)[-1]
+    for suffix in ("+dfsg", ".dfsg", "+ds"):
         version = version.split(suffix, 1)[0]
     return version
 

@@ -18,8 +18,10 @@ need() { local package=$1; shift; works "$@" || missing+=("$package"); }
 
 # The build sandbox, image extractors and archive tools.
 need bubblewrap bwrap --ro-bind / / --dev /dev --proc /proc true
-works mksquashfs "$work/tree" "$work/x.sqfs" -noappend && works unsquashfs -l "$work/x.sqfs" ||
-  missing+=(squashfs-tools)
+works mksquashfs "$work/tree" "$work/x.sqfs" -noappend && works unsquashfs -l "$work/x.sqfs" &&
+  works mksquashfs "$work/tree" "$work/xz.sqfs" -noappend -comp xz || missing+=(squashfs-tools)
+# The router release of tests/realworld/router_release.py ships an SSH host key made here.
+need openssh-client ssh-keygen -q -t ed25519 -N "" -C test -f "$work/host_key"
 need cpio cpio --version
 works zip -q "$work/x.zip" "$work/tree/x" || missing+=(zip)  # the fuzzing harness's zip seed
 # ext and cramfs images (e2fsprogs is required priority and util-linux essential on Debian, but

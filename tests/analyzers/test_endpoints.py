@@ -71,11 +71,17 @@ def rows(result: FileResult) -> list[tuple[int, str, str, str, list[str]]]:
          [("url", "ftp://admin:****@files.vendor.com/fw", "public")]),
         ("std::string 12:34:56 de:ad:be:ef:00:11 %s.com System.Net", []),
         ("256.1.1.1 01.2.3.4", []),
+        # strings of every ELF file and of glibc, dnsmasq, libcrypto (the router trial)
+        (".data.rel.ro .ip6.arpa .example.com", []),
+        ("in-addr.arpa ip6.arpa b.a.ip6.arpa", [("host", "in-addr.arpa", "special"),
+         ("host", "ip6.arpa", "special"), ("host", "b.a.ip6.arpa", "special")]),
+        ("1.3.101.110 1.3.101.112", []),
     ],
     ids=["urls", "host", "public-ip", "rfc1918", "loopback", "rfc5737-3849", "rfc2606",
          "special", "link-local", "public-ipv6", "placeholder-host", "placeholder-label",
          "not-a-name", "bracketed-ipv6", "file-names", "versions-oids", "after-oid", "e-mail",
-         "password-redacted", "not-addresses", "invalid-octets"],
+         "password-redacted", "not-addresses", "invalid-octets", "suffixes", "reverse-zones",
+         "rfc8410-oids"],
 )  # fmt: skip
 def test_find(text: str, expected: list[tuple[str, str, str]]) -> None:
     assert [(m.kind, m.value, m.klass) for m in find(text)] == expected

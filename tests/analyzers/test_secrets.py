@@ -281,3 +281,17 @@ def test_references_to_key_files_and_test_tables() -> None:
         "rootfs/etc/ssl/device.key", "symbol:mbedtls_test_cas_pem",
         "symbol:mbedtls_test_cas_pem_len",
     )  # fmt: skip
+
+
+def test_config_credential_is_redacted_and_only_read_in_config_files() -> None:
+    """A preset ``psk`` in a shipped wpa_supplicant.conf: found, its value never shown; the
+    same line in a file not named as configuration (a README) is not read."""
+    source = 'network={\n  ssid="uplink"\n  psk="router-default-psk"\n}\n'
+    result = scan_content(Content(source.encode(), FileKind.TEXT, "wpa_supplicant.conf"))
+    (found,) = result.data["findings"]
+    assert (found.rule_id, found.start_line) == ("secrets/credential-literal", 3)
+    assert found.evidence == f"psk={token('router-default-psk')}".replace("=", '="', 1) + '"'
+    assert "router-default" not in found.message + found.evidence
+    assert found.properties["config"] is True and found.properties["name"] == "psk"
+    assert _text(source, "README") == []
+    assert _text(source, "wpa_supplicant.conf.example") == []

@@ -34,8 +34,13 @@ def _dump(tmp_path: Path) -> Path:
 def test_kernel_of_a_carved_stream_is_the_os_kernel(tmp_path: Path) -> None:
     dump = _dump(tmp_path)
     doc = run_evaluation(dump.parent, tmp_path / "out").json()
-    kernels = [c for c in doc["inventory"]["containers"] if c["format"] == "linux-kernel"]
+    containers = {c["path"]: c for c in doc["inventory"]["containers"]}
+    kernels = [c for c in containers.values() if c["format"] == "linux-kernel"]
     assert [c["path"].rpartition("!/")[2] for c in kernels] == ["xz.uncompressed"]
+    # its parent is the carved stream it came out of, whose parent is the dump
+    stream = containers[kernels[0]["parent"]]
+    assert (stream["path"], stream["format"], stream["parent"]) == (
+        kernels[0]["path"].rpartition("!/")[0], "xz", "flash.bin")  # fmt: skip
     os_part = doc["binaries"]["os"]
     assert os_part["kernel"]["version"] == VERSION
     assert os_part["kernel"]["support"]["status"] != "unknown-policy"

@@ -20,7 +20,8 @@ import debian_binaries
         ("1:1.2.13.dfsg-1", "1.2.13"), ("3.0.20-1~deb12u2", "3.0.20"),
         ("1:1.35.0-4+deb12u1+b1", "1.35.0"), ("1.5.4+dfsg2-5", "1.5.4"),
         ("2.9.14+dfsg-1.3~deb12u6", "2.9.14"), ("2022.83-1+deb12u3", "2022.83"),
-        ("2.28.3", "2.28.3"),
+        ("2.28.3", "2.28.3"), ("1:1.3.dfsg+really1.3.1-1+deb13u1", "1.3.1"),
+        ("2.0+really1.5+dfsg-2", "1.5"),
     ],
 )  # fmt: skip
 def test_upstream_version(version: str, upstream: str) -> None:

@@ -91,3 +91,18 @@ def test_rows_use_canonical_product_names() -> None:
     folded = {re.sub(r"[-_.]", "", name): name for name in source}
     assert {n for n in binary if folded.get(re.sub(r"[-_.]", "", n), n) != n} == set()
     assert toolchain_libraries() == {"glibc", "uclibc", "uclibc-ng", "musl"}
+
+
+def test_version_text_of_a_linked_library_is_not_a_copy() -> None:
+    """wpa_supplicant keeps OpenSSL's OPENSSL_VERSION_TEXT of the headers it was built with and
+    imports libcrypto's functions: it holds no OpenSSL. A file that defines them (libcrypto) or
+    a static, stripped program that imports none still names it."""
+    text = b"\0OpenSSL 3.0.16 11 Feb 2025\0"
+    linked = frozenset({"EVP_CIPHER_CTX_new", "memcpy"})
+    assert detect(text, "wpa_supplicant", imports=linked) == ()
+    assert [(h.library, h.version) for h in detect(text, "wpa_supplicant",
+                                                   imports=frozenset({"memcpy"}))] == [
+        ("openssl", "3.0.16")]  # fmt: skip
+    # the prefixes are OpenSSL's own: a library that only imports other symbols is not affected
+    assert detect(b"\0libcurl/7.88.1\0", "libcurl.so.4", imports=linked)
+    assert next(s for s in signatures() if s.library == "openssl").api

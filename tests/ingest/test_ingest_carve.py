@@ -5,7 +5,10 @@ from __future__ import annotations
 import bz2
 import gzip
 import hashlib
+import itertools
 import lzma
+import subprocess
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -262,3 +265,70 @@ def test_a_kernel_read_by_ingest_is_not_carved_again_for_its_own_streams(tmp_pat
     inside = {v: [c.format for c in result.containers if c.parent == p] for v, p in found.items()}
     assert inside["5.15.0-plain"] == []
     assert "squashfs" in inside["5.15.0-holding"]
+
+
+@pytest.mark.parametrize("at", [0, 0x20000], ids=["first", "inside"])
+def test_uimage_kernel_in_a_flash_dump_is_a_region_and_the_rest_is_read(
+    tmp_path: Path, at: int
+) -> None:
+    """A dump with the kernel as a uImage (at its start, as most layouts have it, or further
+    in) and a squashfs after it: the uImage is a region of its own, opened like any uImage,
+    and the root file system after it is read too (read as one uImage, it was lost without a
+    record). A uImage padded with erased flash to its partition stays one image."""
+    box = sandbox(tmp_path)
+    payload = gzip.compress(fake_kernel("6.1.0-dump"), 1)
+    (tmp_path / "k.gz").write_bytes(payload)
+    argv = ["-A", "arm", "-O", "linux", "-T", "kernel", "-C", "gzip", "-a", "0", "-e", "0"]
+    mkimage(*argv, "-d", tmp_path / "k.gz", tmp_path / "uImage")
+    kernel = (tmp_path / "uImage").read_bytes()
+    made = tree(tmp_path / "root", "dump")
+    rootfs = squashfs(tmp_path / "root", tmp_path / "sq.img").read_bytes()
+    release = box.inputs / "release"
+    release.mkdir()
+    (release / "fw.bin").write_bytes(flash([(at, kernel), (0x40000, rootfs)], 0x60000))
+    (release / "padded.uimg").write_bytes(kernel + b"\xff" * 4096)
+    result = box.ingest(release, LIMITS)
+    containers = {c.path: c for c in result.containers}
+    region = containers[f"fw.bin@{at:#x}:uimage"]
+    assert (region.parent, region.offset, region.size) == ("fw.bin", at, len(kernel))
+    assert set(contents(result, "fw.bin@0x40000:squashfs!/")) == set(made)
+    kernels = {c.path: c.version for c in containers.values() if c.format == "linux-kernel"}
+    assert kernels == {f"fw.bin@{at:#x}:uimage!/kernel": "6.1.0-dump",
+                       "padded.uimg!/kernel": "6.1.0-dump"}  # fmt: skip
+    # every byte of the dump is in one region, nothing unblob found inside the kernel is kept
+    regions = sorted((c for c in containers.values() if c.parent == "fw.bin"),
+                     key=lambda c: c.offset or 0)  # fmt: skip
+    assert regions[0].offset == 0
+    assert all(a.offset + a.size == b.offset for a, b in itertools.pairwise(regions))
+    assert regions[-1].offset + regions[-1].size == 0x60000
+    assert {c.format for c in regions} <= {"uimage", "unknown", "padding", "squashfs"}
+    assert [s for s in result.skipped if s.path.startswith("fw.bin")] == []
+
+
+def test_built_in_initramfs_is_read_at_its_kernels_depth(tmp_path: Path) -> None:
+    """A kernel's built-in initramfs is part of the kernel image, not an archive inside it: at
+    the default depth (3) it is read even when the kernel is itself three levels down (a tar
+    holding a flash dump whose uImage holds the kernel), as on Debian's armhf kernel in a
+    router's dump (dump, uImage, zImage)."""
+    box = sandbox(tmp_path)
+    root = tmp_path / "ramfs"
+    (root / "sbin").mkdir(parents=True)
+    (root / "sbin" / "init").write_text("#!/bin/sh\n")
+    listing = subprocess.run(["find", "."], cwd=root, capture_output=True, check=True).stdout
+    ramfs = subprocess.run([tool("cpio"), "-o", "-H", "newc", "--quiet"], cwd=root,
+                           input=listing, capture_output=True, check=True).stdout  # fmt: skip
+    (tmp_path / "k.gz").write_bytes(gzip.compress(fake_kernel("6.1.0-deep") + ramfs, 1))
+    argv = ["-A", "arm", "-O", "linux", "-T", "kernel", "-C", "gzip", "-a", "0", "-e", "0"]
+    mkimage(*argv, "-d", tmp_path / "k.gz", tmp_path / "uImage")
+    tree(tmp_path / "root", "deep")
+    rootfs = squashfs(tmp_path / "root", tmp_path / "sq.img").read_bytes()
+    dump = tmp_path / "fw.bin"
+    dump.write_bytes(flash([(0, (tmp_path / "uImage").read_bytes()), (0x40000, rootfs)], 0x60000))
+    release = box.inputs / "release"
+    release.mkdir()
+    with tarfile.open(release / "update.tar", "w") as tar:
+        tar.add(dump, "fw.bin")
+    result = box.ingest(release, ArchiveLimits(max_total_bytes=256 << 20, max_files=10_000))
+    assert [s for s in result.skipped if s.reason == "nesting-depth"] == []
+    inits = [f.path for f in result.files if f.path.endswith(":initramfs!/sbin/init")]
+    assert len(inits) == 1 and inits[0].startswith("update.tar!/fw.bin@0x0:uimage!/kernel@")

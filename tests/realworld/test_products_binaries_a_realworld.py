@@ -148,10 +148,6 @@ CONTAINED: dict[str, dict[str, str]] = {
         "protobuf-c": "sudo bundles protobuf-c (its lib/protobuf-c) and links it into sudo, "
         "sudo_intercept.so and the log server: a static copy without symbol names",
     },
-    "libssh-4": {
-        "openssl": "libssh keeps the OpenSSL version text it was built with (OPENSSL_VERSION_"
-        "TEXT of the headers) to print next to the running one; it links libcrypto",
-    },
 }
 """Products named in a package other than its own, each with the reason it is really there."""
 MODULES_READ = 40

@@ -34,6 +34,7 @@ from assay.ingest import (
     kernel,
     scan,
     squashfs7z,
+    uimage,
     unblob_report,
 )
 from assay.ingest.archive import Extracted
@@ -100,6 +101,14 @@ def _input_name(input: Path) -> str:
     return os.path.basename(os.path.normpath(os.path.abspath(input)))
 
 
+def _dump_or(fmt: ArchiveFormat | None, path: Path, head: bytes) -> ArchiveFormat | None:
+    """``fmt``, or ``None`` (carve it) for a flash dump that starts with a uImage and holds
+    more after it (``uimage.holds_more``): read as one uImage, the rest would be lost."""
+    if fmt is ArchiveFormat.UIMAGE and uimage.holds_more(path, head):
+        return None
+    return fmt
+
+
 def _read_head(path: str) -> bytes:
     with open(path, "rb") as stream:
         return stream.read(HEAD_SIZE)
@@ -129,6 +138,9 @@ class _Inventory:
         """Per carved file, the prefixes of its compressed-stream regions (kernels may be in)."""
         self._kernel_paths: set[str] = set()
         """Paths of the decompressed kernels read (``_kernels``)."""
+        self._built_in: set[str] = set()
+        """Built-in initramfs archives cut out of a kernel: read at the kernel's own depth (a
+        part of the kernel image, not an archive inside it)."""
         self._root: Path | None = None
         self._made = 0
 
@@ -151,6 +163,7 @@ class _Inventory:
         fmt = archive_format(digest.head)
         if fmt is None and not scan.binary(classify(input.name, digest.head), digest.head):
             return self._single(source, _input_name(input), digest)  # ELF, or an error
+        fmt = _dump_or(fmt, source, digest.head)
         try:
             members = self._extract(source, fmt, "", _input_name(input))
         except images.ImageUnreadable as exc:
@@ -211,7 +224,11 @@ class _Inventory:
                 (file for file in found if file.kind is FileKind.ARCHIVE or self._dump(file)),
                 key=lambda f: f.path,
             )
-            found = [member for file in archives for member in self._nested(file, level)]
+            found = [
+                member
+                for file in archives
+                for member in self._nested(file, level - (file.path in self._built_in))
+            ]
             level += 1
 
     def _dump(self, file: SourceFile) -> bool:
@@ -237,11 +254,13 @@ class _Inventory:
             self.skipped.append(Skipped(file.path, "ingest", "nesting-depth", detail))
             return ()
         try:
-            fmt = archive_format(_read_head(file.disk_path))
+            head = _read_head(file.disk_path)
+            fmt = archive_format(head)
             if fmt is None and file.kind not in (FileKind.OTHER, FileKind.TEXT):
                 raise archive.ArchiveUnreadable("unreadable", "archive magic no longer present")
+            fmt = _dump_or(fmt, Path(file.disk_path), head)
             if fmt is ArchiveFormat.ARM64_IMAGE:  # a kernel as it boots: nothing to unpack
-                return tuple(self._kernels([file], file.path.rpartition("!/")[0]))
+                return tuple(self._kernels([file]))
             return self._extract(Path(file.disk_path), fmt, file.path)
         except OSError as exc:
             self.skipped.append(Skipped(file.path, "ingest", "unreadable", str(exc)))
@@ -272,18 +291,23 @@ class _Inventory:
                 if f.kind is not FileKind.ARCHIVE
                 and (fmt in KERNEL_CONTAINERS or f.path.startswith(streams))
             ]
-            return (*out.files, *self._kernels(payloads, path))
+            return (*out.files, *self._kernels(payloads))
         return out.files
 
-    def _kernels(self, payloads: Sequence[SourceFile], path: str) -> list[SourceFile]:
+    def _kernels(self, payloads: Sequence[SourceFile]) -> list[SourceFile]:
         """Read the version of each decompressed kernel (``kernel``), and cut out its built-in
-        initramfs as one more archive, charged to the caps like any member."""
+        initramfs as one more archive, charged to the caps like any member. A kernel's parent
+        is the container its path is in: the uImage, or the carved stream
+        (``fw.bin@0x4e6e5:xz`` of ``fw.bin@0x4e6e5:xz!/xz.uncompressed``), not the dump."""
         found: list[SourceFile] = []
         for payload in payloads:
             facts = kernel.read(Path(payload.disk_path))
             if facts is None:
                 continue
-            kind = Container(payload.path, "linux-kernel", path, None, payload.size, facts.version)
+            parent = payload.path.rpartition("!/")[0]
+            kind = Container(
+                payload.path, "linux-kernel", parent, None, payload.size, facts.version
+            )
             self.containers.append(kind)
             self._kernel_paths.add(payload.path)
             span = self._initramfs(payload, facts.initramfs)
@@ -306,6 +330,7 @@ class _Inventory:
             where = f"{payload.path}@{start:#x}:initramfs"
             self.containers.append(Container(where, fmt, payload.path, start, end - start))
             found.append(SourceFile(where, str(disk), FileKind.ARCHIVE, digest.size, digest.sha256))
+            self._built_in.add(where)
         return found
 
     def _initramfs(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Final, Literal
 
@@ -51,6 +52,27 @@ def split(
     region past the file's start made a region of its own; and the claimed regions dropped
     because they lie inside one (their files are the caller's to remove). The unclaimed
     regions' files in ``base`` are made to match."""
+    return split_out(regions, image, base, _locate, HANDLER, first=1)
+
+
+def _locate(image: Path, start: int, end: int) -> tuple[int, int] | None:
+    at = scan.yaffs2_start(image, start, end)
+    extent = None if at is None else _extent(image, at)
+    return None if at is None or extent is None else (at, extent)
+
+
+def split_out(
+    regions: tuple[Region, ...],
+    image: Path,
+    base: Path,
+    locate: Callable[[Path, int, int], tuple[int, int] | None],
+    handler: str,
+    first: int = 0,
+) -> tuple[tuple[Region, ...], tuple[Region, ...]]:
+    """``regions`` of the carved ``image`` with each image that ``locate`` finds starting in an
+    unclaimed region (at ``first`` or later) made a region named ``handler``; and the claimed
+    regions dropped because they lie inside one (their files are the caller's to remove). The
+    unclaimed regions' files in ``base`` are made to match (``uimage`` uses it too)."""
     size = image.stat().st_size
     if os.path.realpath(base) != os.path.join(
         os.path.realpath(base.parent.parent), *base.parts[-2:]
@@ -61,13 +83,13 @@ def split(
     dropped: list[Region] = []
     while todo:
         region = todo.pop(0)
-        at = None
+        found = None
         if region.handler in UNCLAIMED:
-            at = scan.yaffs2_start(image, max(region.start, 1), region.end)
-        end = None if at is None else _extent(image, at)
-        if at is None or end is None or end <= at:  # (not one whole chunk: left as it is)
+            found = locate(image, max(region.start, first), region.end)
+        if found is None or found[1] <= found[0]:  # (not one whole chunk: left as it is)
             out.append(region)
             continue
+        at, end = found
         for other in todo:  # a claimed region crossing the image's end ends it there
             if other.start < end < other.end and other.handler not in UNCLAIMED:
                 end = other.start
@@ -79,7 +101,7 @@ def split(
                 (base / f"{gone.start}-{gone.end}.{gone.handler}").unlink(missing_ok=True)
             else:
                 dropped.append(gone)
-        pieces = [Region(region.start, at, "unknown"), Region(at, end, HANDLER)]
+        pieces = [Region(region.start, at, "unknown"), Region(at, end, handler)]
         last = max(r.end for r in inside)
         if last > end:  # the unclaimed bytes after the image: looked into again
             todo.insert(0, Region(end, last, "unknown"))

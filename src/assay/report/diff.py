@@ -270,7 +270,11 @@ def _flatten(figures: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str
 
 
 def _figures(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Change]:
-    before, after = dict(_flatten(old)), dict(_flatten(new))
+    # a group of figures one side does not have at all was recorded by an older assay: not
+    # compared, else everything in it would read as added or removed
+    unknown = {k for k in old.keys() ^ new.keys() if isinstance({**old, **new}[k], Mapping)}
+    before = dict(_flatten({k: v for k, v in old.items() if k not in unknown}))
+    after = dict(_flatten({k: v for k, v in new.items() if k not in unknown}))
     for name in sorted(before.keys() | after.keys()):
         yield Change(name, before.get(name), after.get(name))
 

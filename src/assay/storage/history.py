@@ -165,6 +165,7 @@ def headline(
         "grades": {k: v["grade"] for k, v in rating.get("categories", {}).items()},
         "copies": {name: {"copies": row.get("copies", 0), "versions": row.get("versions", [])}
                    for name, row in sorted(libraries.items())},
+        "shipped": _shipped(sections.get("binaries", {}).get("components", [])),
         "unsafe_share": {name: row.get("share_unbounded")
                          for name, row in sorted(families.items())},
         "defeated_functions": len(defeated.get("names", [])) if defeated is not None else None,
@@ -174,6 +175,22 @@ def headline(
         "findings": dict(sorted(by_category.items())),
         "suppressed": suppressed,
     }  # fmt: skip
+
+
+def _shipped(rows: Any) -> dict[str, dict[str, Any]]:
+    """Products named in the shipped binaries: name -> ``files`` (how many files name it) and
+    ``versions`` (sorted; an unversioned product has none), so that a diff shows a binary
+    library upgraded, added or removed as ``shipped.zlib.versions``."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, Mapping) or not isinstance(row.get("name"), str):
+            continue
+        entry = found.setdefault(row["name"], {"files": 0, "versions": set()})
+        entry["files"] += int(row.get("count") or 0)
+        if isinstance(row.get("version"), str):
+            entry["versions"].add(row["version"])
+    return {name: {"files": entry["files"], "versions": sorted(entry["versions"])}
+            for name, entry in sorted(found.items())}  # fmt: skip
 
 
 def unsuppressed_counts(refs: Iterable[FindingRef]) -> Counter[tuple[str, str, str]]:

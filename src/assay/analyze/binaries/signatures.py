@@ -47,6 +47,9 @@ class Signature:
     """With ``near``: bytes either side of the anchor searched for the pattern."""
     anywhere: bool = False
     """Search the whole file, not only its string sections (symbol versions, DT_NEEDED names)."""
+    api: tuple[str, ...] = ()
+    """The library's symbol prefixes: a content row does not run on a file importing one (it
+    links the shared library; the version text in it is its headers')."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,7 @@ def signatures() -> tuple[Signature, ...]:
     """Every row of ``rules/binary_signatures.toml``."""
     try:
         return tuple(
-            _signature(table["name"], row)
+            _signature(table["name"], row, tuple(table.get("api", ())))
             for table in _document().values()
             for row in table["signatures"]
         )
@@ -96,7 +99,7 @@ def _document() -> dict[str, Any]:
     return tomllib.loads(_text())
 
 
-def _signature(library: str, row: dict[str, Any]) -> Signature:
+def _signature(library: str, row: dict[str, Any], api: tuple[str, ...] = ()) -> Signature:
     pattern = row.get("pattern")
     file = row.get("file")
     if (pattern is None) == (file is None):
@@ -119,6 +122,7 @@ def _signature(library: str, row: dict[str, Any]) -> Signature:
         near=near.encode("latin-1") if near else None,
         window=int(row.get("window", 128)),
         anywhere=bool(row.get("anywhere", False)),
+        api=tuple(str(prefix) for prefix in api),
     )
 
 
@@ -141,6 +145,8 @@ def detect(
     file's undefined symbols) ties nothing to the file: a program that calls
     ``nghttp2_version()`` of a shared libnghttp2 does not contain nghttp2, and the bare version
     strings it holds are other libraries' (libcurl's "1.2.13" is the zlib it was built with).
+    Likewise a file importing a symbol of a library's ``api`` links it: the library's version
+    text in it (OpenSSL's in wpa_supplicant) is its headers', and those rows do not run.
     Only the rows :func:`rows_filter` names for the file run; the others cannot match it.
     """
     view = data if strings is None else strings
@@ -199,6 +205,8 @@ def _matches(
         version = named.groupdict().get("version")
         return [Hit(row.library, version, name, f"{row.library}/{row.id}")]
     assert row.pattern is not None
+    if row.api and any(symbol.startswith(row.api) for symbol in imports):
+        return []  # the shared library's headers' version text, not a copy (see ``api``)
     if row.requires is not None and (
         row.requires not in data or row.requires.decode("latin-1") in imports
     ):

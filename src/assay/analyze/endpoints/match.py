@@ -41,7 +41,8 @@ _VERSION_BEFORE = re.compile(r"(?i)(?:\bv|version|release|ver)[\s:=._-]*$")
 _USERINFO = re.compile(r"(://[^/@\s:\"']*:)[^/@\s\"']+@")
 # NOTE: X.500 attribute types (2.5.4.3 is commonName) and SNMP/ISO arcs are four-part OIDs
 # that look like dotted quads; so is anything written right after "OID".
-_OID_ARCS = ("2.5.", "1.3.6.", "1.2.840.")
+# 1.3.101.110-113 are X25519, X448, Ed25519 and Ed448 (RFC 8410), in every libcrypto.
+_OID_ARCS = ("2.5.", "1.3.6.", "1.2.840.", "1.3.101.")
 _OID_BEFORE = re.compile(r"(?i)(?<![a-z])oid[^\n]*$")
 _PLACEHOLDER = re.compile(r"[%${}<>]")
 _DOC_NETS = tuple(
@@ -160,6 +161,10 @@ def _hosts(text: str) -> list[Match]:
             start += 1
         if start == tld.start() or (start and text[start - 1] in _NOT_BEFORE_HOST):
             continue
+        if start and text[start - 1] == ".":
+            # ".data.rel.ro" (an ELF section name), ".ip6.arpa", ".example.com": a suffix
+            # that names are completed with, not a host
+            continue
         if _LABELS.fullmatch(text, start, end):
             name = text[start:end].lower()
             found.append(Match(start, "host", name, host_class(name)))
@@ -226,9 +231,15 @@ def ip_class(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     return "public" if address.is_global else "special"
 
 
+_REVERSE_ZONES = ("in-addr.arpa", "ip6.arpa")
+"""The reverse-DNS zones: names under them are looked up for addresses, never connected to."""
+
+
 def host_class(name: str) -> str:
     """The class of a (lower-case) host name."""
     _, documentation, loopback, private = _names()
+    if _under(name, _REVERSE_ZONES):
+        return "special"
     if _under(name, loopback):
         return "loopback"
     if _under(name, documentation):

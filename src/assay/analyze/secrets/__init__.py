@@ -1,7 +1,8 @@
 """``secrets``: hard-coded secrets and backdoor indicators.
 
 Secrets: private keys (PEM, OpenSSH, PuTTY), certificates shipped with their key, password hashes
-in account files, credential literals and credentials compared with literals. Backdoor
+in account files, credential literals (in C/C++ and in configuration files) and credentials
+compared with literals. Backdoor
 indicators: hidden commands, magic debug modes, magic authentication bypasses and fixed-port
 listeners on every interface. C/C++ files go through both the byte scan and the tree rules; other
 text files through the byte scan only. Values are always redacted (``_secret_redact``).
@@ -16,6 +17,7 @@ from typing import Any, ClassVar
 
 from assay.analyze.interface import AnalyzerFailure, Catalogued, Content, FileResult
 from assay.analyze.secrets.backdoor import indicators
+from assay.analyze.secrets.config import config_credentials, is_config
 from assay.analyze.secrets.csource import compares
 from assay.analyze.secrets.files import scan_bytes
 from assay.analyze.secrets.index import SecretIndex
@@ -29,7 +31,7 @@ from assay.rules import rule_from_row, rule_table
 
 ID = "secrets"
 """Analyzer and category id."""
-VERSION = "2"
+VERSION = "3"
 """Bumped whenever results for the same input can change."""
 MAX_TEXT_BYTES = 16 * 1024**2
 """Largest non-source text file read (key and account files are small)."""
@@ -54,12 +56,16 @@ def scan_source(parsed: ParsedFile) -> FileResult:
 
 
 def scan_content(content: Content) -> FileResult:
-    """Keys, certificates and password hashes in one text file."""
+    """Keys, certificates and password hashes in one text file; credentials preset in a
+    configuration file (``config.py``)."""
     if content.kind is not FileKind.TEXT:
         raise AnalyzerFailure("unsupported-kind", content.kind.value)
     found = scan_bytes(content.source, content.name)
+    findings = list(found.findings)
+    if is_config(content.name):
+        findings += config_credentials(content.source)
     lines = content.source.count(b"\n") + (0 if content.source.endswith(b"\n") else 1)
-    return _result(list(found.findings), found.certificates, lines, references(content.source))
+    return _result(findings, found.certificates, lines, references(content.source))
 
 
 def _result(
