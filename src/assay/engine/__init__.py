@@ -31,6 +31,7 @@ from assay.correlate.step import Corpus, Step, StepResult, run_steps
 from assay.engine import cache
 from assay.engine.attribute import Attribution, inventory
 from assay.engine.execute import Cluster, Executor, InProcess, Remembered, execute
+from assay.engine.manifest import manifest
 from assay.engine.plan import Plan, plan
 from assay.engine.pool import Pool
 from assay.errors import AssayError
@@ -155,6 +156,7 @@ def _evaluation(
     files = inventory(ingested.files, todo, done, ingested.links, len(skipped))
     if ingested.containers:  # archives, images, carved regions: each file's chain (ingest.md)
         files["containers"] = [c.as_json() for c in ingested.containers]
+    files["manifest"] = manifest(ingested.files, ingested.containers)  # every file: what and whence
     counts = done.store.counts()
     done.store.close()
     return Evaluation(

@@ -20,6 +20,9 @@ handler claims stay in the inventory as ``fw.bin@0x0:unknown``, so every byte of
 accounted for. A region whose extraction failed stays a file (``fw.bin@0x20000:squashfs``):
 assay then opens it itself if it can (unsquashfs), and records why not otherwise. The caller
 walks the trees with the directory rules (links, devices, escapes) and charges them to the caps.
+
+Longer than 300 lines: running unblob, reading its report back into regions and records, and
+checking what it wrote against the caps are one sequence over one report.
 """
 
 from __future__ import annotations

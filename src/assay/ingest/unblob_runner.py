@@ -41,6 +41,9 @@ on stderr and runs unblob unchanged (correct, but its memory grows with the dump
 Its last line on stderr, at exit, says what it did: ``assay-unblob-runner: hooked unblob V,
 released N times, peak RSS B bytes`` or ``assay-unblob-runner: not hooked: REASON; unblob ran
 unchanged, peak RSS B bytes`` (``VmHWM``, the process's high-water mark); ``said`` reads it back.
+
+Longer than 300 lines: the file must stand alone (the sandbox is given this file, not assay),
+so the hooks, the checks that decide whether to install them and the command line live together.
 """
 
 from __future__ import annotations
