@@ -47,6 +47,10 @@ class Signature:
     """With ``near``: bytes either side of the anchor searched for the pattern."""
     anywhere: bool = False
     """Search the whole file, not only its string sections (symbol versions, DT_NEEDED names)."""
+    unless_imported: frozenset[str] = frozenset()
+    """Symbols that turn the row off when the file imports one of them: the version text is
+    then the library's header, compiled into a program that calls the shared library (hostapd
+    holds "OpenSSL 3.0.16 11 Feb 2025" and imports ``OpenSSL_version`` of libcrypto.so.3)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,7 @@ def _signature(library: str, row: dict[str, Any]) -> Signature:
         near=near.encode("latin-1") if near else None,
         window=int(row.get("window", 128)),
         anywhere=bool(row.get("anywhere", False)),
+        unless_imported=frozenset(row.get("unless_imported", ())),
     )
 
 
@@ -204,6 +209,8 @@ def _matches(
     ):
         return []
     if row.unless is not None and row.unless in data:
+        return []
+    if not row.unless_imported.isdisjoint(imports):
         return []
     if row.anywhere:
         strings = data
