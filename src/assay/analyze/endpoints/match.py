@@ -40,8 +40,18 @@ _NOT_BEFORE_HOST = frozenset("@/%$&")
 _VERSION_BEFORE = re.compile(r"(?i)(?:\bv|version|release|ver)[\s:=._-]*$")
 _USERINFO = re.compile(r"(://[^/@\s:\"']*:)[^/@\s\"']+@")
 # NOTE: X.500 attribute types (2.5.4.3 is commonName) and SNMP/ISO arcs are four-part OIDs
-# that look like dotted quads; so is anything written right after "OID".
-_OID_ARCS = ("2.5.", "1.3.6.", "1.2.840.")
+# that look like dotted quads, and so are the curves of RFC 8410 (1.3.101.110 is X25519,
+# .111 X448, .112 Ed25519, .113 Ed448: OpenSSL's libcrypto holds them); so is anything
+# written right after "OID".
+_OID_ARCS = (
+    "2.5.",
+    "1.3.6.",
+    "1.2.840.",
+    "1.3.101.110",
+    "1.3.101.111",
+    "1.3.101.112",
+    "1.3.101.113",
+)
 _OID_BEFORE = re.compile(r"(?i)(?<![a-z])oid[^\n]*$")
 _PLACEHOLDER = re.compile(r"[%${}<>]")
 _DOC_NETS = tuple(
