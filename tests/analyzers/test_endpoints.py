@@ -182,8 +182,10 @@ def test_section_names_of_a_binary_are_not_hosts(tmp_path: Path) -> None:
     gcc = shutil.which("gcc")
     assert gcc is not None, "gcc is needed (tools/system-deps.sh)"
     source = tmp_path / "table.c"
-    source.write_text('static const char *const names[] = {"alpha", "beta"};\n'
-                      "int main(int argc, char **argv) { return names[argc & 1][0]; }\n")  # fmt: skip
+    source.write_text(
+        'static const char *const names[] = {"alpha", "beta"};\n'
+        "int main(int argc, char **argv) { return names[argc & 1][0]; }\n"
+    )
     binary = tmp_path / "table"
     subprocess.run([gcc, "-O0", "-fPIE", "-pie", "-o", str(binary), str(source)], check=True)
     data = binary.read_bytes()  # compiled here, never executed
