@@ -1,6 +1,6 @@
 """A MIPS router release built the way a vendor's build system makes one, from real parts.
 
-``build(root)`` writes two files below ``root``:
+``build(root)`` writes three files below ``root``:
 
 - ``fw-update.bin``, an update file behind a TP-Link style header (version 1, 512 bytes:
   vendor and firmware strings, hardware id, an MD5 of the image, the kernel's load address,
@@ -17,6 +17,8 @@
   the mipsel CPU) of the configuration partition: ``etc/shadow`` with a SHA-512 crypt hash
   of a random password (``openssl passwd -6``) and a private key for the web interface
   (``openssl genpkey``), both made fresh on every build.
+- ``data.ubi``, a UBI image (``ubinize``, 2 KiB pages, 128 KiB blocks) of a NAND data
+  partition: one UBIFS volume ``rootfs_data`` (``mkfs.ubifs``) holding the device's RSA key.
 
 Everything the tests expect is returned in ``Release``: the packages (with their Debian
 versions), the kernel's release string (from the metapackage's dependency in the package
@@ -93,6 +95,8 @@ class Release:
     """Path in the squashfs -> the package it comes from (``kernel`` for the modules)."""
     config_files: dict[str, bytes]
     """Every regular file of ``config.jffs2``."""
+    data_files: dict[str, bytes]
+    """Every regular file of the UBIFS volume ``rootfs_data`` of ``data.ubi``."""
     password: str
     """The root password whose hash ``config.jffs2``'s ``etc/shadow`` holds."""
 
@@ -294,6 +298,22 @@ def build(root: Path, work: Path) -> Release:
     _run("mkfs.jffs2", "-l", "-e", "0x10000", "-p", "-r", config, "-o", root / "config.jffs2")
     config_files, _ = _read_tree(config)
 
+    # the NAND data partition: a UBI image of one UBIFS volume (2 KiB pages, 128 KiB blocks)
+    data = work / "data"
+    (data / "etc/ssl/private").mkdir(parents=True)
+    _run("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+         "-out", data / "etc/ssl/private/device.key")  # fmt: skip
+    (data / "etc/wireless").write_text("config wifi-iface 'default'\n\toption ssid 'router'\n")
+    _run("mkfs.ubifs", "-r", data, "-m", "2048", "-e", "126976", "-c", "64",
+         "-o", work / "data.ubifs")  # fmt: skip
+    (work / "ubi.ini").write_text(
+        f"[data]\nmode=ubi\nimage={work / 'data.ubifs'}\nvol_id=0\nvol_type=dynamic\n"
+        "vol_name=rootfs_data\nvol_flags=autoresize\n"
+    )
+    _run("ubinize", "-o", root / "data.ubi", "-m", "2048", "-p", "128KiB", "-s", "2048",
+         work / "ubi.ini")  # fmt: skip
+    data_files, _ = _read_tree(data)
+
     return Release(
         root=root,
         packages=packages,
@@ -305,5 +325,6 @@ def build(root: Path, work: Path) -> Release:
         links=links,
         origin=origin,
         config_files=config_files,
+        data_files=data_files,
         password=password,
     )

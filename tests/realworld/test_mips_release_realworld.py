@@ -3,7 +3,8 @@
 ``mips_release.build`` makes ``fw-update.bin`` (a TP-Link style header, a U-Boot image of
 Debian's LZMA-compressed mipsel kernel, a squashfs of real mipsel Debian binaries) and
 ``config.jffs2`` (a little-endian JFFS2 configuration partition holding a password hash and a
-private key), with the real tools. ``python -m assay evaluate RELEASE -o OUT`` evaluates it;
+private key) and ``data.ubi`` (a UBI image of a UBIFS volume holding a key), with the real
+tools. ``python -m assay evaluate RELEASE -o OUT`` evaluates it;
 every expectation comes from what was put in: the packages' versions, the kernel's release
 as the package index names it, the files laid in the images.
 """
@@ -14,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -106,6 +108,11 @@ def test_every_file_and_link_of_both_images_is_reached(
     config = {p.removeprefix("config.jffs2!/"): Path(f.disk_path).read_bytes()
               for p, f in files.items() if p.startswith("config.jffs2!/")}  # fmt: skip
     assert config == release.config_files
+    (volume,) = [c.path for c in ingested.containers if c.format == "ubifs"]
+    assert re.fullmatch(r"data\.ubi!/img-\d+_vol-rootfs_data\.ubifs", volume), volume
+    data = {p.removeprefix(volume + "!/"): Path(f.disk_path).read_bytes()
+            for p, f in files.items() if p.startswith(volume + "!/")}  # fmt: skip
+    assert data == release.data_files
 
 
 def test_the_kernel_is_read_from_the_uimage_with_the_release_its_package_names(
@@ -189,9 +196,12 @@ def test_the_config_partition_secrets_are_found_and_not_shown(evaluated: Evaluat
     release = evaluated.release
     secrets = {(f["rule_id"], f["path"]): f for f in evaluated.doc["findings"]
                if f["category"] == "secrets"}  # fmt: skip
+    volume = next(p for r, p in secrets if p.startswith("data.ubi!/"))
+    assert volume.endswith("_vol-rootfs_data.ubifs!/etc/ssl/private/device.key")
     assert sorted(secrets) == [
         ("secrets/password-hash", "config.jffs2!/etc/shadow"),
         ("secrets/private-key-pem", "config.jffs2!/etc/uhttpd.key"),
+        ("secrets/private-key-pem", volume),
     ]
     shadow = release.config_files["etc/shadow"].decode()
     hashed = next(line.split(":")[1] for line in shadow.splitlines() if line.startswith("root:"))
