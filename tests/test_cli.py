@@ -147,10 +147,11 @@ def test_summary_counts_the_cves_of_components_inside_binaries() -> None:
         "busybox@1.35.0": {"support": "end-of-life", "cves": [cve("CVE-1"), cve("CVE-2", True)]},
         "hostapd@2.10": {"support": "supported", "cves": [cve("CVE-3")]},
         "libfoo@1.0": {"support": "end-of-life", "cves": []},
+        "openssl@3.0.20": {"support": "paid-support-only", "cves": []},
         "linux@6.1.176": {"support": "supported", "cves": [cve("CVE-2", True)]},
     }
     assert binaries_line(assessment) == (
-        "  vulnerabilities in binaries: 3 known CVEs in 3 of 4 components (1 exploited in the "
-        "wild), 2 components end of life"
+        "  vulnerabilities in binaries: 3 known CVEs in 3 of 5 components (1 exploited in the "
+        "wild), 2 components end of life, 1 on paid support only"
     )
     assert binaries_line({}) is None and binaries_line(None) is None

@@ -99,9 +99,10 @@ def binaries_line(assessment: Mapping[str, Any] | None) -> str | None:
     exploited = {c["id"] for v in assessment.values() for c in v["cves"] if c["exploited"]}
     with_cves = sum(1 for v in assessment.values() if v["cves"])
     ended = sum(1 for v in assessment.values() if v["support"] == "end-of-life")
+    paid = sum(1 for v in assessment.values() if v["support"] == "paid-support-only")
     return (f"  vulnerabilities in binaries: {len(cves)} known CVEs in {with_cves} of "
             f"{len(assessment)} components ({len(exploited)} exploited in the wild), "
-            f"{ended} components end of life")  # fmt: skip
+            f"{ended} components end of life, {paid} on paid support only")  # fmt: skip
 
 
 def summary(evaluation: Evaluation, written: tuple[Path, ...]) -> None:
