@@ -121,11 +121,16 @@ def test_the_kernel_is_read_from_the_uimage_with_the_release_its_package_names(
     release = evaluated.release
     (kernel,) = [c for c in ingested.containers if c.format == "linux-kernel"]
     assert kernel.version == release.kernel_release
-    # the chain starts in the update file, at the U-Boot image's payload or header
-    top, _, rest = kernel.path.partition("@")
-    offset = int(rest.split(":", 1)[0], 16)
-    assert top == "fw-update.bin"
-    assert release.uimage_offset <= offset <= release.uimage_offset + 64
+    # the U-Boot image behind the vendor header is one region, its payload the kernel
+    image = f"fw-update.bin@{release.uimage_offset:#x}:uimage"
+    assert kernel.path == f"{image}!/kernel"
+    files = {f.path: f for f in ingested.files}
+    update = (release.root / "fw-update.bin").read_bytes()
+    header = Path(files["fw-update.bin@0x0:unknown"].disk_path).read_bytes()
+    assert header == update[: release.uimage_offset]
+    assert (
+        Path(files[image].disk_path).read_bytes().startswith(update[release.uimage_offset :][:64])
+    )
     # Debian's ABI release (6.1.0-50-...) is not the upstream version: the kernel is the
     # package's upstream version, once, in binaries.os and in the SBOM
     upstream = _upstream(release.kernel_package.version)

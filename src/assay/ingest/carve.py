@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Final
 
 from assay import sandbox
-from assay.ingest import yaffs2
+from assay.ingest import uimages, yaffs2
 from assay.ingest.archive import Budget
 from assay.ingest.images import ImageUnreadable, bytes_allowed, sandbox_problem, stopped
 from assay.ingest.magic import UNOPENED, ArchiveFormat
@@ -151,7 +151,8 @@ def run(source: Path, dest: Path, archive_path: str, budget: Budget, name: str) 
     size = image.stat().st_size
     base = dest / OUT / f"{image.name}_extract"
     found, inside = yaffs2.split(found, image, base)
-    for region in inside:  # claimed inside a yaffs2 image: its files are the image's
+    found, in_uimage = uimages.split(found, image, base)
+    for region in (*inside, *in_uimage):  # claimed inside an image: its files are the image's
         for written in region_files(region):
             if "/" not in written and "\0" not in written:  # a name from the report
                 _remove_path(base / written)
