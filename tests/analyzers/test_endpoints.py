@@ -71,11 +71,14 @@ def rows(result: FileResult) -> list[tuple[int, str, str, str, list[str]]]:
          [("url", "ftp://admin:****@files.vendor.com/fw", "public")]),
         ("std::string 12:34:56 de:ad:be:ef:00:11 %s.com System.Net", []),
         ("256.1.1.1 01.2.3.4", []),
+        ("in-addr.arpa ip6.arpa home.arpa",
+         [("host", "in-addr.arpa", "special"), ("host", "ip6.arpa", "special"),
+          ("host", "home.arpa", "private")]),
     ],
     ids=["urls", "host", "public-ip", "rfc1918", "loopback", "rfc5737-3849", "rfc2606",
          "special", "link-local", "public-ipv6", "placeholder-host", "placeholder-label",
          "not-a-name", "bracketed-ipv6", "file-names", "versions-oids", "after-oid", "e-mail",
-         "password-redacted", "not-addresses", "invalid-octets"],
+         "password-redacted", "not-addresses", "invalid-octets", "reverse-dns"],
 )  # fmt: skip
 def test_find(text: str, expected: list[tuple[str, str, str]]) -> None:
     assert [(m.kind, m.value, m.klass) for m in find(text)] == expected

@@ -82,13 +82,16 @@ def tables() -> Mapping[str, Any]:
 
 
 @cache
-def _names() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _names() -> tuple[
+    frozenset[str], tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]
+]:
     names = tables()["names"]
     return (
         frozenset(names["tlds"]),
         tuple(names["documentation"]),
         tuple(names["loopback"]),
         tuple(names["private"]),
+        tuple(names["special"]),
     )
 
 
@@ -238,9 +241,11 @@ def ip_class(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
 
 def host_class(name: str) -> str:
     """The class of a (lower-case) host name."""
-    _, documentation, loopback, private = _names()
+    _, documentation, loopback, private, special = _names()
     if _under(name, loopback):
         return "loopback"
+    if _under(name, special):
+        return "special"
     if _under(name, documentation):
         return "documentation"
     if _under(name, private):
