@@ -133,3 +133,25 @@ def test_output_closed_by_its_reader_ends_quietly() -> None:
     assert proc.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipeError" not in err
     proc.stderr.close()
+
+
+def test_summary_counts_the_cves_of_components_inside_binaries() -> None:
+    # a firmware of binaries has no source copies: the "vulnerabilities:" line reads 0 known
+    # CVEs while the verdict fails on the binaries' CVEs; the binaries' figures get a line
+    from assay.cli.evaluate import binaries_line
+
+    def cve(id: str, exploited: bool = False) -> dict[str, object]:
+        return {"id": id, "severity": None, "fixed_in": None, "exploited": exploited}
+
+    assessment = {
+        "busybox@1.35.0": {"support": "end-of-life", "cves": [cve("CVE-1"), cve("CVE-2", True)]},
+        "hostapd@2.10": {"support": "supported", "cves": [cve("CVE-3")]},
+        "libfoo@1.0": {"support": "end-of-life", "cves": []},
+        "openssl@3.0.20": {"support": "paid-support-only", "cves": []},
+        "linux@6.1.176": {"support": "supported", "cves": [cve("CVE-2", True)]},
+    }
+    assert binaries_line(assessment) == (
+        "  vulnerabilities in binaries: 3 known CVEs in 3 of 5 components (1 exploited in the "
+        "wild), 2 components end of life, 1 on paid support only"
+    )
+    assert binaries_line({}) is None and binaries_line(None) is None

@@ -36,6 +36,12 @@ works mkfs.jffs2 -r "$work/tree" -o "$work/x.jffs2" || works /usr/sbin/mkfs.jffs
   -o "$work/x.jffs2" || missing+=(mtd-utils)
 works /usr/sbin/mkfs.ubifs -r "$work/tree" -o "$work/x.ubifs" -m 2048 -e 126976 -c 64 ||
   missing+=(mtd-utils)
+# The MIPS router release of tests/realworld/mips_release.py: an LZMA kernel with OpenWrt's
+# properties (xz-utils), a fresh key and password hash for its configuration (openssl).
+works xz --format=lzma --lzma1=preset=6,lc=1,lp=2,pb=2 -k -c "$work/tree/x" ||
+  missing+=(xz-utils)
+need openssl sh -c "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+  -out '$work/x.key' && echo x | openssl passwd -6 -stdin"
 need genromfs genromfs -d "$work/tree" -f "$work/x.romfs"
 need u-boot-tools mkimage -A arm -T kernel -C none -a 0 -e 0 -d "$work/tree/x" "$work/x.uimg"
 need device-tree-compiler sh -c "echo '/dts-v1/; / { };' | dtc -O dtb -o '$work/x.dtb'"

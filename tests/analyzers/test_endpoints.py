@@ -64,7 +64,7 @@ def rows(result: FileResult) -> list[tuple[int, str, str, str, list[str]]]:
                                             ("url", "http://[ab.be]/", "unknown")]),
         ("http://[2001:db8::1]:80/x", [("url", "http://[2001:db8::1]:80/x", "documentation")]),
         ("libfoo.so.1 Makefile.am config.in main.c README.md", []),
-        ("version 1.2.3.4 v2.0.0.1 1.3.6.1.4.1 2.5.4.3 2.5.29.17", []),
+        ("version 1.2.3.4 v2.0.0.1 1.3.6.1.4.1 2.5.4.3 2.5.29.17 1.3.101.110 1.3.101.113", []),
         ('{ OID_SOMETHING, "1.2.0.4" }', []),
         ("bugs@openssl.org", []),
         ("ftp://admin:s3cret@files.vendor.com/fw",
@@ -76,12 +76,15 @@ def rows(result: FileResult) -> list[tuple[int, str, str, str, list[str]]]:
         ("in-addr.arpa ip6.arpa b.a.ip6.arpa", [("host", "in-addr.arpa", "special"),
          ("host", "ip6.arpa", "special"), ("host", "b.a.ip6.arpa", "special")]),
         ("1.3.101.110 1.3.101.112", []),
+        ("in-addr.arpa ip6.arpa home.arpa",
+         [("host", "in-addr.arpa", "special"), ("host", "ip6.arpa", "special"),
+          ("host", "home.arpa", "private")]),
     ],
     ids=["urls", "host", "public-ip", "rfc1918", "loopback", "rfc5737-3849", "rfc2606",
          "special", "link-local", "public-ipv6", "placeholder-host", "placeholder-label",
          "not-a-name", "bracketed-ipv6", "file-names", "versions-oids", "after-oid", "e-mail",
          "password-redacted", "not-addresses", "invalid-octets", "suffixes", "reverse-zones",
-         "rfc8410-oids"],
+         "rfc8410-oids", "reverse-dns"],
 )  # fmt: skip
 def test_find(text: str, expected: list[tuple[str, str, str]]) -> None:
     assert [(m.kind, m.value, m.klass) for m in find(text)] == expected
@@ -183,6 +186,24 @@ def test_elf_strings(tmp_path: Path) -> None:
     assert [f.rule_id for f in result.findings] == ["endpoints/public-endpoint"]
 
 
+def test_section_names_of_a_binary_are_not_hosts(tmp_path: Path) -> None:
+    # every linked binary names its section .data.rel.ro in .shstrtab: ".ro" is Romania's TLD
+    gcc = shutil.which("gcc")
+    assert gcc is not None, "gcc is needed (tools/system-deps.sh)"
+    source = tmp_path / "table.c"
+    source.write_text(
+        'static const char *const names[] = {"alpha", "beta"};\n'
+        "int main(int argc, char **argv) { return names[argc & 1][0]; }\n"
+    )
+    binary = tmp_path / "table"
+    subprocess.run([gcc, "-O0", "-fPIE", "-pie", "-o", str(binary), str(source)], check=True)
+    data = binary.read_bytes()  # compiled here, never executed
+    assert b"\0.data.rel.ro\0" in data
+    result = ANALYZER.analyze_content(Content(data, FileKind.ELF, "table"))
+    assert [r["value"] for r in result.data["endpoints"]] == []
+    assert result.findings == ()
+
+
 def test_inventory_per_component() -> None:
     code, other = scan(CODE), scan('const char *u = "http://8.8.4.4/x";')
     inventory = ANALYZER.aggregator()
@@ -248,3 +269,21 @@ def test_binary_in_the_inventory(tmp_path: Path) -> None:
     [location] = url["locations"]
     path, _, offset = location.partition("@")
     assert path == "bin/beacon" and binary[int(offset, 16) :].startswith(url["endpoint"].encode())
+
+
+def test_a_section_table_stretched_over_the_file_hides_no_url() -> None:
+    from assay.analyze.endpoints.text import in_binary, section_names
+
+    # ELF32 little-endian, e_shoff 0x40, two 40-byte section headers, e_shstrndx 1 whose
+    # sh_offset/sh_size cover the whole file
+    body = b"\0.data.rel.ro\0https://c2.vendor-cloud.com/x\0.evil-name.ro\0"
+    header = bytearray(0x40 + 80)
+    header[:6] = b"\x7fELF\x01\x01"
+    header[0x20:0x24] = (0x40).to_bytes(4, "little")
+    header[0x2E:0x34] = (40).to_bytes(2, "little") + (2).to_bytes(2, "little") + b"\x01\0"
+    data = bytes(header) + body
+    size = len(data)
+    data = data[: 0x40 + 40 + 16] + (0).to_bytes(4, "little") + size.to_bytes(4, "little")
+    data += (bytes(header) + body)[len(data) :]
+    assert section_names(data) == (0, size)
+    assert [m.value for _, m in in_binary(data)] == ["https://c2.vendor-cloud.com/x"]

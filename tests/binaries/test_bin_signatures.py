@@ -70,6 +70,19 @@ def test_ambiguous_strings_are_not_components(data: bytes, name: str) -> None:
     assert detect(data, name) == ()
 
 
+@pytest.mark.parametrize("version_function", ["OpenSSL_version", "SSLeay_version"])
+def test_openssl_header_text_of_a_program_calling_the_shared_library_is_no_copy(
+    version_function: str,
+) -> None:
+    # hostapd (bookworm, mipsel) holds OPENSSL_VERSION_TEXT of the headers it was built with,
+    # an older release than the libcrypto.so.3 it runs with, and imports OpenSSL_version
+    data = b"\0OpenSSL 3.0.16 11 Feb 2025\0" + version_function.encode() + b"\0"
+    assert detect(data, "hostapd", imports=frozenset({version_function, "SSL_new"})) == ()
+    # the library itself (or a program linking it statically) defines it: a copy
+    found = detect(data, "libcrypto.so.3", imports=frozenset({"malloc"}))
+    assert [(h.library, h.version) for h in found] == [("openssl", "3.0.16")]
+
+
 def test_versioned_hit_replaces_unversioned_one() -> None:
     hits = detect(b"", "ld-uClibc.so.0") + detect(b"", "ld-uClibc-1.0.45.so")
     assert {h.version for h in hits} == {None, "1.0.45"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from assay.analyze.binaries.signatures import detect
 from assay.analyze.binaries.summary import BinariesAggregator
 from assay.analyze.interface import FileResult, PathContext
 
@@ -46,3 +47,39 @@ def test_toolchain_first_path_is_the_smallest_whatever_the_arrival_order() -> No
     assert forward["toolchains"] == {
         "GCC: (Debian 12.2.0-14) 12.2.0": {"binaries": 30, "first": "bin/tool00"}
     }
+
+
+def _hits(data: bytes, name: str) -> list[list[Any]]:
+    return [[h.library, h.version, h.evidence] for h in detect(data, name)]
+
+
+def test_modules_of_a_kernel_image_in_the_tree_take_its_version() -> None:
+    # Debian's release names carry an ABI number: vermagic "6.1.0-50-mips32r2el" is Linux
+    # 6.1.176, as the image's banner says; read alone, the module row says 6.1.0 (thousands of
+    # CVEs fixed before 6.1.176 reported against the tree, two kernels listed)
+    banner = (
+        b"Linux version 6.1.0-50-mips32r2el (debian-kernel@lists.debian.org) (gcc-12 "
+        b"(Debian 12.2.0-14+deb12u1) 12.2.0) #1 SMP Debian 6.1.176-1 (2026-07-02)\n\0"
+    )
+    module = b"\0vermagic=6.1.0-50-mips32r2el SMP mod_unload MIPS32_R2 32BIT \0"
+    other = b"\0vermagic=5.10.0-23-amd64 SMP mod_unload modversions \0"
+    paths = {
+        "fw.bin@0x240:lzma!/lzma.uncompressed": _hits(banner, "lzma.uncompressed"),
+        "rootfs/lib/modules/6.1.0-50-mips32r2el/kernel/net/bridge/bridge.ko": _hits(
+            module, "bridge.ko"),
+        "rootfs/lib/modules/6.1.0-50-mips32r2el/kernel/net/nf_nat.ko": _hits(module, "nf_nat.ko"),
+        "old/lib/modules/5.10.0-23-amd64/kernel/x.ko": _hits(other, "x.ko"),
+    }  # fmt: skip
+    sections = []
+    for order in (sorted(paths), sorted(paths, reverse=True)):
+        aggregator = BinariesAggregator()
+        for path in order:
+            result = FileResult(data={"components": paths[path]})
+            aggregator.add(PathContext(path, path.partition("/")[0]), result)
+        sections.append(dict(aggregator.finish()[0]))
+    assert sections[0] == sections[1]
+    linux = {c["version"]: c for c in sections[0]["components"] if c["name"] == "linux"}
+    assert sorted(linux) == ["5.10.0", "6.1.176"]  # the amd64 module's kernel is not in the tree
+    assert linux["6.1.176"]["count"] == 3
+    assert linux["6.1.176"]["paths"] == sorted(p for p in paths if "6.1.0-50" in p or "@" in p)
+    assert linux["5.10.0"]["paths"] == ["old/lib/modules/5.10.0-23-amd64/kernel/x.ko"]

@@ -106,3 +106,15 @@ def test_complete_describes_os_and_flags_end_of_life() -> None:
 )
 def test_toolchain_entries(entry: str, expected: tuple[str, str] | None) -> None:
     assert toolchain(entry) == expected
+
+
+def test_the_kernel_of_two_is_the_oldest_in_release_order() -> None:
+    # a dual-image firmware: the text order put 5.10.10 before 5.10.9
+    found = [("linux", "5.10.10", "a/kernel"), ("linux", "5.10.9", "b/kernel")]
+    kernel = os_support.describe({}, ["5.10.10", "5.10.9"], found, KB)["kernel"]
+    assert isinstance(kernel, dict)
+    assert (kernel["version"], kernel["banners"], kernel["module_dirs"]) == (
+        "5.10.9",
+        ["5.10.9", "5.10.10"],
+        ["5.10.9", "5.10.10"],
+    )

@@ -240,6 +240,53 @@ def test_tplink_update_file_is_carved_behind_its_vendor_header(tmp_path: Path) -
     assert Path(header.disk_path).read_bytes()[4:24] == b"TP-LINK Technologies"
 
 
+@pytest.mark.parametrize("damaged", [False, True])
+def test_uimage_behind_a_vendor_header_is_one_region_read_by_assay(
+    tmp_path: Path, damaged: bool
+) -> None:
+    # unblob has no U-Boot handler: it claimed the LZMA payload behind the 64-byte header as a
+    # stream (upd.bin@0x240:lzma) and left the header in the unknown bytes before it; the image
+    # is one region, opened by ingest's own reader (name, data CRC); a header whose CRC does
+    # not match is no image
+    box = sandbox(tmp_path)
+    made = tree(tmp_path / "root", "uimg")
+    rootfs = squashfs(tmp_path / "root", tmp_path / "sq.img").read_bytes()
+    payload = fake_kernel("6.1.0-50-mips32r2el")
+    (tmp_path / "k.lzma").write_bytes(lzma.compress(payload, format=lzma.FORMAT_ALONE))
+    argv = ["-A", "mips", "-O", "linux", "-T", "kernel", "-C", "lzma", "-a", "0x80000000"]
+    mkimage(*argv, "-e", "0x80000000", "-n", "Linux-6.1", "-d", tmp_path / "k.lzma",
+            tmp_path / "uImage")  # fmt: skip
+    image = bytearray((tmp_path / "uImage").read_bytes())
+    if damaged:
+        image[0x20] ^= 1  # a byte of the load address: the header CRC no longer matches
+    offset = 0x10000 * (1 + len(image) // 0x10000)
+    size = offset + len(rootfs)
+    update = flash(
+        [(0, tplink_header(size, len(image), offset)), (0x200, bytes(image)), (offset, rootfs)],
+        size,
+    )
+    (box.inputs / "upd.bin").write_bytes(update)
+    result = box.ingest(box.inputs / "upd.bin", LIMITS)
+    assert contents(result, f"upd.bin@{offset:#x}:squashfs!/") == made
+    regions = sorted((c.offset, c.path, c.size) for c in result.containers
+                     if c.offset is not None and "!/" not in c.path)  # fmt: skip
+    files = {f.path: Path(f.disk_path).read_bytes() for f in result.files}
+    (kernel,) = [c for c in result.containers if c.format == "linux-kernel"]
+    assert kernel.version == "6.1.0-50-mips32r2el"
+    if damaged:
+        assert (0x240, "upd.bin@0x240:lzma", len(image) - 64) in regions
+        assert kernel.path == "upd.bin@0x240:lzma!/lzma.uncompressed"
+        return
+    assert regions[:2] == [(0, "upd.bin@0x0:unknown", 0x200),
+                           (0x200, "upd.bin@0x200:uimage", len(image))]  # fmt: skip
+    assert not [c for c in result.containers if c.format == "lzma"]
+    assert kernel.path == "upd.bin@0x200:uimage!/kernel"
+    assert files["upd.bin@0x200:uimage!/kernel"] == payload
+    assert files["upd.bin@0x200:uimage"] == bytes(image)
+    assert files["upd.bin@0x0:unknown"] == update[:0x200]
+    assert [s for s in result.skipped if "uimage" in s.path] == []
+
+
 def test_a_kernel_read_by_ingest_is_not_carved_again_for_its_own_streams(tmp_path: Path) -> None:
     # a decompressed kernel holds the xz magic (its own decompressor, a compressed blob):
     # ingest reads its version and built-in initramfs itself, and does not run unblob on it

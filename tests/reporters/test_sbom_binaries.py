@@ -139,3 +139,16 @@ def test_sbom_with_binaries_is_deterministic(tmp_path: Path) -> None:
     first = run_evaluation(tree, tmp_path / "out1").out / "sbom.cdx.json"
     second = run_evaluation(tree, tmp_path / "out2").out / "sbom.cdx.json"
     assert golden.normalise_sbom(first.read_bytes()) == golden.normalise_sbom(second.read_bytes())
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("dnsmasq", "application"), ("hostapd", "application"), ("lighttpd", "application"),
+     ("busybox", "application"), ("openssl", "library"), ("zlib", "library"),
+     ("linux", "operating-system"), ("glibc", "operating-system")],
+)  # fmt: skip
+def test_daemons_found_in_binaries_are_applications(name: str, kind: str) -> None:
+    # a router's dnsmasq and hostapd were typed "library" in the SBOM
+    from assay.report.cyclonedx_binaries import component_type
+
+    assert component_type(name) == kind

@@ -14,10 +14,19 @@ from assay.analyze.binaries.system import C_LIBRARIES, distribution
 from assay.assess.vulns.db import VulnDB
 from assay.assess.vulns.match import product_status
 from assay.model import JSONValue
+from assay.versions import key as version_key
 
 _RELEASE = re.compile(r"^(\d+(?:\.\d+)+[a-z]?(?:p\d+)?)")
 _NAMES = {"alpine-linux": "alpine", "poky": "yocto"}
 """Canonical product names where a release file's id differs."""
+
+
+def _oldest_first(version: str) -> tuple[int, object, str]:
+    """Release order of a kernel version (a text that holds none last, by its text)."""
+    try:
+        return 0, version_key("linux", version), version
+    except ValueError:
+        return 1, (), version
 
 
 def end_of_life(name: str, version: str | None, known: VulnDB) -> JSONValue:
@@ -46,10 +55,10 @@ def describe(
     ``components`` are (library, version, path) found in binaries.
     """
     out: dict[str, JSONValue] = {}
-    kernels = sorted({v for lib, v, _ in components if lib == "linux" and v})
-    modules = sorted(set(module_versions))
+    kernels = sorted({v for lib, v, _ in components if lib == "linux" and v}, key=_oldest_first)
+    modules = sorted(set(module_versions), key=_oldest_first)
     if kernels or modules:
-        version = (kernels or modules)[0]
+        version = (kernels or modules)[0]  # the oldest of two kernels (5.10.9 before 5.10.10)
         out["kernel"] = {"version": version, "banners": list(kernels), "module_dirs": modules,
                          "support": end_of_life("linux", version, known)}  # fmt: skip
     distro = distribution(release_files)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from assay import engine, examples, pipeline
 from assay.cli import exits, flags
@@ -87,6 +89,22 @@ def _inventory_table(evaluation: Evaluation) -> None:
               f"{row['unknown']:>9}{row['distinct_versions']:>10}  {span}")  # fmt: skip
 
 
+def binaries_line(assessment: Mapping[str, Any] | None) -> str | None:
+    """The known CVEs and end of life of the components found inside shipped binaries (the
+    ``vulnerabilities:`` line counts source copies only: a firmware of binaries would read
+    "0 known CVEs" above a verdict failing on its binaries' CVEs); ``None`` when none ran."""
+    if not assessment:
+        return None
+    cves = {c["id"] for v in assessment.values() for c in v["cves"]}
+    exploited = {c["id"] for v in assessment.values() for c in v["cves"] if c["exploited"]}
+    with_cves = sum(1 for v in assessment.values() if v["cves"])
+    ended = sum(1 for v in assessment.values() if v["support"] == "end-of-life")
+    paid = sum(1 for v in assessment.values() if v["support"] == "paid-support-only")
+    return (f"  vulnerabilities in binaries: {len(cves)} known CVEs in {with_cves} of "
+            f"{len(assessment)} components ({len(exploited)} exploited in the wild), "
+            f"{ended} components end of life, {paid} on paid support only")  # fmt: skip
+
+
 def summary(evaluation: Evaluation, written: tuple[Path, ...]) -> None:
     """The summary ``evaluate`` prints: input, inventory, findings, verdict, files written."""
     inv = evaluation.inventory
@@ -105,6 +123,9 @@ def summary(evaluation: Evaluation, written: tuple[Path, ...]) -> None:
         if known.get("unbounded_cves"):
             say(f"  vulnerabilities: {known['unbounded_cves']} kernel CVEs not bounded by the "
                 "data (no introducing version for the copy's series; not findings)")  # fmt: skip
+    binaries = binaries_line(evaluation.sections.get("binaries", {}).get("assessment"))
+    if binaries:
+        say(binaries)
     for category, counts in evaluation.finding_counts.items():
         detail = ", ".join(f"{n} {sev}" for sev, n in counts.items())
         say(f"  {category}: {sum(counts.values())} findings ({detail})")

@@ -23,6 +23,9 @@ HANDLER: Final = "uimage"
 """The handler name given to a region cut out here."""
 _MAGIC: Final = b"\x27\x05\x19\x56"
 _CHUNK: Final = 1 << 20
+MAX_CANDIDATES: Final = 4096
+"""Magics whose header is checked per call of ``locate``: a hostile region full of them stays
+cheap (its bytes stay ``unknown``, read like any file)."""
 _FILLS: Final = (b"\xff", b"\x00")
 """Bytes that fill a partition after its image (erased NOR/NAND flash, zeroed)."""
 
@@ -54,6 +57,7 @@ def locate(image: Path, start: int, end: int) -> tuple[int, int] | None:
     """(offset, end) of the first uImage whose header starts in ``[start, end)`` of ``image``
     and whose data fits in the file, or ``None``."""
     size = image.stat().st_size
+    checked = 0
     with image.open("rb") as stream, image.open("rb") as probe:
         stream.seek(start)
         offset, tail = start, b""
@@ -62,8 +66,9 @@ def locate(image: Path, start: int, end: int) -> tuple[int, int] | None:
             found = window.find(_MAGIC)
             while found >= 0:
                 at = offset - len(tail) + found
-                if at >= end:
-                    break
+                if at >= end or checked >= MAX_CANDIDATES:
+                    return None
+                checked += 1
                 probe.seek(at)
                 length = extent(probe.read(UIMAGE_HEADER.size))
                 if length is not None and at + length <= size:

@@ -8,7 +8,8 @@ from the section's ``os``). Each has the purl of the source copies (``pkg:generi
 where the library has one, and as evidence occurrences the binary paths it was found in:
 the section keeps the first 20 paths, so those are listed, and ``assay:binary-count`` gives
 the total. Type: ``operating-system`` for the kernel and the distribution, ``application``
-for the programs of :data:`APPLICATIONS` (BusyBox, Dropbear, OpenSSH), ``library`` otherwise.
+for the programs of :data:`APPLICATIONS` (BusyBox, Dropbear, dnsmasq, hostapd ...), ``library``
+otherwise.
 The operating system is described by its parts: the kernel, the C library
 (:data:`C_LIBRARIES`) and the distribution or build system are ``operating-system``
 components, the boot loader (:data:`FIRMWARE`) a ``firmware`` one, each with
@@ -40,8 +41,17 @@ C_LIBRARIES = frozenset({"glibc", "uclibc", "uclibc-ng", "musl"})
 """C libraries: the user-space half of the operating system."""
 FIRMWARE = frozenset({"u-boot"})
 """Boot loaders: firmware below the operating system."""
-APPLICATIONS = frozenset({"busybox", "dropbear", "openssh"})
-"""Names that are programs rather than libraries."""
+APPLICATIONS = frozenset({
+    "busybox", "dropbear", "openssh", "toybox", "bash", "coreutils", "sudo", "iproute2",
+    "dnsmasq", "hostapd", "wpa_supplicant", "lighttpd", "nginx", "mini_httpd", "thttpd", "boa",
+    "uhttpd", "miniupnpd", "ppp", "ntp", "ntpsec", "chrony", "mosquitto", "vsftpd", "proftpd",
+    "samba", "quagga", "frr", "unbound", "dhcpcd", "isc-dhcp", "radvd", "openvpn", "strongswan",
+    "openswan", "libreswan", "socat", "rsync", "tcpdump", "keepalived", "haproxy", "squid",
+    "wireguard-tools", "xl2tpd", "igmpproxy", "lldpd", "iw", "ethtool", "ebtables",
+    "conntrack-tools", "ipset", "wget", "netifd", "odhcpd", "odhcp6c",
+})  # fmt: skip
+"""Names that are programs (tools and daemons) rather than libraries: the products of
+``rules/binary_signatures.toml`` that ship as a program, not as a library others link."""
 
 
 @dataclass(frozen=True, slots=True)

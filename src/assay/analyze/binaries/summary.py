@@ -16,6 +16,8 @@ from assay.model import JSONValue, RawFinding
 PROTECTIONS = ("nx", "pie", "relro_full", "relro_partial", "canary", "fortify", "stripped")
 """Columns of the hardening matrix."""
 _MAX_PATHS = 20
+_VERMAGIC = "vermagic="
+_BANNER = "Linux version "
 
 
 def protections(elf: Mapping[str, Any]) -> dict[str, bool | None]:
@@ -66,6 +68,10 @@ class BinariesAggregator:
     release_files: dict[str, dict[str, str]] = field(default_factory=dict)
     modules: dict[str, str] = field(default_factory=dict)
     unique: int = 0
+    vermagic: list[tuple[str, str | None, str]] = field(default_factory=list)
+    """Kernel modules' hits (path, version, evidence), counted when every image is known."""
+    images: dict[str, set[str]] = field(default_factory=dict)
+    """A kernel image's release (``uname -r``) -> the versions its banners name."""
 
     def add(self, ctx: PathContext, result: FileResult) -> None:
         """Count one path."""
@@ -81,18 +87,33 @@ class BinariesAggregator:
         elif "archive" in data:
             self.kinds["static-archive"] += 1
         for lib, version, evidence in data.get("components", ()):
-            entry = self.components.setdefault(
-                (lib, version),
-                {
-                    "name": lib,
-                    "version": version,
-                    "count": 0,
-                    "paths": [],
-                    "evidence": evidence,
-                },
-            )
-            entry["count"] += 1
-            _keep_first(entry, ctx.path, evidence)
+            if lib == "linux" and evidence.startswith(_VERMAGIC):
+                self.vermagic.append((ctx.path, version, evidence))
+                continue
+            if lib == "linux" and evidence.startswith(_BANNER) and version:
+                release = evidence[len(_BANNER) :].split(" ", 1)[0]
+                self.images.setdefault(release, set()).add(version)
+            self._fold(ctx.path, lib, version, evidence)
+
+    def _fold(self, path: str, lib: str, version: str | None, evidence: str) -> None:
+        entry = self.components.setdefault(
+            (lib, version),
+            {"name": lib, "version": version, "count": 0, "paths": [], "evidence": evidence},
+        )
+        entry["count"] += 1
+        _keep_first(entry, path, evidence)
+
+    def _fold_modules(self) -> None:
+        """Count the kernel modules: a module whose vermagic names the release of a kernel
+        image of the tree is of that kernel's version. Debian's and Ubuntu's releases carry an
+        ABI number, not the upstream version ("6.1.0-50-mips32r2el" is Linux 6.1.176, as the
+        image's banner says, "... #1 SMP Debian 6.1.176-1"): the module row alone reads 6.1.0."""
+        for path, version, evidence in self.vermagic:
+            release = evidence[len(_VERMAGIC) :].split(" ", 1)[0]
+            versions = self.images.get(release, set())
+            self._fold(path, "linux", next(iter(versions)) if len(versions) == 1 else version,
+                       evidence)  # fmt: skip
+        self.vermagic.clear()
 
     def _add_elf(self, ctx: PathContext, elf: Mapping[str, Any]) -> None:
         self.kinds[elf["type"]] += 1
@@ -115,6 +136,7 @@ class BinariesAggregator:
     def finish(self) -> tuple[dict[str, JSONValue], Iterable[tuple[str, RawFinding]]]:
         """The section (before :func:`assay.assess.binaries.complete` adds the OS, the
         knowledge-base assessment and the source comparison); no corpus-level findings."""
+        self._fold_modules()
         section: dict[str, JSONValue] = {
             "files": {"by_type": dict(sorted(self.kinds.items())), "unique_contents": self.unique},
             "architectures": dict(sorted(self.machines.items())),

@@ -73,13 +73,16 @@ def tables() -> Mapping[str, Any]:
 
 
 @cache
-def _names() -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+def _names() -> tuple[
+    frozenset[str], tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]
+]:
     names = tables()["names"]
     return (
         frozenset(names["tlds"]),
         tuple(names["documentation"]),
         tuple(names["loopback"]),
         tuple(names["private"]),
+        tuple(names["special"]),
     )
 
 
@@ -231,17 +234,13 @@ def ip_class(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
     return "public" if address.is_global else "special"
 
 
-_REVERSE_ZONES = ("in-addr.arpa", "ip6.arpa")
-"""The reverse-DNS zones: names under them are looked up for addresses, never connected to."""
-
-
 def host_class(name: str) -> str:
     """The class of a (lower-case) host name."""
-    _, documentation, loopback, private = _names()
-    if _under(name, _REVERSE_ZONES):
-        return "special"
+    _, documentation, loopback, private, special = _names()
     if _under(name, loopback):
         return "loopback"
+    if _under(name, special):
+        return "special"
     if _under(name, documentation):
         return "documentation"
     if _under(name, private):

@@ -3,13 +3,17 @@
 In text, an endpoint on a line starting with ``#``, ``;`` or ``//`` is in a comment. A binary
 is read like ``strings -n 6``: every run of at least 6 printable ASCII bytes, searched as one
 text (runs joined by newlines, so that no endpoint spans two runs); each endpoint keeps the
-byte offset of its run.
+byte offset of its run. The names in the section-name table (``.shstrtab``) are not read:
+``.data.rel.ro``, in every linked binary, is no host in Romania. Only runs shaped like section
+names are passed over there (a leading dot, no ``/``, ``:`` or ``@``): a table that a hostile
+header stretches over the whole file hides no URL or address.
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+import struct
 
 from assay.analyze.endpoints.match import Match, find
 
@@ -20,6 +24,7 @@ MAX_PER_FILE = 5000
 
 _RUN = re.compile(rb"[\x20-\x7e]{%d,}" % MIN_RUN)
 _COMMENT = ("#", ";", "//")
+_SECTION_NAME = re.compile(rb"\.[^/:@]*")
 
 
 def in_text(text: str) -> list[tuple[int, Match, str]]:
@@ -41,7 +46,10 @@ def in_binary(data: bytes) -> list[tuple[int, Match]]:
     joined_at: list[int] = []
     runs: list[str] = []
     position = 0
+    names = section_names(data)
     for run in _RUN.finditer(data):
+        if names[0] <= run.start() < names[1] and _SECTION_NAME.fullmatch(run.group()):
+            continue
         piece = run.group()
         if b"." not in piece and b":" not in piece and b"localhost" not in piece:
             continue
@@ -55,3 +63,28 @@ def in_binary(data: bytes) -> list[tuple[int, Match]]:
         index = bisect.bisect_right(joined_at, match.start) - 1
         found.append((starts[index] + match.start - joined_at[index], match))
     return found
+
+
+def section_names(data: bytes) -> tuple[int, int]:
+    """The byte span of an ELF file's section-name string table (``e_shstrndx``), or
+    ``(0, 0)`` when there is none or the headers do not hold together."""
+    if len(data) < 64 or data[:4] != b"\x7fELF" or data[4] not in (1, 2) or data[5] not in (1, 2):
+        return 0, 0
+    order = "<" if data[5] == 1 else ">"
+    if data[4] == 1:  # ELF32: e_shoff at 0x20, e_shentsize/e_shnum/e_shstrndx at 0x2E
+        (shoff,) = struct.unpack_from(order + "I", data, 0x20)
+        entsize, count, index = struct.unpack_from(order + "HHH", data, 0x2E)
+        header, fields = 40, order + "II"  # sh_offset and sh_size at 16 and 20
+        at = 16
+    else:  # ELF64: e_shoff at 0x28, e_shentsize/e_shnum/e_shstrndx at 0x3A
+        (shoff,) = struct.unpack_from(order + "Q", data, 0x28)
+        entsize, count, index = struct.unpack_from(order + "HHH", data, 0x3A)
+        header, fields = 64, order + "QQ"  # sh_offset and sh_size at 24 and 32
+        at = 24
+    entry = shoff + index * entsize
+    if entsize < header or index >= count or entry + header > len(data):
+        return 0, 0
+    offset, size = struct.unpack_from(fields, data, entry + at)
+    if offset + size > len(data):
+        return 0, 0
+    return offset, offset + size
