@@ -79,7 +79,24 @@ def test_modules_of_a_kernel_image_in_the_tree_take_its_version() -> None:
         sections.append(dict(aggregator.finish()[0]))
     assert sections[0] == sections[1]
     linux = {c["version"]: c for c in sections[0]["components"] if c["name"] == "linux"}
-    assert sorted(linux) == ["5.10.0", "6.1.176"]  # the amd64 module's kernel is not in the tree
+    # the amd64 module's kernel is not in the tree: a Debian release names no patch level
+    assert set(linux) == {None, "6.1.176"}
     assert linux["6.1.176"]["count"] == 3
     assert linux["6.1.176"]["paths"] == sorted(p for p in paths if "6.1.0-50" in p or "@" in p)
-    assert linux["5.10.0"]["paths"] == ["old/lib/modules/5.10.0-23-amd64/kernel/x.ko"]
+    assert linux[None]["paths"] == ["old/lib/modules/5.10.0-23-amd64/kernel/x.ko"]
+
+
+def test_a_module_of_an_upstream_release_keeps_its_version_without_an_image() -> None:
+    # OpenWrt and vendor kernels name the upstream version; Debian's and Ubuntu's only the series
+    modules = {
+        "a/openwrt.ko": b"\0vermagic=5.10.176 SMP mod_unload MIPS32_R2 32BIT \0",
+        "b/ubuntu.ko": b"\0vermagic=5.15.0-91-generic SMP mod_unload modversions \0",
+        "c/vendor.ko": b"\0vermagic=4.4.60-rt1 SMP preempt mod_unload ARMv7 p2v8 \0",
+    }
+    aggregator = BinariesAggregator()
+    for path, data in modules.items():
+        result = FileResult(data={"components": _hits(data, path.rpartition("/")[2])})
+        aggregator.add(PathContext(path, path.partition("/")[0]), result)
+    section = dict(aggregator.finish()[0])
+    found = {c["paths"][0]: c["version"] for c in section["components"] if c["name"] == "linux"}
+    assert found == {"a/openwrt.ko": "5.10.176", "b/ubuntu.ko": None, "c/vendor.ko": "4.4.60"}

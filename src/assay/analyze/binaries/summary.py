@@ -4,6 +4,7 @@ components and the raw material of the OS description, folded over every path.""
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ PROTECTIONS = ("nx", "pie", "relro_full", "relro_partial", "canary", "fortify", 
 _MAX_PATHS = 20
 _VERMAGIC = "vermagic="
 _BANNER = "Linux version "
+_DISTRIBUTION_ABI = re.compile(r"^\d+\.\d+\.0-\d+-[a-z][\w-]*$")
+"""A Debian or Ubuntu kernel release (``6.1.0-50-mips32r2el``, ``5.15.0-91-generic``): series
+and ABI number, never the patch level (the ``.0`` is not the upstream version)."""
 
 
 def protections(elf: Mapping[str, Any]) -> dict[str, bool | None]:
@@ -107,12 +111,19 @@ class BinariesAggregator:
         """Count the kernel modules: a module whose vermagic names the release of a kernel
         image of the tree is of that kernel's version. Debian's and Ubuntu's releases carry an
         ABI number, not the upstream version ("6.1.0-50-mips32r2el" is Linux 6.1.176, as the
-        image's banner says, "... #1 SMP Debian 6.1.176-1"): the module row alone reads 6.1.0."""
+        image's banner says, "... #1 SMP Debian 6.1.176-1"): the module row alone reads 6.1.0.
+        Without such an image, a module of a distribution's release has no known version (its
+        patch level is nowhere in it): reading 6.1.0 reported every kernel CVE fixed in the
+        series' 176 stable releases against it. The series' support status still comes from the
+        module directory's name (``os.kernel``)."""
         for path, version, evidence in self.vermagic:
             release = evidence[len(_VERMAGIC) :].split(" ", 1)[0]
             versions = self.images.get(release, set())
-            self._fold(path, "linux", next(iter(versions)) if len(versions) == 1 else version,
-                       evidence)  # fmt: skip
+            if len(versions) == 1:
+                version = next(iter(versions))
+            elif _DISTRIBUTION_ABI.match(release):
+                version = None
+            self._fold(path, "linux", version, evidence)
         self.vermagic.clear()
 
     def _add_elf(self, ctx: PathContext, elf: Mapping[str, Any]) -> None:
