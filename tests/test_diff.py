@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from assay import cli
+from assay.cli.history import history_lines
 from assay.report.diff import compare, from_json, render_text
-from assay.storage.history import FindingRef, History, Snapshot, headline
+from assay.storage.history import FindingRef, History, ReleaseRow, Snapshot, headline
 from support import Run, run_evaluation, write_tree
 
 DEFEATED = "#define strncpy(d, s, n) strcpy(d, s)\nvoid f(char *d, char *s) { strncpy(d, s, 4); }\n"
@@ -301,3 +302,23 @@ def test_a_figure_group_recorded_before_it_existed_is_not_compared() -> None:
     result = compare(Snapshot("a", old, ()), Snapshot("b", new, ()))
     assert not [c for c in result.figures if c.figure.startswith("shipped.")]
     assert not [c for c in result.figures if c.changed]
+
+
+def test_history_lines_list_source_copies_and_the_products_in_binaries() -> None:
+    # a firmware image has no source copies: its binaries' products are what changes
+    shipped = {f"lib{n:02}": {"files": 1, "versions": [f"1.{n}"]} for n in range(10)}
+    shipped["lib00"]["versions"] = []
+    rows = [
+        ReleaseRow(1, "gw", "1.0", "2026-12-01T00:00:00+00:00", "0.1.0", "a" * 64,
+                   "no assurance", {"copies": {"zlib": {"copies": 2, "versions": ["1.2.11"]}},
+                                    "shipped": shipped, "findings": {"x": 3}}),
+        ReleaseRow(2, "gw", "2.0", "2026-12-02T00:00:00+00:00", "0.1.0", "b" * 64,
+                   "limited assurance", {"findings": {}}),  # recorded before 'shipped' existed
+    ]  # fmt: skip
+    header, first, second = history_lines(rows)
+    assert header.endswith("copies in source; products in binaries")
+    assert first.endswith(
+        "zlib 2x 1.2.11; lib00 ?, lib01 1.1, lib02 1.2, lib03 1.3, lib04 1.4, lib05 1.5, "
+        "lib06 1.6, lib07 1.7 (+2 more)"
+    )
+    assert second.endswith("  -; -")

@@ -101,7 +101,8 @@ def _changes_json(found: diff.Diff) -> dict[str, Any]:
 def history_lines(rows: list[Any]) -> list[str]:
     """The table ``assay history`` prints: one release a line with its headline figures."""
     lines = [f"{'id':>4}  {'release':<16}{'recorded (UTC)':<27}{'verdict':<19}{'CVEs':>5}"
-             f"{'defeated':>9}{'secrets':>8}{'findings':>9}  copies"]  # fmt: skip
+             f"{'defeated':>9}{'secrets':>8}{'findings':>9}  "
+             "copies in source; products in binaries"]  # fmt: skip
     for r in rows:
         h = r.headline
         copies = ", ".join(f"{name} {row['copies']}x {'/'.join(row['versions']) or '?'}"
@@ -109,9 +110,25 @@ def history_lines(rows: list[Any]) -> list[str]:
         lines.append(
             f"{r.id:>4}  {r.release:<16}{r.recorded_at:<27}{r.verdict:<19}"
             f"{_cell(h.get('cves')):>5}{_cell(h.get('defeated_functions')):>9}"
-            f"{_cell(h.get('secrets')):>8}{sum(h.get('findings', {}).values()):>9}  {copies}"
+            f"{_cell(h.get('secrets')):>8}{sum(h.get('findings', {}).values()):>9}  "
+            f"{copies or '-'}; {_shipped(h.get('shipped', {}))}"
         )
     return lines
+
+
+_SHIPPED_SHOWN = 8
+"""Products named in binaries that one line of ``assay history`` lists (``--json``: all)."""
+
+
+def _shipped(shipped: Any) -> str:
+    """The products named in a release's binaries, for a line of the table: a firmware image
+    has no source copies, and its libraries' versions are what changes between releases.
+    Records made before the figure existed have none: ``-``."""
+    if not isinstance(shipped, dict) or not shipped:
+        return "-"
+    names = [f"{name} {'/'.join(row.get('versions', ())) or '?'}" for name, row in shipped.items()]
+    more = len(names) - _SHIPPED_SHOWN
+    return ", ".join(names[:_SHIPPED_SHOWN]) + (f" (+{more} more)" if more > 0 else "")
 
 
 def _cell(value: Any) -> str:
