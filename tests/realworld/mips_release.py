@@ -116,40 +116,8 @@ def _run(*argv: str | Path, input: bytes | None = None) -> bytes:
 
 def kernel_release() -> str:
     """The release the ``linux-image-<flavour>`` metapackage depends on, from its index."""
-    meta = debian_binaries.fetch(f"linux-image-{FLAVOUR}", SUITE, ARCH)
-    lists = debian_binaries.cache_dir() / "apt" / f"{SUITE}-{ARCH}" / "lists"
-    for path in sorted(lists.glob(f"*_{SUITE}_main_binary-{ARCH}_Packages*")):
-        text = _decompressed(path).decode("utf-8", "replace")
-        stanza = re.search(
-            rf"^Package: linux-image-{FLAVOUR}\n(?:.+\n)*?Version: {re.escape(meta.version)}\n"
-            rf"(?:.+\n)*?Depends: linux-image-(\S+)",
-            text,
-            re.MULTILINE,
-        )
-        if stanza is None:
-            stanza = re.search(
-                rf"^Package: linux-image-{FLAVOUR}\n(?:.+\n)*?Depends: linux-image-(\S+)",
-                text,
-                re.MULTILINE,
-            )
-        if stanza is not None:
-            return stanza[1]
-    raise BuildError(f"no index under {lists} names the kernel of linux-image-{FLAVOUR}")
-
-
-def _decompressed(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.suffix == ".lz4":
-        import lz4.frame
-
-        return bytes(lz4.frame.decompress(data))
-    if path.suffix == ".xz":
-        return lzma.decompress(data)
-    if path.suffix == ".gz":
-        import gzip
-
-        return gzip.decompress(data)
-    return data
+    depends = debian_binaries.dependency(f"linux-image-{FLAVOUR}", SUITE, ARCH)
+    return depends.removeprefix("linux-image-")
 
 
 def raw_kernel(vmlinuz: Path) -> bytes:

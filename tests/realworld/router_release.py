@@ -18,9 +18,6 @@ version, path of each file), so expectations come from package metadata, never l
 
 from __future__ import annotations
 
-import gzip
-import lzma
-import re
 import shutil
 import subprocess
 import sys
@@ -155,33 +152,14 @@ def _fetch(package: str, suite: str) -> debian_binaries.Binary:
         pytest.fail(f"could not download {package}/{suite}/{ARCH}: {exc}")
 
 
-def _index(suite: str) -> str:
-    """The Packages index that tools/debian_binaries.py fetched for ``suite``/armhf."""
-    lists = debian_binaries.cache_dir() / "apt" / f"{suite}-{ARCH}" / "lists"
-    for path in sorted(lists.glob(f"*_{suite}_main_binary-{ARCH}_Packages*")):
-        data = path.read_bytes()
-        if path.suffix == ".lz4":
-            import lz4.frame
-
-            data = lz4.frame.decompress(data)
-        elif path.suffix == ".xz":
-            data = lzma.decompress(data)
-        elif path.suffix == ".gz":
-            data = gzip.decompress(data)
-        return data.decode("utf-8", "replace")
-    pytest.fail(f"no package index for {suite}/{ARCH} under {lists}")
-
-
 def kernel() -> tuple[debian_binaries.Binary, str]:
     """The kernel package the ``linux-image-armmp`` metapackage depends on, and its release."""
-    _fetch(f"linux-image-{KERNEL_FLAVOUR}", SUITE)  # the metapackage, 2 KB
-    stanza = re.search(
-        rf"^Package: linux-image-{KERNEL_FLAVOUR}\n(?:.+\n)*?Depends: linux-image-(\S+)",
-        _index(SUITE),
-        re.MULTILINE,
-    )
-    assert stanza is not None, f"linux-image-{KERNEL_FLAVOUR} has no kernel dependency"
-    return _fetch(f"linux-image-{stanza[1]}", SUITE), stanza[1]
+    try:
+        depends = debian_binaries.dependency(f"linux-image-{KERNEL_FLAVOUR}", SUITE, ARCH)
+    except debian_binaries.BinaryError as exc:
+        pytest.fail(f"no kernel named by linux-image-{KERNEL_FLAVOUR}/{SUITE}/{ARCH}: {exc}")
+    release = depends.removeprefix("linux-image-")
+    return _fetch(depends, SUITE), release
 
 
 def _put(binary: debian_binaries.Binary, inside: str, root: Path, dest: str) -> None:

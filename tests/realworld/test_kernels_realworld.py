@@ -8,14 +8,11 @@ the package index the download used, never written here.
 from __future__ import annotations
 
 import gzip
-import lzma
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import lz4.frame
 import pytest
 
 from assay.ingest import ArchiveLimits, ingest
@@ -31,33 +28,13 @@ FLAVOURS = {"amd64": "cloud-amd64", "armhf": "armmp", "arm64": "cloud-arm64"}
 LIMITS = ArchiveLimits(max_total_bytes=1 << 30, max_depth=4)
 
 
-def _index(arch: str) -> str:
-    """The Packages index that tools/debian_binaries.py fetched for ``arch``."""
-    lists = debian_binaries.cache_dir() / "apt" / f"{SUITE}-{arch}" / "lists"
-    for path in sorted(lists.glob(f"*_{SUITE}_main_binary-{arch}_Packages*")):
-        data = path.read_bytes()
-        if path.suffix == ".lz4":
-            data = lz4.frame.decompress(data)
-        elif path.suffix == ".xz":
-            data = lzma.decompress(data)
-        elif path.suffix == ".gz":
-            data = gzip.decompress(data)
-        return data.decode("utf-8", "replace")
-    pytest.fail(f"no package index for {SUITE}/{arch} under {lists}")
-
-
 def kernel(arch: str) -> tuple[Path, str]:
     """The vmlinuz of the newest kernel of the flavour, and its release from the index."""
     flavour = FLAVOURS[arch]
     try:
-        debian_binaries.fetch(f"linux-image-{flavour}", SUITE, arch)  # the metapackage, 2 KB
-        stanza = re.search(
-            rf"^Package: linux-image-{re.escape(flavour)}\n(?:.+\n)*?Depends: linux-image-(\S+)",
-            _index(arch),
-            re.MULTILINE,
-        )
-        assert stanza is not None, f"linux-image-{flavour} has no kernel dependency"
-        release = stanza[1]
+        # the metapackage names the versioned kernel package the mirror holds today
+        depends = debian_binaries.dependency(f"linux-image-{flavour}", SUITE, arch)
+        release = depends.removeprefix("linux-image-")
         binary = debian_binaries.fetch(f"linux-image-{release}", SUITE, arch)
     except debian_binaries.BinaryError as exc:
         pytest.fail(f"could not download the {flavour} kernel: {exc}")
