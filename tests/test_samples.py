@@ -196,3 +196,26 @@ def test_a_sample_in_an_evaluated_root_file_system_is_critical(kb: Path, tmp_pat
     doc = run_evaluation(image, tmp_path / "out-plain", kb=kb, categories=("secrets",)).json()
     key = _secrets(doc)[("etc/ssl/server.pem", "secrets/private-key-pem")]
     assert (key["severity"], key["properties"]["shipped_in"]) == ("info", None)
+
+
+def test_config_credentials_in_a_copys_tree_are_information_the_vendors_own_stay_severe(
+    kb: Path, tmp_path: Path
+) -> None:
+    # the knowledge base does not hold this configuration file (not in the recorded release):
+    # in the copy's tree it is labelled as likely the project's example, graded info; the same
+    # line in the vendor's own configuration keeps its severity
+    preset = "[cmp]\nsecret = pass:insta-demo\n"
+    tree = write_tree(tmp_path / "release", {"src/main.c": "int main(void) { return 0; }\n",
+                                             "etc/device.cnf": preset})  # fmt: skip
+    write_tree(tree / "third_party" / "openssl", {**OPENSSL, "apps/demo.cnf": preset})
+    doc = run_evaluation(tree, tmp_path / "out", kb=kb, categories=("secrets",)).json()
+    found = _secrets(doc)
+    copied = found[("third_party/openssl/apps/demo.cnf", "secrets/credential-literal")]
+    own = found[("etc/device.cnf", "secrets/credential-literal")]
+    assert copied["severity"] == "info"
+    assert copied["properties"]["origin"] == "in-copy"
+    assert copied["properties"]["copy"].startswith("openssl@9.9.9:")
+    assert "in the tree of the openssl@9.9.9 copy" in copied["message"]
+    assert "pass:insta-demo" not in json.dumps(copied)
+    assert own["severity"] == "high" and "origin" not in own["properties"]
+    assert doc["secrets"]["upstream_material"]["in-copy:info"] == 1

@@ -104,7 +104,9 @@ class _Judge:
         for item in pending:
             origin = self.origin(item["path"], item["scope"])
             row = _material_row(origin) if origin is not None else None
-            if origin is None:
+            if origin is None and _in_copy(item):
+                out.append((item["path"], item, self.in_copy(item)))
+            elif origin is None:
                 out.append((item["path"], item, _raw(item)))
             elif item["rule_id"] in _ACCEPTED_ANYWAY:
                 props = {**item["properties"], "origin": "upstream", "upstream": _named(origin)}
@@ -168,6 +170,38 @@ class _Judge:
         }  # fmt: skip
         return _raw(item, severity=severity, message=message, properties=props)
 
+    def in_copy(self, item: dict[str, Any]) -> RawFinding:
+        """A credential preset in a configuration file of a third-party copy's tree that the
+        knowledge base cannot confirm (it keeps C/C++ files and key material, not every
+        configuration file): most likely the project's example configuration (OpenSSL's
+        ``apps/openssl.cnf`` presets ``secret = pass:insta`` for a public demo CA). Graded
+        info while nothing uses it; its own severity when it sits in a file-system image or a
+        product file refers to it."""
+        path, scope = item["path"], item["scope"]
+        users = self.uses.of_file(path, scope)
+        image = self.uses.image_of(path)
+        why = []
+        if image:
+            why.append(f"it is shipped in the file-system image {image}")
+        if users:
+            why.append(f"product files refer to it ({', '.join(users[:5])})")
+        copy = scope.partition(":")[0]
+        where = (
+            f"in the tree of the {copy} copy, likely that project's example configuration "
+            "(the knowledge base holds no configuration files of its releases to confirm it)"
+        )
+        verdict = " and ".join(why) if why else "nothing in the product refers to it"
+        props = {
+            **item["properties"], "origin": "in-copy", "copy": scope, "referenced_by": users,
+            "shipped_in": image,
+        }  # fmt: skip
+        return _raw(
+            item,
+            severity=item["severity"] if why else Severity.INFO,
+            message=f"{item['message']}; {where}: {verdict}",
+            properties=props,
+        )
+
     def test_material(
         self, path: str, items: list[dict[str, Any]], origin: FileRef, row: Mapping[str, Any]
     ) -> RawFinding:
@@ -229,6 +263,11 @@ def _material_row(origin: FileRef) -> Mapping[str, Any] | None:
         if row.get("library") == origin.name and row.get("path") == origin.path:
             return row
     return None
+
+
+def _in_copy(item: Mapping[str, Any]) -> bool:
+    """A configuration file's credential (``secrets.config``) in a third-party copy's tree."""
+    return bool(item["properties"].get("config")) and "@" in item["scope"]
 
 
 def _raw(item: Mapping[str, Any], **changes: Any) -> RawFinding:
