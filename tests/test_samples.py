@@ -219,3 +219,23 @@ def test_config_credentials_in_a_copys_tree_are_information_the_vendors_own_stay
     assert "pass:insta-demo" not in json.dumps(copied)
     assert own["severity"] == "high" and "origin" not in own["properties"]
     assert doc["secrets"]["upstream_material"]["in-copy:info"] == 1
+
+
+def test_a_release_recorded_with_its_configuration_confirms_the_copys_credential(
+    tmp_path: Path,
+) -> None:
+    # a knowledge base built since configuration files are scanned holds the release's .cnf:
+    # the copy's identical file is then an upstream sample, not merely in-copy
+    preset = "[cmp]\nsecret = pass:insta-demo\n"
+    release = {**OPENSSL, "apps/demo.cnf": preset}
+    path = tmp_path / "kb.sqlite"
+    add_release(path, write_tree(tmp_path / "openssl-9.9.9", release), "openssl", "9.9.9", "t")
+    with KnowledgeBase.open([path]) as base:
+        found = base.upstream_of(hashlib.sha256(preset.encode()).hexdigest())
+        assert [(r.name, r.path) for r in found] == [("openssl", "apps/demo.cnf")]
+    tree = write_tree(tmp_path / "release", {"src/main.c": "int main(void) { return 0; }\n"})
+    write_tree(tree / "third_party" / "openssl", release)
+    doc = run_evaluation(tree, tmp_path / "out", kb=path, categories=("secrets",)).json()
+    finding = _secrets(doc)[("third_party/openssl/apps/demo.cnf", "secrets/credential-literal")]
+    assert (finding["severity"], finding["properties"]["origin"]) == ("info", "upstream-sample")
+    assert finding["properties"]["upstream"]["path"] == "apps/demo.cnf"

@@ -439,7 +439,9 @@ def _release_contents(
     root: Path, work_dir: Path
 ) -> tuple[InputInfo, dict[str, SourceFile], dict[str, str]]:
     """``release_files``, and the release's sample material: path -> hex sha256 of each other
-    text file in which the ``secrets`` byte scan finds a key, a certificate or a hash."""
+    text file in which the ``secrets`` byte scan finds a key, a certificate or a hash, and of
+    each configuration file that presets a credential."""
+    from assay.analyze.secrets.config import config_credentials, is_config
     from assay.analyze.secrets.files import scan_bytes
 
     result = ingest(root, work_dir, ArchiveLimits(max_depth=1))
@@ -456,8 +458,10 @@ def _release_contents(
     samples = {}
     for f in result.files:
         if f.kind is FileKind.TEXT and "!/" not in f.path and f.size <= MAX_SAMPLE_BYTES:
-            found = scan_bytes(f.read_bytes(), posixpath.basename(f.path))
-            if found.findings or found.certificates:
+            data, name = f.read_bytes(), posixpath.basename(f.path)
+            found = scan_bytes(data, name)
+            preset = is_config(name) and next(config_credentials(data), None) is not None
+            if found.findings or found.certificates or preset:
                 samples[f.path[len(prefix) :]] = f.sha256
     return result.input, files, samples
 
