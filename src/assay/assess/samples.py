@@ -6,7 +6,10 @@ its section (``PENDING``) with the references product files make to key files
 (``KnowledgeBase.upstream_of``: byte-identical to a file of a known release, C/C++ or sample
 material such as OpenSSL's ``apps/server.pem``) and:
 
-- a file of no known release: the finding is emitted unchanged;
+- a file of no known release: the finding is emitted unchanged, but for a configuration file's
+  credential in a third-party copy's tree (``origin: "in-copy"``, info while nothing uses it:
+  most likely that project's example configuration, which knowledge bases built before
+  configuration files were scanned cannot confirm);
 - a literal password compare (``secrets/literal-auth-compare``) in an upstream file: labelled
   ``origin: "upstream"`` with the release and path, severity kept (accepting a fixed password
   is a backdoor whoever published it);
@@ -23,6 +26,9 @@ Which product files refer to the material, and whether it sits in a file-system 
 ``assay.assess.sample_use``. When the file is identical in several releases, the release of a
 copy in the tree is named first (the copy it came from), then the newest; ``also_in`` lists
 the others.
+
+Longer than 300 lines: each way a finding is judged (no known release, upstream code, sample,
+test material, in a copy's tree) reads the same look-ups and grades by the same use.
 """
 
 from __future__ import annotations
