@@ -147,16 +147,22 @@ class _Judge:
             key=lambda r: ((r.name, r.version) != own, (r.name, r.version) not in self.present),
         )
 
-    def sample(self, item: dict[str, Any], origin: FileRef) -> RawFinding:
-        """An upstream sample's finding, graded by use."""
-        path = item["path"]
-        users = self.uses.of_file(path, item["scope"])
-        image = self.uses.image_of(path)
+    def use(self, item: dict[str, Any]) -> tuple[list[str], str | None, list[str]]:
+        """The product files referring to the finding's file, the file-system image it sits
+        in (or ``None``), and the reasons these make it severe (none: unused)."""
+        users = self.uses.of_file(item["path"], item["scope"])
+        image = self.uses.image_of(item["path"])
         why = []
         if image:
             why.append(f"it is shipped in the file-system image {image}")
         if users:
             why.append(f"product files refer to it ({', '.join(users[:5])})")
+        return users, image, why
+
+    def sample(self, item: dict[str, Any], origin: FileRef) -> RawFinding:
+        """An upstream sample's finding, graded by use."""
+        path = item["path"]
+        users, image, why = self.use(item)
         severity = Severity.CRITICAL if why else Severity.INFO
         release = f"{origin.name} {origin.version} {origin.path}"
         others = [f"{r.name} {r.version} {r.path}" for r in self.origins(path, item["scope"])[1:]]
@@ -183,14 +189,8 @@ class _Judge:
         ``apps/openssl.cnf`` presets ``secret = pass:insta`` for a public demo CA). Graded
         info while nothing uses it; its own severity when it sits in a file-system image or a
         product file refers to it."""
-        path, scope = item["path"], item["scope"]
-        users = self.uses.of_file(path, scope)
-        image = self.uses.image_of(path)
-        why = []
-        if image:
-            why.append(f"it is shipped in the file-system image {image}")
-        if users:
-            why.append(f"product files refer to it ({', '.join(users[:5])})")
+        scope = item["scope"]
+        users, image, why = self.use(item)
         copy = scope.partition(":")[0]
         where = (
             f"in the tree of the {copy} copy, likely that project's example configuration "
