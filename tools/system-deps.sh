@@ -6,15 +6,19 @@
 # command runs), not by the command's presence: a cross compiler without its C library headers
 # (only a recommendation, which --no-install-recommends leaves out) is present but useless.
 set -euo pipefail
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+base=$(mktemp -d)
+trap 'rm -rf "$base"' EXIT
+works() { "$@" >/dev/null 2>&1; }
+need() { local package=$1; shift; works "$@" || missing+=("$package"); }
+
+# Every check, in a fresh folder: run before installing, and again after to prove the install.
+check() {
+missing=()
+work=$(mktemp -d -p "$base")
 printf '#include <stdio.h>\n#include <zlib.h>\nint main(void){puts(zlibVersion());return 0;}\n' \
   >"$work/hello.c"
 printf '#include <stdio.h>\nint main(void){puts("x");return 0;}\n' >"$work/plain.c"
 mkdir "$work/tree" && echo x >"$work/tree/x"
-missing=()
-works() { "$@" >/dev/null 2>&1; }
-need() { local package=$1; shift; works "$@" || missing+=("$package"); }
 
 # The build sandbox, image extractors and archive tools.
 need bubblewrap bwrap --ro-bind / / --dev /dev --proc /proc true
@@ -94,10 +98,18 @@ need chromium timeout 60 chromium --headless --no-sandbox --disable-gpu --no-fir
   --user-data-dir="$work/chrome" --dump-dom about:blank
 need chromium-driver chromedriver --version
 need npm npm --version
+}
 
+check
 if ((${#missing[@]})); then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
     $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
+  check
+  if ((${#missing[@]})); then
+    echo "system-deps: installed, but still not working: $(printf '%s\n' "${missing[@]}" |
+      sort -u | tr '\n' ' ')" >&2
+    exit 1
+  fi
 fi
