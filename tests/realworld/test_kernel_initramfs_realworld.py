@@ -18,7 +18,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
-import os
+import random
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -147,7 +147,7 @@ def test_initramfs_bomb_is_stopped_before_anything_is_written(tmp_path: Path, co
 
 def test_damaged_compressed_initramfs_is_a_record(tmp_path: Path) -> None:
     root = tmp_path / "root"
-    packed = bytearray(gzip.compress(_cpio(root) + os.urandom(2000), 9))
+    packed = bytearray(gzip.compress(_cpio(root) + random.Random(41).randbytes(2000), 9))
     packed[-400:-380] = b"\xff" * 20  # the cpio header decompresses; then garbage
     release, _ = _kernel_with(tmp_path, bytes(packed))
     result = ingest(release, tmp_path / "work", LIMITS)
@@ -161,10 +161,11 @@ def test_a_large_compressed_initramfs_is_found_past_its_first_blocks(
     tmp_path: Path, comp: str
 ) -> None:
     """An initramfs of a few MB, whose first bzip2 or zstd block gives nothing until hundreds
-    of kilobytes are fed; written at the initramfs offset, it runs over what follows."""
+    of kilobytes are fed; written at the initramfs offset, it runs over what follows. (How
+    the kernel bytes after an lz4 stream are told from it: ``test_ingest_initramfs_end``.)"""
     root = tmp_path / "root"
     config = b"".join(b"CONFIG_OPTION_%d=%x\n" % (n, n * 7919) for n in range(100_000))
-    blob = os.urandom(200_000)
+    blob = random.Random(42).randbytes(200_000)
     root.mkdir()
     (root / "config").write_bytes(config)
     (root / "blob").write_bytes(blob)

@@ -16,6 +16,9 @@ cut out as one more file, which ingest opens like any compressed cpio, charging 
 the members stream. lz4 legacy and lzo streams are read block by block (``lz4``; ``lzop``
 with ``lzallright``), the same way; unblob opens them (``lz4``, ``lzop`` in the sandbox).
 Hand-written because the search is the kernel's own layout, which no library reads.
+
+Longer than 300 lines: the search, the stream-end reader for the standard decompressors and
+the block reader for lz4 and lzo share one probe budget and one record of what was found.
 """
 
 from __future__ import annotations
@@ -207,15 +210,24 @@ def _starts_cpio(path: Path, start: int, kind: str, spent: list[int]) -> bool:
     return out.startswith(_CPIO)
 
 
+_FRAME_ERRORS: Final = (ValueError, lz4.block.LZ4BlockError)  # lzop.LzopError: a ValueError
+
+
 def _lz4_blocks(
     path: Path, start: int, spent: list[int] | None = None
 ) -> Iterator[tuple[int, bytes]]:
     """The blocks of the lz4 legacy stream at ``start``: (offset past the block, its
     decompressed bytes). The stream ends at the end of the file, or where a block size is not
-    one (zero, past ``LZ4_compressBound`` of 8 MiB, or the next stream's magic)."""
+    one (zero, past ``LZ4_compressBound`` of 8 MiB, or the next stream's magic).
+
+    The format has no end marker, and the kernel knows its initramfs's length from the linker,
+    so whatever follows the stream may read as one more block size. Its writer (``lz4 -l``)
+    fills every block with 8 MiB but the last: after a shorter block, a "block" that is cut
+    short or does not decompress is what follows the stream, not damage to it."""
     with path.open("rb") as stream:
         stream.seek(start + 4)
         position = start + 4
+        last = False
         while len(size_field := stream.read(4)) == 4:
             size = int.from_bytes(size_field, "little")
             if size == 0 or size > _LZ4_BOUND or size_field == _LZ4_MAGIC:
@@ -223,10 +235,17 @@ def _lz4_blocks(
             if spent is not None and spent[0] + size > _PROBE_BUDGET:
                 return
             block = stream.read(size)
-            if len(block) != size:
-                raise ValueError("lz4 block cut short by the kernel's end")
+            try:
+                if len(block) != size:
+                    raise ValueError("lz4 block cut short by the kernel's end")
+                data = lz4.block.decompress(block, uncompressed_size=_LZ4_BLOCK)
+            except _FRAME_ERRORS:
+                if last:
+                    return
+                raise
             position += 4 + size
-            yield position, lz4.block.decompress(block, uncompressed_size=_LZ4_BLOCK)
+            yield position, data
+            last = len(data) < _LZ4_BLOCK
 
 
 def _lzo_blocks(path: Path, start: int) -> Iterator[tuple[int, bytes]]:
@@ -245,7 +264,6 @@ def _framed(path: Path, start: int, kind: str, spent: list[int] | None = None) -
 
 
 _Blocks = Iterator[tuple[int, bytes]]
-_FRAME_ERRORS: Final = (ValueError, lz4.block.LZ4BlockError)  # lzop.LzopError: a ValueError
 
 
 def _framed_cpio(path: Path, start: int, kind: str, spent: list[int]) -> bool:
