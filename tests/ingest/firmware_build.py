@@ -8,7 +8,7 @@ package to install (tools/system-deps.sh installs them all).
 from __future__ import annotations
 
 import hashlib
-import os
+import random
 import shutil
 import subprocess
 from pathlib import Path
@@ -48,7 +48,7 @@ def tree(root: Path, tag: str) -> dict[str, str]:
     """A small root file system under ``root``; returns path -> sha256 of what was put in."""
     contents = {
         "etc/issue": f"{tag} release 1.0\n".encode(),
-        "bin/tool": os.urandom(3000) + tag.encode(),
+        "bin/tool": random.Random(tag).randbytes(3000) + tag.encode(),
         "usr/share/doc/readme": (f"{tag} " * 500).encode(),
     }
     for rel, data in contents.items():

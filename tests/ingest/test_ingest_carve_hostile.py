@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
+import random
 import shutil
 import subprocess
 from pathlib import Path
@@ -44,7 +44,7 @@ def test_an_extractor_that_hangs_is_killed_at_the_time_cap(
     stub = ["sh", "-c", 'mkfifo /tmp/never && exec cat /tmp/never; echo "$@"', "stub"]
     monkeypatch.setattr(carve, "unblob_command", lambda: stub)
     box = sandbox(tmp_path)
-    (box.inputs / "fw.bin").write_bytes(os.urandom(4096))
+    (box.inputs / "fw.bin").write_bytes(random.Random(47).randbytes(4096))
     result = box.ingest(box.inputs / "fw.bin", ArchiveLimits(extract_timeout=0.5))
     (record,) = result.skipped
     assert (record.path, record.reason) == ("", "image-timeout")
@@ -168,7 +168,8 @@ def test_a_bomb_in_each_format_unblob_opens_is_stopped(tmp_path: Path, fmt: str)
 
 def test_a_kernel_with_a_garbage_payload_is_a_skipped_record(tmp_path: Path) -> None:
     box = sandbox(tmp_path)
-    payload = b"\x1f\x8b\x08\x00" + bytes(6) + os.urandom(60_000)  # a gzip header, then noise
+    noise = random.Random(171).randbytes(60_000)
+    payload = b"\x1f\x8b\x08\x00" + bytes(6) + noise  # a gzip header, then noise
     setup = bytearray(0x4000)
     setup[0x1FE:0x200] = b"\x55\xaa"
     setup[0x202:0x206] = b"HdrS"

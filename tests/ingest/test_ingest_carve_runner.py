@@ -9,7 +9,7 @@ import gzip
 import logging
 import lzma
 import mmap
-import os
+import random
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -47,7 +47,7 @@ def dump_parts(tmp: Path) -> list[tuple[int, bytes]]:
         tree(tmp / tag, tag)
     text = b"".join(b"line %d of a log\n" % i for i in range(20000))
     return [
-        (0, os.urandom(0x8000)),
+        (0, random.Random(50).randbytes(0x8000)),
         (0x40000, squashfs(tmp / "sq", tmp / "sq.img").read_bytes()),
         (0x100000, jffs2(tmp / "jf", tmp / "jf.img").read_bytes()),
         (0x200000, romfs(tmp / "ro", tmp / "ro.img").read_bytes()),
