@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import pickle
-import time
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -407,34 +408,46 @@ def test_and_after_directive_inside_expression(kind: FileKind) -> None:
     assert one(code, kind).ccn == 5
 
 
-# Pathological input: no recursion, bounded time.
+# Pathological input: no recursion, work linear in the nesting.
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        b"void f(void) {" + b"{" * 50_000 + b"}" * 50_000 + b"}",
-        b"{" * 50_000,
-        b"int f(void) {" + b"if (a) {" * 50_000 + b"}" * 50_000 + b"}",
-        b"int f(void) {" + b"if (a) " * 50_000 + b"a++; }",
-        b"int f(void) { x = " + b"(" * 50_000 + b"1" + b")" * 50_000 + b"; }",
-        b"#if A\n" * 20_000 + b"int f(void) { return 0; }\n" + b"#endif\n" * 20_000,
-    ],
-    ids=[
-        "nested-blocks",
-        "unclosed-braces",
-        "nested-ifs",
-        "braceless-ifs",
-        "parentheses",
-        "nested-conditional-groups",
-    ],
-)
-def test_pathological_nesting_finishes(code: bytes) -> None:
+PATHOLOGICAL: dict[str, Callable[[int], bytes]] = {
+    "nested-blocks": lambda n: b"void f(void) {" + b"{" * n + b"}" * n + b"}",
+    "unclosed-braces": lambda n: b"{" * n,
+    "nested-ifs": lambda n: b"int f(void) {" + b"if (a) {" * n + b"}" * n + b"}",
+    "braceless-ifs": lambda n: b"int f(void) {" + b"if (a) " * n + b"a++; }",
+    "parentheses": lambda n: b"int f(void) { x = " + b"(" * n + b"1" + b")" * n + b"; }",
+    "nested-conditional-groups": lambda n: (
+        b"#if A\n" * (n // 2) + b"int f(void) { return 0; }\n" + b"#endif\n" * (n // 2)
+    ),
+}
+
+
+def _calls(code: bytes) -> int:
+    """The Python and C function calls ``measure`` makes on ``code`` (a count of work that,
+    unlike a time, does not depend on the machine or its load)."""
     parsed = parse(code, FileKind.C)
-    start = time.perf_counter()
-    measured = measure(parsed)
-    assert time.perf_counter() - start < 10
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event in ("call", "c_call")
+
+    sys.setprofile(count)
+    try:
+        measured = measure(parsed)
+    finally:
+        sys.setprofile(None)
     assert all(f.ccn >= 1 for f in measured.functions)
+    return calls
+
+
+@pytest.mark.parametrize("shape", sorted(PATHOLOGICAL))
+def test_pathological_nesting_finishes_in_linear_work(shape: str) -> None:
+    # 50,000 levels: a recursive walk would overflow the stack; doubling the nesting from
+    # 25,000 must not more than double the work plus a margin (quadratic work would be 4x)
+    half, whole = (_calls(PATHOLOGICAL[shape](n)) for n in (25_000, 50_000))
+    assert whole <= 2.5 * half
 
 
 def test_fifty_thousand_nested_blocks() -> None:

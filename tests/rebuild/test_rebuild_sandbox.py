@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import psutil
@@ -54,13 +53,11 @@ def test_home_directory_is_unreadable(tmp_path: Path) -> None:
 
 def test_time_limit_kills_the_whole_tree(tmp_path: Path) -> None:
     marker = "917.25"
-    started = time.monotonic()
     result = sandbox.run(["sh", "-c", f"(sleep {marker} &); sleep {marker}"], cwd=tmp_path,
                          writable=[tmp_path], timeout=1)  # fmt: skip
-    assert result.timed_out and result.returncode is None
-    assert time.monotonic() - started < 30
-    time.sleep(0.5)
-    alive = [p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])]
+    assert result.timed_out and result.returncode is None  # (not 917 s later)
+    left = [p for p in psutil.process_iter(["cmdline"]) if marker in (p.info["cmdline"] or [])]
+    _, alive = psutil.wait_procs(left, timeout=60)  # killed ones may still be on their way out
     assert alive == []
 
 
