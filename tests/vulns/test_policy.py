@@ -226,5 +226,6 @@ def test_esr_copy_after_its_line_ended_is_end_of_life_since_the_line_end() -> No
         assert (result.support, result.cycle, result.since, result.superseded_by) == (
             Support.END_OF_LIFE, line.cycle, line.eol, None), version  # fmt: skip
         assert f"long-term line {line.cycle} ended" in result.reason
+        assert ("estimate" in result.reason) == line.eol_estimated  # 3.112: Firefox 140's end
         checked += 1
     assert checked

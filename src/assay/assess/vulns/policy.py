@@ -220,9 +220,10 @@ def _long_term(
 ) -> Status:
     """A version in a long-term line beside the main line: the line's end date decides, and only
     a newer release of the same line supersedes it."""
+    estimate = " (the source's estimate of its end)" if line.eol_estimated else ""
     if line.eol is not None and line.eol <= today:
         return Status(Support.END_OF_LIFE, line.cycle, line.eol,
-                      reason=f"long-term line {line.cycle} ended on {line.eol}",
+                      reason=f"long-term line {line.cycle} ended on {line.eol}{estimate}",
                       source=policy.source)  # fmt: skip
     product = policy.product
     at = key(product, version)
@@ -231,7 +232,7 @@ def _long_term(
          if cycle_of(r.version, [line]) is line and key(product, r.version) > at),
         key=lambda r: key(product, r.version),
     )  # fmt: skip
-    until = line.eol or "a date the data does not give"
+    until = f"{line.eol}{estimate}" if line.eol else "a date the data does not give"
     if newer:
         nxt = newer[0]
         return Status(Support.END_OF_LIFE, line.cycle, nxt.date, nxt.version,

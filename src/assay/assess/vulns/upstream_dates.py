@@ -71,5 +71,6 @@ def cycles(data: Path) -> Iterator[Cycle]:
                 released=_iso(product, f"{series} released", released) if released else None,
                 eol=_iso(product, f"{series} eol", branch["eol"]),
                 lts=branch.get("lts") is True,
+                eol_estimated=branch.get("eol_estimated") is True,
                 source=f"{SOURCE}: {branch.get('source', row.get('source', ''))}",
             )
