@@ -4,15 +4,19 @@ publishers' statements imply."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
 import pytest
 
-from assay.assess.vulns import db
+from assay.assess.vulns import db, debian
+from assay.assess.vulns.debian_data import read_changelog
 from assay.assess.vulns.match import Assessment, assess
-from assay.assess.vulns.policy import Support
+from assay.assess.vulns.model import Cycle
+from assay.assess.vulns.policy import Status, Support, cycle_of, status
 from assay.model import Component
+from assay.versions import key
 
 DB = db.load(db.default_path())
 REPO = Path(__file__).resolve().parents[2]
@@ -116,3 +120,112 @@ def test_support_status(name: str, version: str, status: Support) -> None:
 
 def test_debian_revision_is_judged_by_its_upstream_release() -> None:
     assert _assess("dnsmasq", "2.77-2").superseded_by == "2.78"
+
+
+# --- long-term lines beside `latest`: NSS's ESR lines (data/vulns/upstream/release-dates.toml) --
+
+ESR_LINES = tuple(c for c in DB.cycles_of("nss") if c.lts)
+NSS_CHANGELOG = read_changelog(REPO / "data" / "vulns", "nss")
+
+
+def _esr_line(version: str) -> Cycle | None:
+    return cycle_of(debian.upstream(version) if debian.is_debian_version(version) else version,
+                    ESR_LINES)  # fmt: skip
+
+
+def _debian_suites() -> dict[str, str]:
+    """Suite -> the Debian version of nss the data read (data/vulns/debian/SOURCE)."""
+    text = (REPO / "data" / "vulns" / "debian" / "SOURCE").read_text(encoding="utf-8")
+    return {suite: version for version, suite in re.findall(r"^nss (\S+) \((\w+)\):", text, re.M)}
+
+
+def _on(version: str, today: str, cycles: tuple[Cycle, ...] = ESR_LINES) -> Status:
+    upstream = debian.upstream(version) if debian.is_debian_version(version) else version
+    return status(DB.policy("nss"), upstream, cycles, DB.releases_of("nss"), today)
+
+
+def _day_before(iso: str) -> str:
+    return (datetime.date.fromisoformat(iso) - datetime.timedelta(days=1)).isoformat()
+
+
+def _packaged_in_lines() -> list[str]:
+    """Debian versions of nss (its changelog) whose upstream release is in an ESR line."""
+    return [e.version for e in NSS_CHANGELOG if e.new_upstream and _esr_line(e.version)]
+
+
+def test_nss_policy_is_latest_with_dated_esr_lines() -> None:
+    policy = DB.policy("nss")
+    assert policy is not None and policy.kind == "latest"
+    assert {c.cycle for c in ESR_LINES} >= {"3.90", "3.101", "3.112"}
+    assert all(c.eol for c in ESR_LINES)  # a line whose end no stored copy dates is not listed
+
+
+def test_debian_nss_outside_esr_lines_is_still_superseded_by_the_next_release() -> None:
+    suites = _debian_suites()
+    assert "bookworm" in suites  # bookworm ships a 3.87.x: no ESR line
+    judged = 0
+    for suite, version in sorted(suites.items()):
+        if _esr_line(version) is not None:
+            continue
+        upstream = debian.upstream(version)
+        newer = sorted(
+            (r for r in DB.releases_of("nss") if key("nss", r.version) > key("nss", upstream)),
+            key=lambda r: key("nss", r.version),
+        )
+        result = _assess("nss", version)
+        if not newer:  # the newest release the data knows (sid)
+            assert result.support is Support.SUPPORTED, suite
+            continue
+        judged += 1
+        assert (result.support, result.cycle, result.superseded_by, result.since) == (
+            Support.END_OF_LIFE, None, newer[0].version, newer[0].date), suite  # fmt: skip
+    assert judged >= 2 and _esr_line(suites["bookworm"]) is None
+
+
+def test_esr_copy_inside_its_line_window_is_supported_not_superseded_by_the_main_line() -> None:
+    packaged = _packaged_in_lines()
+    assert any(debian.upstream(v).startswith("3.90") for v in packaged)
+    for line in ESR_LINES:
+        mine = [v for v in packaged if _esr_line(v) is line]
+        if not mine:
+            continue
+        newest = max(mine, key=lambda v: key("nss", debian.upstream(v)))
+        inside = _day_before(line.eol or "")
+        result = _on(newest, inside)
+        assert (result.support, result.cycle) == (Support.SUPPORTED, line.cycle), newest
+        assert result.superseded_by is None
+        # the same copy judged by `latest` alone (no lines): superseded by the main line
+        plain = _on(newest, inside, ())
+        assert plain.support is Support.END_OF_LIFE and plain.superseded_by is not None
+        assert _esr_line(plain.superseded_by) is not line
+
+
+def test_older_release_of_an_esr_line_is_superseded_only_by_its_line() -> None:
+    line = _esr_line("3.53")  # Debian packaged 3.53 and then 3.53.1 (ESR 78's line)
+    assert line is not None and line.eol
+    in_line = sorted(
+        (r for r in DB.releases_of("nss") if cycle_of(r.version, [line]) is line),
+        key=lambda r: key("nss", r.version),
+    )
+    assert len(in_line) >= 2
+    result = _on(in_line[0].version, _day_before(line.eol))
+    assert (result.support, result.cycle, result.superseded_by, result.since) == (
+        Support.END_OF_LIFE, line.cycle, in_line[1].version, in_line[1].date)  # fmt: skip
+
+
+def test_esr_copy_after_its_line_ended_is_end_of_life_since_the_line_end() -> None:
+    ended = [c for c in ESR_LINES if c.eol and c.eol <= DB.snapshot]
+    assert ended
+    checked = 0
+    for version in _packaged_in_lines():
+        line = _esr_line(version)
+        assert line is not None
+        if line not in ended:
+            continue
+        result = _assess("nss", version)
+        assert (result.support, result.cycle, result.since, result.superseded_by) == (
+            Support.END_OF_LIFE, line.cycle, line.eol, None), version  # fmt: skip
+        assert f"long-term line {line.cycle} ended" in result.reason
+        assert ("estimate" in result.reason) == line.eol_estimated  # 3.112: Firefox 140's end
+        checked += 1
+    assert checked

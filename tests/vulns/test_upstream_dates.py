@@ -9,6 +9,7 @@ assay's output; the status follows from the product's policy row."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -182,10 +183,16 @@ def test_policies_confirmed_from_stored_copies(
     assert (policy.kind, policy.branches, policy.unverified) == (kind, branches, ""), page
 
 
-def test_nss_is_not_confirmed_its_esr_branch_is_not_encoded() -> None:
-    # the stored NSS release index names the latest release and the latest ESR release
+def test_nss_latest_release_and_esr_lines_are_both_encoded() -> None:
+    # the stored NSS release index names the latest release and the latest ESR release: the
+    # policy is `latest` and the ESR lines are long-term rows of release-dates.toml
     policy = DB.policy("nss")
-    assert policy is not None and not policy.verified and "ESR" in policy.unverified
+    assert policy is not None and policy.kind == "latest" and policy.unverified == ""
+    assert "(ESR) is the latest ESR version" in policy.verified
+    lines = [c for c in DB.cycles_of("nss") if c.lts]
+    assert lines and all(c.source.startswith(upstream_dates.SOURCE) for c in lines)
+    table = tomllib.loads((DATA / upstream_dates.FILE).read_text(encoding="utf-8"))
+    assert {c.cycle for c in lines} == {row["series"] for row in table["nss"]["branch"]}
 
 
 SERIES: tuple[tuple[str, str, Support, str, str], ...] = (

@@ -82,7 +82,9 @@ def table(known: VulnDB) -> str:
         if policy and policy.kind == "stopped":
             kind = f"stopped ({policy.last}, {policy.last_date})"
         cycles = known.cycles_of(product)
-        if cycles:
+        if cycles and policy and policy.kind in ("latest", "newest"):
+            kind += f" + {sum(c.lts for c in cycles)} long-term lines"
+        elif cycles:
             kind += f" ({len(cycles)} branches)"
         rated = len({a.id for a in mine if a.severity or known.severity(a.id)})
         lines.append(

@@ -59,3 +59,5 @@ class Cycle:
     """Latest release of the cycle, when the source says."""
     source: str = ""
     """Which data set the record comes from."""
+    eol_estimated: bool = False
+    """The source gives ``eol`` as its estimate (a planned end), not as a stated end."""

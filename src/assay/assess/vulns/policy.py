@@ -12,6 +12,10 @@ vulnerability data), each citing where the project states it:
   when the series that pushed it out was first released;
 - ``latest``: only the newest release gets fixes; an older one is unsupported since the first
   newer release the data knows (its name and date are reported);
+- long-term lines beside a ``latest`` or ``newest`` main line (NSS's ESR lines, which Firefox ESR
+  ships): a product's LTS release cycles, each with its own end date. A version in such a line is
+  judged by the line alone: end of life after the line's end date, before it superseded only by
+  a newer release of the same line; every other version follows the main policy;
 - ``stopped``: the project stopped; end of life since its last release;
 - ``unknown``: no published policy.
 
@@ -211,6 +215,35 @@ def _latest(policy: Policy, version: str, releases: Sequence[Release]) -> Status
                   source=policy.source)  # fmt: skip
 
 
+def _long_term(
+    policy: Policy, version: str, line: Cycle, releases: Sequence[Release], today: str
+) -> Status:
+    """A version in a long-term line beside the main line: the line's end date decides, and only
+    a newer release of the same line supersedes it."""
+    estimate = " (the source's estimate of its end)" if line.eol_estimated else ""
+    if line.eol is not None and line.eol <= today:
+        return Status(Support.END_OF_LIFE, line.cycle, line.eol,
+                      reason=f"long-term line {line.cycle} ended on {line.eol}{estimate}",
+                      source=policy.source)  # fmt: skip
+    product = policy.product
+    at = key(product, version)
+    newer = sorted(
+        (r for r in releases
+         if cycle_of(r.version, [line]) is line and key(product, r.version) > at),
+        key=lambda r: key(product, r.version),
+    )  # fmt: skip
+    until = f"{line.eol}{estimate}" if line.eol else "a date the data does not give"
+    if newer:
+        nxt = newer[0]
+        return Status(Support.END_OF_LIFE, line.cycle, nxt.date, nxt.version,
+                      reason=f"long-term line {line.cycle} gets fixes until {until}, in "
+                      f"its newest release only; superseded by {nxt.version} ({when(nxt)})",
+                      source=policy.source)  # fmt: skip
+    return Status(Support.SUPPORTED, line.cycle,
+                  reason=f"long-term line {line.cycle}, supported until {until}; the "
+                  "newest release of the line the data knows", source=policy.source)  # fmt: skip
+
+
 def status(
     policy: Policy | None,
     version: str | None,
@@ -231,6 +264,9 @@ def status(
     if policy.kind == "branches":
         return _branches(policy, version, cycles, today)
     dated = [r for r in releases if _key(policy.product, r.version) is not None]
+    line = cycle_of(version, [c for c in cycles if c.lts])
+    if line is not None:
+        return _long_term(policy, version, line, dated, today)
     if not dated:
         return Status(Support.UNKNOWN, reason=f"policy '{policy.kind}' but no release dates in "
                       "the data", source=policy.source)  # fmt: skip

@@ -3,7 +3,8 @@
 ``data/vulns/upstream/release-dates.toml`` holds, for the products that Debian does not
 package and whose publishers ship no machine-readable release list (LibreSSL's releases page,
 ThreadX's and NetX Duo's change logs, GoAhead's release notes, thttpd's README, Zephyr's
-"Supported Releases" tables), the facts read from stored public copies of those pages:
+"Supported Releases" tables, NSS's ESR lines with the end of the Firefox ESR shipping each), the
+facts read from stored public copies of those pages:
 ``releases`` (version = date) or ``branch`` rows (series, first release, end of life, LTS). Each
 product names the copy it was read from; every ``Release`` and ``Cycle`` built here carries
 that source, so a report can say where a date comes from.
@@ -70,5 +71,6 @@ def cycles(data: Path) -> Iterator[Cycle]:
                 released=_iso(product, f"{series} released", released) if released else None,
                 eol=_iso(product, f"{series} eol", branch["eol"]),
                 lts=branch.get("lts") is True,
+                eol_estimated=branch.get("eol_estimated") is True,
                 source=f"{SOURCE}: {branch.get('source', row.get('source', ''))}",
             )
