@@ -5,7 +5,8 @@ is listed, with its severity and reason, in ``expected/secrets-product.toml`` (k
 name, path below the release root, rule and line, so a new upstream version only breaks the
 test when a finding really appears, disappears or changes severity), and the high and critical
 ones are at most 1 per 100,000 product lines. The releases' own sample keys are labelled with
-their release and path (upstream sample material, ``info``).
+their release and path (upstream sample material, ``info``), the credential OpenSSL's example
+configuration presets included (the shipped knowledge base records it).
 Recall: every PEM private key in OpenSSL's test tree is found and labelled ``test``.
 """
 
@@ -108,17 +109,41 @@ def test_openssl_samples_name_their_release_and_path(
         if f["category"] == "secrets" and f["path"].startswith("apps/")
         and f["properties"]["context"] == "product"
     ]  # fmt: skip
-    # configuration files are not in the knowledge base: their credentials are labelled as in
-    # the copy's tree, unconfirmed, and name no release file
-    samples = [f for f in found if f["properties"].get("origin") != "in-copy"]
-    configs = [f for f in found if f["properties"].get("origin") == "in-copy"]
-    assert {f["path"] for f in configs} == {"apps/openssl.cnf", "apps/openssl-vms.cnf"}
-    assert all(f["severity"] == "info" and f["path"].endswith(".cnf") for f in configs)
-    assert len(samples) >= 12
-    for finding in samples:
+    assert len(found) >= 14
+    for finding in found:
+        assert finding["severity"] == "info", finding["path"]
+        assert finding["properties"]["origin"] == "upstream-sample", finding["path"]
         assert finding["properties"]["upstream"] == {
             "name": "openssl", "version": release.version, "path": finding["path"]
         }, finding["path"]  # fmt: skip
+    assert "in-copy:info" not in doc["secrets"]["upstream_material"]
+
+
+def test_openssl_example_configuration_credentials_are_confirmed_by_the_shipped_kb(
+    evaluations: dict[str, tuple[Any, dict[str, Any]]],
+) -> None:
+    # the shipped knowledge base records OpenSSL's configuration files that preset a credential
+    # (apps/openssl.cnf's CMP section: 'secret = pass:insta', the Insta Demo CA's published
+    # password) as sample material: the credential is confirmed byte-for-byte as the release's,
+    # not merely labelled as sitting in the copy's tree (the in-copy fallback)
+    release, doc = evaluations["openssl/bookworm"]
+    credentials = {
+        f["path"]: f
+        for f in doc["findings"]
+        if f["rule_id"] == "secrets/credential-literal" and f["path"].startswith("apps/")
+    }
+    assert sorted(credentials) == ["apps/openssl-vms.cnf", "apps/openssl.cnf"]
+    for path, finding in credentials.items():
+        line = (release.path / path).read_bytes().split(b"\n")[finding["start_line"] - 1]
+        assert re.match(rb"\s*secret\s*=\s*pass:", line), (path, line)
+        assert finding["severity"] == "info"
+        assert finding["properties"]["origin"] == "upstream-sample"
+        assert finding["properties"]["upstream"] == {
+            "name": "openssl", "version": release.version, "path": path
+        }  # fmt: skip
+        assert finding["message"].startswith(
+            f"upstream sample material (openssl {release.version} {path},"
+        )
 
 
 def test_every_openssl_test_key_is_found_and_labelled_test(

@@ -12,7 +12,8 @@ them (``vendor_tree.PLANTED``). The test asserts:
   listed, each with its severity and reason, in ``expected/vendor-tree.toml``, and the high and
   critical ones among them are at most 1 per 100,000 lines outside test code (counted
   independently of assay);
-- the releases' own sample keys are labelled upstream sample material at ``info``.
+- the releases' own sample keys, and the credential OpenSSL's example configuration presets,
+  are labelled upstream sample material at ``info`` with their release and path.
 
 A second, smaller tree (the real OpenSSL unmodified and a line of vendor code) shows the
 rating effect: OpenSSL's sample keys alone no longer fail the ``secrets`` category.
@@ -130,6 +131,34 @@ def test_the_releases_sample_keys_are_labelled_information(
         assert finding["properties"]["upstream"] == {
             "name": "openssl", "version": openssl.version, "path": below
         }  # fmt: skip
+
+
+def test_the_copys_example_configuration_credentials_are_confirmed_upstream(
+    vendor_run: tuple[Path, dict[str, Any], dict[str, Any]],
+) -> None:
+    # OpenSSL's apps/openssl.cnf presets the Insta Demo CA's published password; the shipped
+    # knowledge base records the release's file as sample material, so the copy's identical file
+    # is confirmed as the release's (not the unconfirmed in-copy label)
+    _, doc, releases = vendor_run
+    openssl = releases["openssl"]
+    configs = {
+        f["path"]: f
+        for f in _secrets(doc)
+        if f["path"].startswith("third_party/openssl/") and f["path"].endswith(".cnf")
+        and f["properties"]["context"] == "product"
+    }  # fmt: skip
+    assert sorted(configs) == [
+        "third_party/openssl/apps/openssl-vms.cnf", "third_party/openssl/apps/openssl.cnf"
+    ]  # fmt: skip
+    for path, finding in configs.items():
+        below = path.removeprefix("third_party/openssl/")
+        assert (openssl.path / below).is_file()
+        assert (finding["rule_id"], finding["severity"]) == ("secrets/credential-literal", "info")
+        assert finding["properties"]["origin"] == "upstream-sample", path
+        assert finding["properties"]["upstream"] == {
+            "name": "openssl", "version": openssl.version, "path": below
+        }  # fmt: skip
+    assert "in-copy:info" not in doc["secrets"]["upstream_material"]
 
 
 def test_vendoring_openssl_unmodified_does_not_fail_secrets(

@@ -8,8 +8,8 @@ material such as OpenSSL's ``apps/server.pem``) and:
 
 - a file of no known release: the finding is emitted unchanged, but for a configuration file's
   credential in a third-party copy's tree (``origin: "in-copy"``, info while nothing uses it:
-  most likely that project's example configuration, which knowledge bases built before
-  configuration files were scanned cannot confirm);
+  most likely that project's example configuration, of a release the knowledge base does not
+  hold, edited, or in a knowledge base built before configuration files were recorded);
 - a literal password compare (``secrets/literal-auth-compare``) in an upstream file: labelled
   ``origin: "upstream"`` with the release and path, severity kept (accepting a fixed password
   is a backdoor whoever published it);
@@ -183,18 +183,18 @@ class _Judge:
         return _raw(item, severity=severity, message=message, properties=props)
 
     def in_copy(self, item: dict[str, Any]) -> RawFinding:
-        """A credential preset in a configuration file of a third-party copy's tree that the
-        knowledge base cannot confirm (it keeps C/C++ files and key material, not every
-        configuration file): most likely the project's example configuration (OpenSSL's
-        ``apps/openssl.cnf`` presets ``secret = pass:insta`` for a public demo CA). Graded
-        info while nothing uses it; its own severity when it sits in a file-system image or a
-        product file refers to it."""
+        """A credential preset in a configuration file of a third-party copy's tree that no
+        file of a known release confirms (the knowledge base records releases' configuration
+        files that preset a credential, but not of every release, nor an edited copy): most
+        likely the project's example configuration (OpenSSL's ``apps/openssl.cnf`` presets
+        ``secret = pass:insta`` for a public demo CA). Graded info while nothing uses it; its
+        own severity when it sits in a file-system image or a product file refers to it."""
         scope = item["scope"]
         users, image, why = self.use(item)
         copy = scope.partition(":")[0]
         where = (
             f"in the tree of the {copy} copy, likely that project's example configuration "
-            "(the knowledge base holds no configuration files of its releases to confirm it)"
+            "(no file of a release the knowledge base holds is identical to it)"
         )
         verdict = " and ".join(why) if why else "nothing in the product refers to it"
         props = {
