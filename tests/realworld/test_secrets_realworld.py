@@ -146,6 +146,38 @@ def test_openssl_example_configuration_credentials_are_confirmed_by_the_shipped_
         )
 
 
+def test_an_example_credential_shipped_in_a_root_file_system_is_medium_a_key_critical(
+    upstream: Callable[[str], Any], tmp_path: Path
+) -> None:
+    # a root file system that installs OpenSSL's example configuration and its sample server
+    # key unchanged: both are the release's published material, but the key authenticates the
+    # device to whoever has the release, while the configuration's credential matters only
+    # where a service reads that entry (the CMP section of openssl.cnf is used on request)
+    release = upstream("openssl/bookworm")
+    root = tmp_path / "rootfs"
+    (root / "etc/ssl/private").mkdir(parents=True)
+    (root / "bin").mkdir()
+    (root / "etc/ssl/openssl.cnf").write_bytes((release.path / "apps/openssl.cnf").read_bytes())
+    (root / "etc/ssl/private/server.pem").write_bytes(
+        (release.path / "apps/server.pem").read_bytes()
+    )
+    (root / "bin/true").write_bytes(Path("/bin/true").read_bytes())  # a real ELF of this host
+
+    doc = run_evaluation(root, tmp_path / "out", categories=("secrets",)).json()
+
+    found = {f["path"]: f for f in doc["findings"] if f["rule_id"].startswith("secrets/")}
+    config, key = found["etc/ssl/openssl.cnf"], found["etc/ssl/private/server.pem"]
+    for finding, path in ((config, "apps/openssl.cnf"), (key, "apps/server.pem")):
+        assert finding["properties"]["origin"] == "upstream-sample"
+        assert finding["properties"]["upstream"]["path"] == path
+        assert finding["properties"]["shipped_in"] == "."
+    assert config["rule_id"] == "secrets/credential-literal"
+    assert config["severity"] == "medium"
+    assert "example configuration is shipped unchanged" in config["message"]
+    assert key["rule_id"] == "secrets/private-key-pem"
+    assert key["severity"] == "critical"
+
+
 def test_every_openssl_test_key_is_found_and_labelled_test(
     evaluations: dict[str, tuple[Any, dict[str, Any]]],
 ) -> None:

@@ -20,7 +20,10 @@ material such as OpenSSL's ``apps/server.pem``) and:
 - any other upstream file: the finding keeps its rule, is labelled ``origin:
   "upstream-sample"`` with the release and path it comes from, and is graded by use: critical
   when the file sits in a firmware file-system image or a product file or build file refers to
-  it (a published key protects nothing), info while nothing does.
+  it (a published key protects nothing), info while nothing does; a credential preset in an
+  example configuration file (``secrets.config``) is medium where a key would be critical (the
+  file is shipped unchanged, and a service may or may not read that entry: OpenSSL's
+  ``openssl.cnf`` presets a demo CA's password in a section used only on request).
 
 Which product files refer to the material, and whether it sits in a file-system image, is
 ``assay.assess.sample_use``. When the file is identical in several releases, the release of a
@@ -163,10 +166,17 @@ class _Judge:
         """An upstream sample's finding, graded by use."""
         path = item["path"]
         users, image, why = self.use(item)
-        severity = Severity.CRITICAL if why else Severity.INFO
+        example = bool(item["properties"].get("config"))  # a credential, not a key
+        severity = (Severity.MEDIUM if example else Severity.CRITICAL) if why else Severity.INFO
         release = f"{origin.name} {origin.version} {origin.path}"
         others = [f"{r.name} {r.version} {r.path}" for r in self.origins(path, item["scope"])[1:]]
-        if why:
+        if why and example:
+            verdict = (
+                f"{' and '.join(why)}: the example configuration is shipped unchanged, its "
+                "credential is published with the release; where a service on the device "
+                "reads this entry, set one per device or remove it"
+            )
+        elif why:
             verdict = (
                 f"{' and '.join(why)}: a key published with the release protects nothing, "
                 "whoever has the release can impersonate the device; generate the key on each "
