@@ -79,12 +79,16 @@ def rows(result: FileResult) -> list[tuple[int, str, str, str, list[str]]]:
         ("in-addr.arpa ip6.arpa home.arpa",
          [("host", "in-addr.arpa", "special"), ("host", "ip6.arpa", "special"),
           ("host", "home.arpa", "private")]),
+        # bytes of a key table in libcrypto (armhf), NXP's SoC family in kernel modules
+        ("Gw.EE#G] i.MX SoC", []),
+        ("A.ROOT-SERVERS.NET. Amazon.com", [("host", "a.root-servers.net", "public"),
+                                            ("host", "amazon.com", "public")]),
     ],
     ids=["urls", "host", "public-ip", "rfc1918", "loopback", "rfc5737-3849", "rfc2606",
          "special", "link-local", "public-ipv6", "placeholder-host", "placeholder-label",
          "not-a-name", "bracketed-ipv6", "file-names", "versions-oids", "after-oid", "e-mail",
          "password-redacted", "not-addresses", "invalid-octets", "suffixes", "reverse-zones",
-         "rfc8410-oids", "reverse-dns"],
+         "rfc8410-oids", "reverse-dns", "capital-tld-lower-label", "capitals-throughout"],
 )  # fmt: skip
 def test_find(text: str, expected: list[tuple[str, str, str]]) -> None:
     assert [(m.kind, m.value, m.klass) for m in find(text)] == expected
@@ -287,3 +291,95 @@ def test_a_section_table_stretched_over_the_file_hides_no_url() -> None:
     data += (bytes(header) + body)[len(data) :]
     assert section_names(data) == (0, size)
     assert [m.value for _, m in in_binary(data)] == ["https://c2.vendor-cloud.com/x"]
+
+
+def _strings(*strings: str, gap: int = 0) -> bytes:
+    """NUL-terminated strings as a linker lays them out in .rodata (``gap`` NULs between)."""
+    return b"".join(b"\0" + s.encode() + b"\0" * gap for s in strings) + b"\0"
+
+
+# libcrypto's OSSL_CMP_PKIBODY field names, in their order in the Debian armhf library
+ASN1_FIELDS = ("generalInfo", "value.ir", "value.ip", "value.cr", "value.cp", "value.p10cr")
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (_strings(*ASN1_FIELDS), []),
+        # one sibling is not a family
+        (_strings("value.ir", "value.ip"), ["value.ir"]),
+        # alone, beside other stems, or inside a longer string: a host
+        (_strings("value.ir"), ["value.ir"]),
+        (_strings("pool.ntp.org", "value.ip", "value.cr"), ["pool.ntp.org"]),
+        (_strings("server value.ir", "value.ip", "value.cr"), ["value.ir"]),
+        # siblings that are TLDs are hosts of one domain, not fields
+        (_strings("vendor.de", "vendor.com", "vendor.net"),
+         ["vendor.de", "vendor.com", "vendor.net"]),
+        # siblings farther than NEIGHBOURHOOD bytes are not context
+        (_strings("value.ir", gap=300) + _strings("value.ip", "value.cr"), ["value.ir"]),
+        # libcurl: the zlib version it compares with, 148 bytes from zlib's own
+        (_strings("1.2.13", "Error while processing content unencoding: %s",
+                  "Error while processing content unencoding: Unknown failure within "
+                  "decompression software.", "1.2.0.4"), []),
+        (_strings("1.2.0.4"), ["1.2.0.4"]),
+        (_strings("1.2.13", "8.8.8.8", "1.1.1.1"), ["8.8.8.8", "1.1.1.1"]),
+        (_strings("1.2.13", "dns 1.2.0.4"), ["1.2.0.4"]),
+        (_strings("1.2.13.4", "1.2.0.4"), ["1.2.13.4", "1.2.0.4"]),
+        (_strings("1.2.13", gap=300) + _strings("1.2.0.4"), ["1.2.0.4"]),
+    ],
+    ids=["asn1-fields", "one-sibling", "alone", "other-stem", "in-a-sentence", "tld-siblings",
+         "far-siblings", "zlib-version", "quad-alone", "other-quads", "quad-in-a-sentence",
+         "quad-beside-quad", "far-version"],
+)  # fmt: skip
+def test_binary_strings_read_with_their_neighbours(data: bytes, expected: list[str]) -> None:
+    from assay.analyze.endpoints.text import NEIGHBOURHOOD, in_binary
+
+    assert NEIGHBOURHOOD < 300
+    found = in_binary(data)
+    assert [m.value for _, m in found] == expected
+    for offset, match in found:
+        assert data[offset:].lower().startswith(match.value.encode())
+
+
+def test_field_paths_and_versions_in_a_compiled_binary(tmp_path: Path) -> None:
+    """The same strings laid out by gcc and ld, read from the ELF file."""
+    gcc = shutil.which("gcc")
+    assert gcc is not None, "gcc is needed (tools/system-deps.sh)"
+    fields = ", ".join(f'"{f}"' for f in ASN1_FIELDS)
+    source = tmp_path / "lib.c"
+    source.write_text(
+        f"const char *const fields[] = {{{fields}}};\n"
+        'int zlib_ok(const char *v) { return __builtin_strcmp(v, "1.2.0.4") >= 0; }\n'
+        'const char *const zlib = "1.2.13";\n'
+        'const char *const ntp = "pool.ntp.org";\n'
+        'const char *const dns = "8.8.8.8";\n'
+    )
+    binary = tmp_path / "lib.so"
+    subprocess.run([gcc, "-O0", "-shared", "-fPIC", "-o", str(binary), str(source)], check=True)
+    data = binary.read_bytes()  # compiled here, never executed
+    for string in ("value.ir", "1.2.0.4"):
+        assert [m.klass for m in find(string)] == ["public"]
+        assert f"\0{string}\0".encode() in data
+    result = ANALYZER.analyze_content(Content(data, FileKind.ELF, "lib.so"))
+    public = {r["value"] for r in result.data["endpoints"] if r["class"] == "public"}
+    assert public == {"pool.ntp.org", "8.8.8.8"}
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ('int f(void) { return strcmp(zlibVersion(), "1.2.0.4") >= 0; }', []),
+        ('int f(void) { return strcmp(zlib_version, ("1.2.0.4")); }', []),
+        ('int f(void) { inet_addr("1.2.0.4"); return strcmp(zlibVersion(), "1.2.13"); }',
+         [(1, "1.2.0.4", "public", "code", ["resolve"])]),
+        ('int f(const char *v) { return strcmp(v, "1.2.0.4"); }',
+         [(1, "1.2.0.4", "public", "code", [])]),
+        ('void f(void) { printf("version %s, dns 8.8.8.8", version); }',
+         [(1, "8.8.8.8", "public", "code", [])]),
+    ],
+    ids=["version-call", "version-variable", "address-call", "no-version", "not-alone"],
+)  # fmt: skip
+def test_a_quad_compared_with_a_version_is_a_version(
+    code: str, expected: list[tuple[int, str, str, str, list[str]]]
+) -> None:
+    assert rows(scan(code)) == expected

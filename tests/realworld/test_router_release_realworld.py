@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from elftools.elf.elffile import ELFFile
@@ -378,6 +379,22 @@ def test_no_section_name_or_reverse_zone_is_a_public_endpoint(first: Evaluated) 
     assert public, "the binaries name public hosts (curl.se, dropbear's home page...)"
     assert public & sections == set()
     assert not [e for e in public if e.endswith(("in-addr.arpa", "ip6.arpa"))]
+
+
+def test_library_strings_that_only_look_like_endpoints_are_not_findings(first: Evaluated) -> None:
+    """libcrypto's ASN.1 field name ``value.ir`` (beside ``value.ip``, ``value.cr``...) and
+    libcurl's ``1.2.0.4`` (the zlib version it compares with, beside zlib's ``1.2.x``) read as a
+    host in Iran and a public address alone: the two libraries' public findings are exactly the
+    URLs with a host name that a plain search over their bytes finds."""
+    for name, string in (("usr/lib/libcrypto.so.3", b"value.ir"),
+                         ("usr/lib/libcurl.so.4", b"1.2.0.4")):  # fmt: skip
+        data = (first.built.rootfs / name).read_bytes()
+        assert b"\0" + string + b"\0" in data, name
+        urls = {u.decode() for u in re.findall(rb"https?://[\x21-\x7e]*", data)}
+        named = {u for u in urls if "." in (urlsplit(u).hostname or "") and "%" not in u}
+        public = {f["properties"]["value"] for f in first.findings("endpoints/public-endpoint")
+                  if f["path"] == f"{ROOTFS}!/{name}"}  # fmt: skip
+        assert public == named, name
 
 
 def _expected_skips(evaluated: Evaluated) -> Iterator[tuple[str, str]]:

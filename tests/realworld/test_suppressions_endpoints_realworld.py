@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from assay.analyze import suppressions
-from assay.analyze.endpoints.match import redact
+from assay.analyze.endpoints.match import find, redact
+from assay.analyze.endpoints.source import endpoints
 from assay.ingest.classify import source_kind
 from assay.parse import parse
 from support import run_evaluation
@@ -71,6 +72,25 @@ def test_nolint_equals_a_line_search(upstream: Callable[[str], Any]) -> None:
     expected = _grep(root, _NOLINT)
     assert len(expected) >= 3
     assert _reported(root, "nolint") == expected
+
+
+_VERSION_COMPARE = re.compile(r'strcmp\(\w*[Vv]ersion\(\),\s*"(\d+\.\d+\.\d+\.\d+)"\)')
+
+
+def test_a_quad_compared_with_a_version_is_not_an_address(upstream: Callable[[str], Any]) -> None:
+    """curl checks its zlib with ``strcmp(zlibVersion(), "1.2.0.4")``: a version, not an
+    address, though the string alone reads as a public one."""
+    root = upstream("curl/bookworm").path
+    compared = {(rel, n, m.group(1)) for rel, path in _c_files(root)
+                for n, line in enumerate(path.read_text("utf-8", "replace").splitlines(), 1)
+                for m in _VERSION_COMPARE.finditer(line)}  # fmt: skip
+    assert compared, "the oracle found no version comparison, the test would prove nothing"
+    for rel, line, value in compared:
+        assert [(m.kind, m.klass) for m in find(value)] == [("ipv4", "public")]
+        kind = source_kind(rel)
+        assert kind is not None
+        found = endpoints(parse((root / rel).read_bytes(), kind))
+        assert [(n, m.value) for n, m, context, _ in found if context == "code" and n == line] == []
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from assay.rules import rule_from_row
 
 ID = "endpoints"
 """Analyzer and category id."""
-VERSION = "2"
+VERSION = "3"
 """Bumped whenever results for the same input can change."""
 
 

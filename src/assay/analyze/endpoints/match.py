@@ -86,6 +86,11 @@ def _names() -> tuple[
     )
 
 
+def is_tld(label: str) -> bool:
+    """True when ``label`` (any case) is a top-level domain of the shipped list."""
+    return label.lower() in _names()[0]
+
+
 def find(text: str) -> list[Match]:
     """Every endpoint written in ``text``, in order."""
     if "." not in text and ":" not in text and "localhost" not in text:
@@ -168,10 +173,20 @@ def _hosts(text: str) -> list[Match]:
             # ".data.rel.ro" (an ELF section name), ".ip6.arpa", ".example.com": a suffix
             # that names are completed with, not a host
             continue
+        if _capital_tld_only(text[start:end], tld.start() - start):
+            continue
         if _LABELS.fullmatch(text, start, end):
             name = text[start:end].lower()
             found.append(Match(start, "host", name, host_class(name)))
     return found
+
+
+def _capital_tld_only(name: str, dot: int) -> bool:
+    """True for ``x.TLD``: two labels, the TLD in capitals and the other label not (``Gw.EE``,
+    bytes of a table in libcrypto; ``i.MX``, a SoC family). A name in capitals is written in
+    capitals throughout (``A.ROOT-SERVERS.NET``); longer mixed-case names are kept
+    (``ipsec.strongSwan.ORG``, a test of case-insensitive comparison)."""
+    return "." not in name[:dot] and name[dot + 1 :].isupper() and not name[:dot].isupper()
 
 
 @cache

@@ -9,6 +9,10 @@ A literal's usage is the usage of the call it is an argument of (``getaddrinfo("
 is ``resolve``), or the usage of every call that names the variable, array or macro it
 initialises in the same file (``#define SERVER "ntp.org"`` ... ``getaddrinfo(SERVER, ...)``).
 Calls written through function pointers or through macros that wrap them are not seen.
+
+A literal that is a dotted quad and nothing else, passed to a call together with something
+named ``version`` (``strcmp(zlibVersion(), "1.2.0.4")``, curl's check of its zlib), is a
+version it is compared with, not an address.
 """
 
 from __future__ import annotations
@@ -114,8 +118,26 @@ def _site(parsed: ParsedFile, root: Node, match: Match) -> Site | None:
         return None
     if literal.parent is not None and literal.parent.type == "preproc_include":
         return None
+    if match.kind == "ipv4" and _compared_with_version(parsed, literal, match.value):
+        return None
     holder, usage = _role(parsed, literal)
     return Site(match, "code", holder, usage)
+
+
+def _compared_with_version(parsed: ParsedFile, literal: Node, value: str) -> bool:
+    """True when the literal is ``"value"`` alone and an argument of a call that also names
+    something ``*version*`` (``strcmp(zlibVersion(), "1.2.0.4")``)."""
+    if parsed.text(literal) != f'"{value}"':
+        return False
+    node = literal
+    while node.parent is not None and node.parent.type in ("parenthesized_expression",
+                                                           "cast_expression"):  # fmt: skip
+        node = node.parent
+    args = node.parent
+    if args is None or args.type != "argument_list":
+        return False
+    others = (child for child in args.named_children if child != node)
+    return any("version" in name.lower() for o in others for name in _identifiers(parsed, o))
 
 
 def _role(parsed: ParsedFile, node: Node) -> tuple[str | None, frozenset[str]]:

@@ -7,6 +7,15 @@ byte offset of its run. The names in the section-name table (``.shstrtab``) are 
 ``.data.rel.ro``, in every linked binary, is no host in Romania. Only runs shaped like section
 names are passed over there (a leading dot, no ``/``, ``:`` or ``@``): a table that a hostile
 header stretches over the whole file hides no URL or address.
+
+A string of a binary has no line around it, as a literal in source has; its neighbours, the
+runs that start within :data:`NEIGHBOURHOOD` bytes of its start, are its context. A whole
+string shaped like a host name is a field path when at least :data:`FAMILY` neighbours share
+its stem with a last part that is an identifier and no top-level domain: libcrypto's ASN.1
+field names ``value.ir``, ``value.ip``, ``value.cr``... (``.ir`` is Iran's). A whole string
+that is a dotted quad is a version when a neighbour is a two- or three-part dotted number with
+the same first two numbers: libcurl's ``1.2.0.4`` (the zlib it compares ``zlibVersion()``
+with) beside zlib's ``1.2.13``.
 """
 
 from __future__ import annotations
@@ -15,13 +24,23 @@ import bisect
 import re
 import struct
 
-from assay.analyze.endpoints.match import Match, find
+from assay.analyze.endpoints.match import Match, find, is_tld
 
 MIN_RUN = 6
 """Shortest printable run read from a binary (``strings -n 6``)."""
 MAX_PER_FILE = 5000
 """Endpoints kept per file: a hostile file full of addresses stays bounded."""
 
+NEIGHBOURHOOD = 256
+"""Bytes either side of a string of a binary within which other strings are its neighbours."""
+FAMILY = 2
+"""Neighbours sharing a host-looking string's stem (``value.ip``, ``value.cr`` beside
+``value.ir``) that make it a field path."""
+
+_LONGEST = 255
+"""Longest neighbour read (a DNS name has at most 253 characters)."""
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?")
 _RUN = re.compile(rb"[\x20-\x7e]{%d,}" % MIN_RUN)
 _COMMENT = ("#", ";", "//")
 _SECTION_NAME = re.compile(rb"\.[^/:@]*")
@@ -61,8 +80,36 @@ def in_binary(data: bytes) -> list[tuple[int, Match]]:
     found = []
     for match in find(text)[:MAX_PER_FILE]:
         index = bisect.bisect_right(joined_at, match.start) - 1
-        found.append((starts[index] + match.start - joined_at[index], match))
+        if not _named_by_neighbours(match, index, runs, starts):
+            found.append((starts[index] + match.start - joined_at[index], match))
     return found
+
+
+def _named_by_neighbours(match: Match, index: int, runs: list[str], starts: list[int]) -> bool:
+    """True when the whole string ``runs[index]`` is ``match`` and its neighbours show that
+    it is a field path (a host name's stem shared) or a version (a dotted quad's first two
+    numbers shared), not an endpoint."""
+    run = runs[index]
+    if match.kind not in ("host", "ipv4") or len(run) != len(match.value):
+        return False  # NOTE: lengths first: a long run holding many matches is not copied
+    if run.lower() != match.value:
+        return False
+    at = starts[index]
+    low = bisect.bisect_left(starts, at - NEIGHBOURHOOD)
+    high = bisect.bisect_right(starts, at + NEIGHBOURHOOD)
+    # NOTE: a field path or a version is short; a long neighbour (a hostile file's run of
+    # megabytes after many candidates) is not copied or searched once per candidate.
+    neighbours = [runs[i] for i in range(low, high) if i != index and len(runs[i]) <= _LONGEST]
+    if match.kind == "host":
+        stem = run.rpartition(".")[0]
+        labels = set()
+        for other in neighbours:
+            head, _, label = other.rpartition(".")
+            if head == stem and _IDENTIFIER.fullmatch(label) and not is_tld(label):
+                labels.add(label)
+        return len(labels) >= FAMILY
+    line = run.split(".")[:2]
+    return any(_VERSION.fullmatch(o) and o.split(".")[:2] == line for o in neighbours)
 
 
 def section_names(data: bytes) -> tuple[int, int]:
