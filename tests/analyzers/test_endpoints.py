@@ -83,12 +83,41 @@ def rows(result: FileResult) -> list[tuple[int, str, str, str, list[str]]]:
         ("Gw.EE#G] i.MX SoC", []),
         ("A.ROOT-SERVERS.NET. Amazon.com", [("host", "a.root-servers.net", "public"),
                                             ("host", "amazon.com", "public")]),
+        # the kernel's firmware file names (bna, bfa); a quad ending a sentence is an address,
+        # one in a host name is the host
+        ("ct2fw-3.2.5.1.bin ctfw-3.2.5.1.bin", []),
+        ("dns 8.8.8.8. 10.0.0.1.nip.io", [("ipv4", "8.8.8.8", "public"),
+                                          ("host", "10.0.0.1.nip.io", "public")]),
+        # a C member access printed by ftdi-elan; after a separator or an SRV label, a name
+        ("platform_dev.dev.parent=%p platform_dev.dev=%p", []),
+        ("ntp_server=pool.ntp.org _ntp._udp.vendor.com",
+         [("host", "pool.ntp.org", "public"), ("host", "udp.vendor.com", "public")]),
+        # DER strings of libnssckbi's root certificates: the length byte glued before them
+        ("0www.entrust.net/CPS is incorporated by reference1\x1f",
+         [("host", "www.entrust.net", "public")]),
+        ("8http://crl.d-trust.net/crl/d-trust_ev_root_ca_1_2009.crl0",
+         [("url", "http://crl.d-trust.net/crl/d-trust_ev_root_ca_1_2009.crl", "public")]),
+        # a digit announcing more than follows, or glued to a word, is part of the name
+        ("1www.vendor.com a0www.vendor.com", [("host", "1www.vendor.com", "public"),
+                                              ("host", "a0www.vendor.com", "public")]),
+        ("rhttp://vendor.com 02http://www.vendor.com/x svn+ssh://vendor.com/x", []),
+        # wolfSSL's gen_revoked.sh and renewcerts.sh (echo -e), c-ares' hosts file test (C);
+        # a UNC path is no escape
+        (r'echo -e "US\nwww.wolfssl.com\n" "URI\\nwww.wolfssl.com" \\tftp.vendor.com\fw',
+         [("host", "www.wolfssl.com", "public"), ("host", "www.wolfssl.com", "public"),
+          ("host", "tftp.vendor.com", "public")]),
+        ('"2.3.4.5\\tgoogle.com www.google.com" nwww.vendor.com',
+         [("ipv4", "2.3.4.5", "public"), ("host", "google.com", "public"),
+          ("host", "www.google.com", "public"), ("host", "nwww.vendor.com", "public")]),
     ],
     ids=["urls", "host", "public-ip", "rfc1918", "loopback", "rfc5737-3849", "rfc2606",
          "special", "link-local", "public-ipv6", "placeholder-host", "placeholder-label",
          "not-a-name", "bracketed-ipv6", "file-names", "versions-oids", "after-oid", "e-mail",
          "password-redacted", "not-addresses", "invalid-octets", "suffixes", "reverse-zones",
-         "rfc8410-oids", "reverse-dns", "capital-tld-lower-label", "capitals-throughout"],
+         "rfc8410-oids", "reverse-dns", "capital-tld-lower-label", "capitals-throughout",
+         "firmware-file-names", "quad-then-dot", "member-access", "not-identifier-tails",
+         "der-length-host", "der-length-url", "not-length-bytes", "glued-schemes", "escapes",
+         "c-escape"],
 )  # fmt: skip
 def test_find(text: str, expected: list[tuple[str, str, str]]) -> None:
     assert [(m.kind, m.value, m.klass) for m in find(text)] == expected
@@ -383,3 +412,80 @@ def test_a_quad_compared_with_a_version_is_a_version(
     code: str, expected: list[tuple[int, str, str, str, list[str]]]
 ) -> None:
     assert rows(scan(code)) == expected
+
+
+# nfc_digital.ko: the clause numbers its protocol errors name, in their order in the module
+NFC_CLAUSES = ("12.6.2", "12.6.2.1", "4.7.2.8", "4.7.2.6", "4.7.2.1", "6.4.1.8", "5.6.2.1",
+               "5.6.2.12", "5.6.2.16", "4.4.1.3", "4.6.3.3", "9.4.1.2", "14.4.1.6",
+               "NFC Digital Protocol error: %s", "14.4.1.2", "14.6.1.1", "14.8.2.1",
+               "14.12.3.3", "14.12.4.5", "14.12.4.3", "14.12.4.4", "14.8.4.1",
+               "14.12.3.4")  # fmt: skip
+RESOLVERS = ("8.8.8.8", "8.8.4.4", "8.26.56.26", "1.1.1.1", "1.0.0.1", "1.1.1.2", "9.9.9.9",
+             "4.2.2.1", "4.2.2.2", "4.2.2.3")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (_strings(*NFC_CLAUSES), []),
+        # addresses do not branch under one first number with small numbers only
+        (_strings(*RESOLVERS), list(RESOLVERS)),
+        # three branches with a number over 99 or a zero are no clause numbers
+        (_strings("14.4.1.6", "14.6.1.1", "14.128.2.1"), ["14.4.1.6", "14.6.1.1", "14.128.2.1"]),
+        (_strings("14.4.1.6", "14.6.1.1", "14.0.2.1"), ["14.4.1.6", "14.6.1.1", "14.0.2.1"]),
+        # a quad beside the family with a large number, or farther than the window, stays
+        (_strings(*NFC_CLAUSES[12:], "193.0.14.129"), ["193.0.14.129"]),
+        (_strings(*NFC_CLAUSES[12:]) + b"\0" * 300 + _strings("8.8.8.8"), ["8.8.8.8"]),
+        (_strings("dns 14.12.3.3", *NFC_CLAUSES[14:]), ["14.12.3.3"]),
+    ],
+    ids=["nfc-clauses", "resolvers", "large-number", "zero", "root-server-beside", "far",
+         "in-a-sentence"],
+)  # fmt: skip
+def test_clause_numbers_are_not_addresses(data: bytes, expected: list[str]) -> None:
+    from assay.analyze.endpoints.text import in_binary
+
+    assert [m.value for _, m in in_binary(data)] == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # raid6_pq's Galois-field tables, libgcrypt's and libtomcrypt's constants
+        (b"\x8d\x1a4.hr\\F\xd0\xca", []),
+        (b"\xeba\xf1p.il :\x12hT", []),
+        # a C string ends with NUL; text with a line break; a long run is read
+        (b"\x8d\x1a4.hr\\F\0", ["4.hr"]),
+        (b"\xff169.254.0.1\0", ["169.254.0.1"]),
+        (b"\x8d8.8.8.8\n\xd0", ["8.8.8.8"]),
+        (b"\x8dntp.vendor.com\xd0", ["ntp.vendor.com"]),
+    ],
+    ids=["raid6-table", "cipher-table", "c-string", "after-binary", "line-break", "long-run"],
+)  # fmt: skip
+def test_short_runs_between_binary_bytes_are_not_strings(data: bytes, expected: list[str]) -> None:
+    from assay.analyze.endpoints.text import SHORT, in_binary
+
+    assert len("ntp.vendor.com") >= SHORT > len("p.il :")
+    assert [m.value for _, m in in_binary(b"\x01" * 8 + data + b"\x01" * 8)] == expected
+
+
+CRL = b"http://crl.certigna.fr/certignarootca.crl"  # 41 bytes: a printable length, ")"
+LDAP = b"ldap://directory.vendor.com/" + b"CN=x," * 20  # 128 bytes: 0x81 0x80
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # a CRL distribution point: [6] URI, its length, the URL, then SEQUENCE (0x30, "0")
+        (b"\xa0\x2b\x86\x29" + CRL + b"01\xa0\x06", [CRL.decode()]),
+        (b"\x30\x1d\x86\x13http://ocsp.accv.es0\x1d\x06", ["http://ocsp.accv.es"]),
+        (b"\x30\x81\x86\x81\x80" + LDAP + b"0F\xa0", [LDAP.decode()]),
+        # no URI or string tag before the length, or a length past the run: as written
+        (b"\xa0\x2b\x87\x29" + CRL + b"01\xa0\x06", [CRL.decode() + "01"]),
+        (b"\xa0\x2b\x86\x7e" + CRL + b"01\xa0\x06", [CRL.decode() + "01"]),
+    ],
+    ids=["printable-length", "short-length", "long-form", "other-tag", "past-the-run"],
+)  # fmt: skip
+def test_a_der_url_ends_where_its_length_says(data: bytes, expected: list[str]) -> None:
+    from assay.analyze.endpoints.text import in_binary
+
+    assert [m.value for _, m in in_binary(b"\x01" * 8 + data + b"\x01" * 8)] == expected

@@ -30,7 +30,7 @@ from assay.rules import rule_from_row
 
 ID = "endpoints"
 """Analyzer and category id."""
-VERSION = "3"
+VERSION = "4"
 """Bumped whenever results for the same input can change."""
 
 

@@ -36,7 +36,10 @@ _HEX = frozenset("0123456789abcdefABCDEF")
 _LABELS = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}")
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_ALNUM = _WORD - {"_"}
 _NOT_BEFORE_HOST = frozenset("@/%$&")
+_ESCAPES = frozenset("ntr")
+_WORD_START = frozenset(" \t\n\"'=(,")
 _VERSION_BEFORE = re.compile(r"(?i)(?:\bv|version|release|ver)[\s:=._-]*$")
 _USERINFO = re.compile(r"(://[^/@\s:\"']*:)[^/@\s\"']+@")
 # NOTE: X.500 attribute types (2.5.4.3 is commonName) and SNMP/ISO arcs are four-part OIDs
@@ -109,13 +112,23 @@ def _urls(text: str) -> list[Match]:
     found = []
     for mark in _URL_MARK.finditer(text):
         scheme = _SCHEME_BEFORE.search(text, max(0, mark.start() - 10), mark.start())
-        if scheme is None or scheme.group().lower() not in _schemes():
+        if scheme is None:
             continue
         start = scheme.start()
-        if start and text[start - 1] in _WORD:
-            continue
+        # NOTE: the scheme is the longest known suffix of the letters before "://": in
+        # "Dhttp://", "D" may be a length byte (see below)
+        while start < mark.start() and text[start : mark.start()].lower() not in _schemes():
+            start += 1
+        if start == mark.start() or (start > scheme.start() and text[start - 1] not in _WORD):
+            continue  # NOTE: "svn+ssh://" is no URL of the list, as before
         rest = _URL_REST.match(text, mark.end())
-        url = text[start : rest.end() if rest else mark.end()].rstrip(_TRAILING)
+        url = text[start : rest.end() if rest else mark.end()]
+        if start and text[start - 1] in _WORD:
+            length = _length_byte(text, start, len(url))
+            if length is None:
+                continue
+            url = url[:length]
+        url = url.rstrip(_TRAILING)
         found.append(Match(start, "url", redact(url), url_class(url)))
     return found
 
@@ -151,7 +164,10 @@ def _bounded(text: str, start: int, end: int, kind: str) -> bool:
     glue = _WORD | {"."} | ({":"} if kind == "ipv6" else set())
     if before in glue or after in _WORD or (kind == "ipv6" and after in ".:"):
         return False
-    return not (after == "." and text[end + 1 : end + 2].isdigit())
+    # NOTE: a dotted quad followed by ".bin" or ".nip.io" is part of a longer dotted name: a
+    # file name (the kernel's firmware "ctfw-3.2.5.1.bin"), or a host name that the host
+    # search reports whole when it ends in a TLD.
+    return not (after == "." and text[end + 1 : end + 2] in _ALNUM)
 
 
 def _hosts(text: str) -> list[Match]:
@@ -169,6 +185,14 @@ def _hosts(text: str) -> list[Match]:
             start += 1
         if start == tld.start() or (start and text[start - 1] in _NOT_BEFORE_HOST):
             continue
+        if start > 1 and text[start - 1] == "_" and text[start - 2] in _ALNUM:
+            # "platform_dev.dev=%p": the tail of an identifier (a C member access in a kernel
+            # driver's message). A label starting with "_" ("_ldap._tcp.vendor.com") is a
+            # service label of an SRV name and is read as before.
+            continue
+        start = _after_length_byte(text, start)
+        if text[start] in _ESCAPES and _escaped(text, start):
+            start += 1  # "\nwww.wolfssl.com" (C, echo -e, printf): the name starts after "\n"
         if start and text[start - 1] == ".":
             # ".data.rel.ro" (an ELF section name), ".ip6.arpa", ".example.com": a suffix
             # that names are completed with, not a host
@@ -179,6 +203,48 @@ def _hosts(text: str) -> list[Match]:
             name = text[start:end].lower()
             found.append(Match(start, "host", name, host_class(name)))
     return found
+
+
+def _length_byte(text: str, start: int, available: int) -> int | None:
+    """The length that the character glued before ``text[start]`` announces, when it can be
+    the length byte of a DER string: a single word character (not glued to another) whose
+    code is at most the ``available`` characters that follow it; else ``None``.
+
+    The strings of a DER certificate (the root stores of libnssckbi) are preceded by their
+    length, and lengths 48 to 57, 65 to 90 and 97 to 122 are the characters "0"-"9", "A"-"Z"
+    and "a"-"z": "0www.entrust.net/CPS is incorporated by reference" is 48 characters from
+    "www", "8http://crl.d-trust.net/crl/d-trust_ev_root_ca_1_2009.crl" 56 from "http"."""
+    if start == 0 or (start > 1 and text[start - 2] in _WORD):
+        return None
+    length = ord(text[start - 1])
+    return length if text[start - 1] in _ALNUM and length <= available else None
+
+
+def _after_length_byte(text: str, start: int) -> int:
+    """``start + 1`` when the name at ``start`` is a digit glued before ``www.`` that is a
+    DER length byte (:func:`_length_byte`), else ``start``. A host name may start with a
+    digit: a digit that announces more than its line holds ("1www.vendor.com" alone) stays
+    part of the name, and so does a letter ("awww.vendor.com")."""
+    if text[start : start + 1] not in _DIGITS or not text.startswith("www.", start + 1):
+        return start
+    # NOTE: only the announced characters are looked at (at most 57), never the whole line
+    announced = text[start + 1 : start + 1 + ord(text[start])]
+    available = len(announced.partition("\n")[0])
+    return start + 1 if _length_byte(text, start + 1, available) is not None else start
+
+
+def _escaped(text: str, at: int) -> bool:
+    """True when the backslashes before ``text[at]`` make it an escape sequence such as ``\\n``:
+    an odd number of them (C, ``echo -e``), or an even number after other text (``\\\\n`` in
+    a shell's double quotes is ``\\n`` for ``echo -e``). An even number starting a word is a
+    UNC path's: ``\\\\tftp.vendor.com\\fw``."""
+    before = at
+    while before and text[before - 1] == "\\" and at - before < 8:
+        before -= 1
+    count = at - before
+    if count % 2:
+        return True
+    return count > 0 and before > 0 and text[before - 1] not in _WORD_START
 
 
 def _capital_tld_only(name: str, dot: int) -> bool:
