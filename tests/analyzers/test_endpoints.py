@@ -489,3 +489,39 @@ def test_a_der_url_ends_where_its_length_says(data: bytes, expected: list[str]) 
     from assay.analyze.endpoints.text import in_binary
 
     assert [m.value for _, m in in_binary(b"\x01" * 8 + data + b"\x01" * 8)] == expected
+
+
+SCRIPT = """\
+#!/bin/sh
+cp conftest.in conftest.nl
+$as_echo '' >> "conftest.nl"
+   coveralls-lcov coverage.info
+ntpdate pool.ntp.org
+echo "report bugs to libusb.info"; ping -c1 vendor.com
+rm -f /tmp/x && curl vendor.net
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        # autoconf's ltmain.sh, libtomcrypt's coverage.sh: files given to commands that take
+        # files; the hosts given to other commands stay
+        ("coverage.sh", SCRIPT, [(5, "pool.ntp.org"), (6, "libusb.info"), (6, "vendor.com"),
+                                 (7, "vendor.net")]),
+        ("rc.local", SCRIPT, [(5, "pool.ntp.org"), (6, "libusb.info"), (6, "vendor.com"),
+                              (7, "vendor.net")]),
+        # the same lines in configuration that is no shell script are read as they are
+        ("build.conf", SCRIPT.partition("\n")[2],
+         [(1, "conftest.nl"), (2, "conftest.nl"), (3, "coverage.info"), (4, "pool.ntp.org"),
+          (5, "libusb.info"), (5, "vendor.com"), (6, "vendor.net")]),
+        # XML: a ">" that ends a tag is no redirection
+        ("x.sh", "<server>pool.ntp.org</server>\n", [(1, "pool.ntp.org")]),
+    ],
+    ids=["shell-script", "shebang", "not-shell", "xml-tag"],
+)  # fmt: skip
+def test_file_arguments_in_shell_scripts_are_not_hosts(
+    name: str, text: str, expected: list[tuple[int, str]]
+) -> None:
+    result = ANALYZER.analyze_content(Content(text.encode(), FileKind.TEXT, name))
+    assert [(r["line"], r["value"]) for r in result.data["endpoints"]] == expected

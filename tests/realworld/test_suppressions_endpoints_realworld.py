@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pytest
 from assay.analyze import suppressions
 from assay.analyze.endpoints.match import find, redact
 from assay.analyze.endpoints.source import endpoints
+from assay.analyze.endpoints.text import file_commands, in_text
 from assay.ingest.classify import source_kind
 from assay.parse import parse
 from support import run_evaluation
@@ -142,3 +144,54 @@ def test_curl_suppressions_section(curl_run: Any) -> None:
     totals = run.json()["suppressions"]["totals"]
     assert totals["by_kind"]["pragma-diagnostic"] == len(_grep(release.path, _PRAGMA))
     assert totals["source_lines"] > 100_000 and totals["per_kloc"] is not None
+
+
+@pytest.mark.parametrize(
+    ("spec", "script"), [("libtomcrypt/bullseye", "coverage.sh"), ("curl/bookworm", "ltmain.sh")]
+)
+def test_files_in_shell_scripts_are_not_hosts(
+    upstream: Callable[[str], Any], spec: str, script: str
+) -> None:
+    """libtomcrypt's coverage.sh uploads lcov's ``coverage.info``; libtool's ltmain.sh writes
+    autoconf's ``conftest.nl``. Read alone, both are public hosts (.info, .nl); given to a
+    command of the file-command table, or after a redirection, they are files. The oracle
+    splits each line with ``shlex`` on its own."""
+    path = upstream(spec).path / script
+    text = path.read_text("utf-8", "replace")
+    commands = file_commands()
+    files: set[tuple[int, str]] = set()
+    for number, line in enumerate(text.splitlines(), 1):
+        try:
+            words = shlex.split(line, comments=True)
+        except ValueError:
+            continue
+        for command, *arguments in _commands(words):
+            takes_files = command.rpartition("/")[2] in commands
+            for previous, word in zip(["", *arguments], arguments, strict=False):
+                redirected = word.startswith(("<", ">")) or previous in ("<", ">", ">>")
+                name = word.lstrip("<>")
+                if (takes_files or redirected) and [m.kind for m in find(name)] == ["host"]:
+                    files.add((number, name.lower()))
+    assert files, "the oracle found no file argument, the test would prove nothing"
+    shell = {(n, m.value) for n, m, _ in in_text(text, shell=True)}
+    plain = {(n, m.value) for n, m, _ in in_text(text)}
+    assert all(m.klass == "public" for _, m, _ in in_text(text) if (_, m.value) in files)
+    assert not files & shell
+    assert files <= plain
+    assert plain - shell <= files
+
+
+def _commands(words: list[str]) -> Iterator[list[str]]:
+    """The simple commands of a shlex-split line: split at ; && || | and shell keywords."""
+    command: list[str] = []
+    for word in words:
+        if word in (";", "&&", "||", "|", "then", "do", "else") or word.endswith(";"):
+            if word.endswith(";") and len(word) > 1:
+                command.append(word[:-1])
+            if command:
+                yield command
+            command = []
+        else:
+            command.append(word)
+    if command:
+        yield command

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from assay.analyze.endpoints.inventory import EndpointInventory
 from assay.analyze.endpoints.match import Match, redact, tables
 from assay.analyze.endpoints.source import endpoints
-from assay.analyze.endpoints.text import in_binary, in_text
+from assay.analyze.endpoints.text import in_binary, in_text, is_shell
 from assay.analyze.interface import AnalyzerFailure, Catalogued, Content, FileResult
 from assay.analyze.lexical import line_text
 from assay.errors import ConfigError
@@ -129,7 +129,7 @@ class Endpoints(Catalogued):
         if content.kind is not FileKind.TEXT:
             raise AnalyzerFailure("unsupported-kind", content.kind.value)
         text = content.source.decode("utf-8", "replace")
-        found = in_text(text)
+        found = in_text(text, shell=is_shell(content.name, text))
         lines = text.splitlines()
         rows = [_row(line, m, ctx, (), None) for line, m, ctx in found]
         return _result(rows, [lines[line - 1].strip() for line, _, _ in found])

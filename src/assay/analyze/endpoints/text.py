@@ -33,8 +33,9 @@ import re
 import struct
 from collections import defaultdict
 from dataclasses import replace
+from functools import cache
 
-from assay.analyze.endpoints.match import Match, find, is_tld, redact, url_class
+from assay.analyze.endpoints.match import Match, find, is_tld, redact, tables, url_class
 
 MIN_RUN = 6
 """Shortest printable run read from a binary (``strings -n 6``)."""
@@ -63,19 +64,54 @@ _SECTION_NAME = re.compile(rb"\.[^/:@]*")
 _CLAUSE = re.compile(r"[1-9][0-9]?(?:\.[1-9][0-9]?){3}")
 _TEXT_BYTES = frozenset(b"\0\t\n\v\f\r")
 _DER_URL_TAGS = frozenset(b"\x86\x16\x0c\x13\x14")
+_SHEBANG = re.compile(r"#![^\n]*\b(?:ba|da|a|k|z)?sh\b")
+_REDIRECTION = re.compile(r"(?:^|[\s\d])(?:>>?|<)\s*[\"']?$")
+_COMMAND_SEPARATOR = re.compile(r";|&&|\|\||\||`|\$\(|\bthen\b|\bdo\b|\belse\b")
+_COMMAND_LINE = 512
 
 
-def in_text(text: str) -> list[tuple[int, Match, str]]:
-    """(line, match, context) of every endpoint of a config file; context config or comment."""
+def in_text(text: str, shell: bool = False) -> list[tuple[int, Match, str]]:
+    """(line, match, context) of every endpoint of a config file; context config or comment.
+
+    In a shell script (``shell``), a host name that is an argument of a command taking files
+    (``[text] file_commands`` of ``rules/endpoints.toml``: ``cp``, ``rm``, ``lcov``...) or the
+    target of a redirection (``> conftest.nl``) is a file name, not a host."""
     found: list[tuple[int, Match, str]] = []
     line, offset = 1, 0
     for match in find(text)[:MAX_PER_FILE]:
         line += text.count("\n", offset, match.start)
         offset = match.start
         start = text.rfind("\n", 0, match.start) + 1
+        if shell and match.kind == "host" and _file_argument(text[start : match.start]):
+            continue
         comment = text[start : match.start].lstrip().startswith(_COMMENT)
         found.append((line, match, "comment" if comment else "config"))
     return found
+
+
+def is_shell(name: str, text: str) -> bool:
+    """True for a shell script: a ``.sh`` file, or a ``#!`` line naming a shell."""
+    return name.endswith(".sh") or _SHEBANG.match(text) is not None
+
+
+def _file_argument(before: str) -> bool:
+    """True when what precedes a name on its line (``before``) makes it a file: a redirection
+    (``>``, ``>>``, ``<``) or a word of a command that takes files (``cp conftest.in``,
+    ``coveralls-lcov``)."""
+    before = before[-_COMMAND_LINE:]  # NOTE: a command is short; a hostile line is not copied
+    if _REDIRECTION.search(before):
+        return True
+    if not before.endswith((" ", "\t", '"', "'")):
+        return False
+    words = _COMMAND_SEPARATOR.split(before)[-1].split()
+    command = words[0].strip("\"'").rpartition("/")[2] if words else ""
+    return command in file_commands()
+
+
+@cache
+def file_commands() -> frozenset[str]:
+    """Commands whose arguments are files (``[text] file_commands``)."""
+    return frozenset(tables()["text"]["file_commands"])
 
 
 def in_binary(data: bytes) -> list[tuple[int, Match]]:
