@@ -6,6 +6,10 @@ a line of a config file, a run of printable bytes of a binary). Addresses are va
 ``rules/endpoints.toml``), so that ``libfoo.so`` and ``Makefile.am`` are not hosts. An address
 or name inside a URL is reported as the URL only; e-mail addresses are not endpoints; an
 IPv4-looking literal right after ``v``, ``version`` or ``release`` is a version.
+
+Longer than 300 lines: the boundary checks around each hit (URLs, addresses, host names, DER
+length bytes, escapes) share the character classes and the top-level-domain table, and the
+classing of what they find sits beside them.
 """
 
 from __future__ import annotations
