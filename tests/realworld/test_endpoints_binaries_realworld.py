@@ -86,18 +86,26 @@ def _neighbours(data: bytes, string: bytes) -> list[str]:
     return [s.decode("ascii") for s in re.findall(rb"[\x20-\x7e]+", window)]
 
 
+def _only_dropped(data: bytes, kind: str, value: str) -> Counter[tuple[str, str]]:
+    """What the binary reading reports in ``data``, checked to drop exactly ``value`` (a
+    public endpoint of ``kind`` when read alone) of what each string read alone gives, and
+    to add nothing."""
+    alone, reported = _alone(data), _reported(data)
+    dropped = alone - reported
+    assert set(dropped) == {(kind, value)}, dropped
+    assert [(m.kind, m.klass) for m in find(value)] == [(kind, "public")]
+    assert reported - alone == Counter()
+    return reported
+
+
 @pytest.mark.parametrize("arch", ARCHES)
 def test_libcrypto_asn1_field_names_are_not_hosts(arch: str) -> None:
     data = _library("libssl3", arch, "libcrypto.so.3")
-    alone, reported = _alone(data), _reported(data)
-    dropped = alone - reported
-    assert set(dropped) == {("host", "value.ir")}, dropped
-    # the field name is a whole string, a public host when read alone, and its neighbours
-    # are its siblings: value.ip, value.cr ... (no TLD among them)
-    assert [(m.kind, m.klass) for m in find("value.ir")] == [("host", "public")]
+    reported = _only_dropped(data, "host", "value.ir")
+    # the field name is a whole string, and its neighbours are its siblings: value.ip,
+    # value.cr ... (no TLD among them)
     siblings = [s for s in _neighbours(data, b"value.ir") if s.startswith("value.")]
     assert {"value.ip", "value.cr"} <= set(siblings)
-    assert reported - alone == Counter()
     assert {v for k, v in reported if k == "url"} == {
         u.decode() for u in _URL.findall(data)
     }  # fmt: skip
@@ -106,14 +114,10 @@ def test_libcrypto_asn1_field_names_are_not_hosts(arch: str) -> None:
 @pytest.mark.parametrize("arch", ARCHES)
 def test_libcurl_zlib_version_is_not_an_address(arch: str) -> None:
     data = _library("libcurl4", arch, "libcurl.so.4.*")
-    alone, reported = _alone(data), _reported(data)
-    dropped = alone - reported
-    assert set(dropped) == {("ipv4", "1.2.0.4")}, dropped
-    assert [(m.kind, m.klass) for m in find("1.2.0.4")] == [("ipv4", "public")]
+    reported = _only_dropped(data, "ipv4", "1.2.0.4")
     # zlib's version (ZLIB_VERSION, compiled into the same unit) is a neighbour: 1.2.x
     versions = [s for s in _neighbours(data, b"1.2.0.4") if re.fullmatch(r"1\.2\.\d+", s)]
     assert versions, _neighbours(data, b"1.2.0.4")
-    assert reported - alone == Counter()
     # curl's own URLs (its documentation pages, written into the files it saves) stay
     urls = {u.decode() for u in _URL.findall(data)}
     assert any("curl.se" in u for u in urls)

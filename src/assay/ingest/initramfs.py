@@ -234,11 +234,8 @@ def _lz4_blocks(
                 return
             if spent is not None and spent[0] + size > _PROBE_BUDGET:
                 return
-            block = stream.read(size)
             try:
-                if len(block) != size:
-                    raise ValueError("lz4 block cut short by the kernel's end")
-                data = lz4.block.decompress(block, uncompressed_size=_LZ4_BLOCK)
+                data = _lz4_block(stream.read(size), size)
             except _FRAME_ERRORS:
                 if last:
                     return
@@ -246,6 +243,14 @@ def _lz4_blocks(
             position += 4 + size
             yield position, data
             last = len(data) < _LZ4_BLOCK
+
+
+def _lz4_block(block: bytes, size: int) -> bytes:
+    """The decompressed bytes of an lz4 legacy block read as ``size`` bytes long."""
+    if len(block) != size:
+        raise ValueError("lz4 block cut short by the kernel's end")
+    data: bytes = lz4.block.decompress(block, uncompressed_size=_LZ4_BLOCK)
+    return data
 
 
 def _lzo_blocks(path: Path, start: int) -> Iterator[tuple[int, bytes]]:

@@ -140,8 +140,9 @@ def in_binary(data: bytes) -> list[tuple[int, Match]]:
         index = bisect.bisect_right(joined_at, match.start) - 1
         if not _named_by_neighbours(match, index, runs, starts, branching):
             at = match.start - joined_at[index]
-            match = _der_url(match, at, runs[index], data, starts[index])
-            found.append((starts[index] + match.start - joined_at[index], match))
+            found.append(
+                (starts[index] + at, _der_url(match, at, runs[index], data, starts[index]))
+            )
     return found
 
 

@@ -227,14 +227,13 @@ def _long_term(
                       source=policy.source)  # fmt: skip
     product = policy.product
     at = key(product, version)
-    newer = sorted(
+    nxt = min(
         (r for r in releases
          if cycle_of(r.version, [line]) is line and key(product, r.version) > at),
-        key=lambda r: key(product, r.version),
+        key=lambda r: key(product, r.version), default=None,
     )  # fmt: skip
     until = f"{line.eol}{estimate}" if line.eol else "a date the data does not give"
-    if newer:
-        nxt = newer[0]
+    if nxt is not None:
         return Status(Support.END_OF_LIFE, line.cycle, nxt.date, nxt.version,
                       reason=f"long-term line {line.cycle} gets fixes until {until}, in "
                       f"its newest release only; superseded by {nxt.version} ({when(nxt)})",
